@@ -1,0 +1,8 @@
+package store
+
+// allBuckets lists every top-level bucket; Open creates them. Each file of
+// this package that owns buckets names them here.
+var allBuckets = [][]byte{
+	// inbox.go
+	// calls.go, schedule.go, dnd.go, outbox.go
+}

@@ -1,0 +1,143 @@
+// Package sdk is what a callgate CRM plugin author imports: the CRM
+// interface, its plain Go types, typed errors, and Serve, the one line of a
+// plugin's main. The gRPC protocol (sdk/proto) stays behind these types.
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// ProtocolVersion is the plugin protocol this SDK speaks (go-plugin's
+// VersionedPlugins key).
+const ProtocolVersion = 1
+
+// CRM is implemented by every plugin. Credentials travel with each call:
+// a plugin keeps no tenant state between calls (caches keyed by credential
+// are fine).
+type CRM interface {
+	// Describe returns the plugin's manifest.
+	Describe(ctx context.Context) (Manifest, error)
+	// HandleWebhook verifies a webhook request and parses it into events.
+	HandleWebhook(ctx context.Context, req WebhookRequest) (WebhookResult, error)
+	// FetchRecords reads up to 100 records by id.
+	FetchRecords(ctx context.Context, req FetchRequest) (FetchResult, error)
+	// UpdateRecord writes fields back to a record (capability "writeback").
+	UpdateRecord(ctx context.Context, req UpdateRequest) error
+	// ListFields lists the fields an object type has.
+	ListFields(ctx context.Context, creds Credentials, objectType string) ([]Field, error)
+	// CheckCredentials makes a cheap authenticated call.
+	CheckCredentials(ctx context.Context, creds Credentials) error
+}
+
+// Capabilities a plugin may declare in its Manifest.
+const (
+	CapabilityWriteback  = "writeback"   // UpdateRecord is implemented
+	CapabilityListFields = "list_fields" // ListFields is implemented
+	CapabilityFetch      = "fetch"       // FetchRecords reads from the CRM's API
+	CapabilityInline     = "inline"      // webhook events carry their record inline
+)
+
+// Manifest describes a plugin.
+type Manifest struct {
+	Name             string
+	Version          string
+	ProtocolVersion  int
+	DisplayName      string
+	EventTypes       []string
+	CredentialFields []CredentialField
+	Capabilities     []string
+}
+
+// CredentialField names one credential a plugin needs (e.g. access_token).
+// Secret fields are never logged or echoed in errors.
+type CredentialField struct {
+	Name        string
+	Description string
+	Secret      bool
+	Required    bool
+}
+
+// Credentials are the integration's settings from the config (access_token,
+// client_secret, base_url, …), keyed by CredentialField.Name.
+type Credentials map[string]string
+
+// WebhookRequest is one HTTP request as the CRM sent it.
+type WebhookRequest struct {
+	Method string
+	// URL is the full URL the CRM called, as it signed it: the gateway's
+	// public_url plus the raw path and query as received.
+	URL         string
+	Headers     map[string][]string
+	Body        []byte
+	Credentials Credentials
+	ReceivedAt  time.Time
+}
+
+// WebhookResult is what a plugin found in a webhook.
+type WebhookResult struct {
+	Events []Event
+}
+
+// Event kinds.
+const (
+	KindCreated  = "created"
+	KindUpdated  = "updated"
+	KindDeleted  = "deleted"
+	KindMerged   = "merged"
+	KindRestored = "restored"
+	KindOther    = "other"
+)
+
+// Event is one CRM event, as parsed by the plugin.
+type Event struct {
+	Key        string    // dedupe key: equal for redeliveries of one event
+	Type       string    // raw type, e.g. contact.creation
+	Kind       string    // one of the Kind* constants
+	ObjectType string    // e.g. contact
+	ObjectID   string    // the CRM's id of the record
+	OccurredAt time.Time // when the CRM says it happened
+	Property   string    // for property changes
+	Value      string    // for property changes: the new value
+	Account    string    // CRM account / portal id
+	// Record is set when the webhook carries the record inline
+	// (e.g. LeadSquared); the host then need not fetch it.
+	Record *Record
+}
+
+// FetchRequest asks for records by id.
+type FetchRequest struct {
+	Credentials Credentials
+	ObjectType  string
+	IDs         []string // at most 100
+	Fields      []string // exactly the fields the rules reference; empty means the plugin's defaults
+}
+
+// FetchResult holds the records found and the ids that were not.
+type FetchResult struct {
+	Records []Record
+	Missing []string
+}
+
+// Record is one CRM record with typed field values.
+type Record struct {
+	ObjectID string
+	Fields   map[string]Value
+	// Phones are candidate phone numbers in the plugin's order of preference.
+	Phones []string
+}
+
+// UpdateRequest writes fields to one record.
+type UpdateRequest struct {
+	Credentials Credentials
+	ObjectType  string
+	ObjectID    string
+	Fields      map[string]Value
+}
+
+// Field describes one field of an object type.
+type Field struct {
+	Name  string
+	Label string
+	Type  ValueType
+}
