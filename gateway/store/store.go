@@ -43,6 +43,9 @@ type DB struct {
 	path string
 }
 
+// ErrNotFound is returned when an event, call or other item does not exist.
+var ErrNotFound = errors.New("not found")
+
 // ErrLocked is returned when another process holds the data file.
 var ErrLocked = errors.New("locked by another process")
 
