@@ -77,10 +77,16 @@ type Call struct {
 	Policy        Policy            `json:"policy"`
 	Dialer        string            `json:"dialer"`
 	NextAttemptAt *time.Time        `json:"next_attempt_at"`
-	Attempts      []Attempt         `json:"attempts"`
-	DuplicateOf   string            `json:"duplicate_of,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
+	// LeaseUntil is set while dialing: by then the attempt's outcome is due,
+	// or the attempt fails with "no outcome".
+	LeaseUntil *time.Time `json:"lease_until,omitempty"`
+	// TransportFailures counts dial tries in a row that never reached the
+	// dialer (they spend no attempt; they set the backoff).
+	TransportFailures int       `json:"transport_failures,omitempty"`
+	Attempts          []Attempt `json:"attempts"`
+	DuplicateOf       string    `json:"duplicate_of,omitempty"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 	// Fields are the record's fields the rules used, for the operator view.
 	Fields map[string]any `json:"fields,omitempty"`
 }
@@ -142,8 +148,11 @@ const (
 
 // Attempt is one try at reaching the person.
 type Attempt struct {
-	N              int        `json:"n"`
-	StartedAt      time.Time  `json:"started_at"`
+	N         int       `json:"n"`
+	StartedAt time.Time `json:"started_at"`
+	// PlacedAt is when the dialer accepted the attempt; nil while the dial
+	// request is in flight (what crash recovery looks at).
+	PlacedAt       *time.Time `json:"placed_at,omitempty"`
 	EndedAt        *time.Time `json:"ended_at,omitempty"`
 	Outcome        string     `json:"outcome,omitempty"`
 	Reason         string     `json:"reason,omitempty"`
