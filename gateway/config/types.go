@@ -90,6 +90,9 @@ type Agent struct {
 type Expr struct {
 	Source string
 	Range  hcl.Range
+	// textStart is where Source's first character sits in the file (after
+	// the opening quote), so errors inside the expression can be placed.
+	textStart hcl.Pos
 }
 
 // Window is an agent's window block.
