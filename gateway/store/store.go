@@ -41,6 +41,7 @@ type Options struct {
 type DB struct {
 	bolt *bolt.DB
 	path string
+	ids  idSource // ULIDs for events and calls
 }
 
 // ErrNotFound is returned when an event, call or other item does not exist.
