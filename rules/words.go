@@ -1,0 +1,84 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+var ones = [...]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+	"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+
+var tens = [...]string{"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+
+// Words spells n in English with Indian numbering (thousand, lakh, crore),
+// as voice agents in India read amounts: 125000 → "one lakh twenty-five
+// thousand". Amounts of a crore crore and more repeat "crore" (10^14 is
+// "one crore crore"). Negative numbers start with "minus"; decimals are
+// read digit by digit after "point" (2.05 → "two point zero five"), using
+// the shortest decimal form of n. NaN and infinities are errors.
+func Words(n float64) (string, error) {
+	if math.IsNaN(n) || math.IsInf(n, 0) {
+		return "", fmt.Errorf("words: %v is not a finite number", n)
+	}
+	s := strconv.FormatFloat(math.Abs(n), 'f', -1, 64)
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if n < 0 {
+		b.WriteString("minus ")
+	}
+	writeIndian(&b, strings.TrimLeft(intPart, "0"))
+	if frac != "" {
+		b.WriteString(" point")
+		for _, d := range frac {
+			b.WriteByte(' ')
+			b.WriteString(ones[d-'0'])
+		}
+	}
+	return b.String(), nil
+}
+
+// writeIndian writes a string of decimal digits (no leading zeros; "" is
+// zero) in words.
+func writeIndian(b *strings.Builder, digits string) {
+	if digits == "" {
+		b.WriteString("zero")
+		return
+	}
+	if len(digits) > 7 {
+		high, low := digits[:len(digits)-7], strings.TrimLeft(digits[len(digits)-7:], "0")
+		writeIndian(b, high)
+		b.WriteString(" crore")
+		if low != "" {
+			b.WriteByte(' ')
+			writeIndian(b, low)
+		}
+		return
+	}
+	v, _ := strconv.Atoi(digits) // at most 7 digits
+	parts := make([]string, 0, 4)
+	if lakh := v / 100000; lakh > 0 {
+		parts = append(parts, below100(lakh)+" lakh")
+	}
+	if th := v / 1000 % 100; th > 0 {
+		parts = append(parts, below100(th)+" thousand")
+	}
+	if h := v / 100 % 10; h > 0 {
+		parts = append(parts, ones[h]+" hundred")
+	}
+	if r := v % 100; r > 0 {
+		parts = append(parts, below100(r))
+	}
+	b.WriteString(strings.Join(parts, " "))
+}
+
+func below100(n int) string {
+	if n < 20 {
+		return ones[n]
+	}
+	if n%10 == 0 {
+		return tens[n/10]
+	}
+	return tens[n/10] + "-" + ones[n%10]
+}
