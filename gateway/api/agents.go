@@ -1,0 +1,99 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// Agent is one agent block as the API shows it: its policy and its rules.
+type Agent struct {
+	ID                string            `json:"id"`
+	Dialer            string            `json:"dialer"`
+	Integrations      []string          `json:"integrations"`
+	Region            string            `json:"region"`
+	PhoneFields       []string          `json:"phone_fields"`
+	When              string            `json:"when"`
+	Variables         map[string]string `json:"variables"`
+	RequiredVariables []string          `json:"required_variables"`
+	Policy            store.Policy      `json:"policy"` // timezone may be "callee"
+	DedupeWindow      string            `json:"dedupe_window"`
+	Writeback         bool              `json:"writeback"`
+}
+
+// AgentList is the body of GET /api/v1/agents.
+type AgentList struct {
+	Agents []Agent `json:"agents"`
+}
+
+// Agents lists cfg's agents sorted by name.
+func Agents(cfg *config.Config) []Agent {
+	out := make([]Agent, 0, len(cfg.Agents))
+	for _, ag := range cfg.Agents {
+		out = append(out, agentView(cfg, ag))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func agentView(cfg *config.Config, ag *config.Agent) Agent {
+	v := Agent{
+		ID:                ag.Name,
+		Dialer:            ag.Dialer,
+		Integrations:      nonNil(ag.Integrations),
+		Region:            firstOf(ag.Region, cfg.Server.DefaultRegion, config.DefaultRegion),
+		PhoneFields:       ag.PhoneFields,
+		When:              firstOf(ag.When.Source, config.DefaultWhen),
+		Variables:         map[string]string{},
+		RequiredVariables: nonNil(ag.RequiredVariables),
+		DedupeWindow:      ag.DedupeWindow.String(),
+		Writeback:         ag.Writeback,
+	}
+	if len(v.PhoneFields) == 0 {
+		v.PhoneFields = config.DefaultPhoneFields()
+	}
+	for name, e := range ag.Variables {
+		v.Variables[name] = e.Source
+	}
+	v.Policy.Timezone = firstOf(ag.Timezone, cfg.Server.DefaultTimezone, config.DefaultTimezone)
+	if ag.Window != nil {
+		v.Policy.Window = &store.Window{Start: ag.Window.Start, End: ag.Window.End,
+			CarryOver: ag.Window.CarryOver, Days: ag.Window.Days}
+	}
+	v.Policy.Retry = store.RetryPolicy{Max: ag.Retry.Max, On: ag.Retry.On, Gaps: []store.Duration{}}
+	if len(v.Policy.Retry.On) == 0 {
+		v.Policy.Retry.On = config.DefaultRetryOn()
+	}
+	gaps := ag.Retry.Gaps
+	if len(gaps) == 0 {
+		gaps = []time.Duration{config.DefaultRetryGap}
+	}
+	for _, g := range gaps {
+		v.Policy.Retry.Gaps = append(v.Policy.Retry.Gaps, store.Duration(g))
+	}
+	return v
+}
+
+func (a *API) listAgents(w http.ResponseWriter, r *http.Request) {
+	reply.JSON(w, http.StatusOK, AgentList{Agents: Agents(a.opts.Config())})
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

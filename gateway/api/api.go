@@ -1,0 +1,210 @@
+// Package api serves callgate's admin JSON API (DESIGN §5.2): call history
+// and cancel, the DND list, the configured agents, plugin status and the
+// rules dry run. Handlers are plain http.Handlers listed by Routes; the
+// server mounts them behind its admin bearer auth. The package reaches the
+// store, scheduler and plugin host only through the small interfaces
+// below, so tests and a second store backend can supply their own.
+//
+// Every error is the {"status":"error","message":…} envelope; bad input is
+// a 400 whose message names the offending field.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// CallQuery selects calls for a history listing, newest first.
+type CallQuery struct {
+	AgentID string
+	Status  string
+	Phone   string // E.164
+	Since   time.Time
+	Until   time.Time
+	Limit   int
+	Cursor  string // opaque, from a previous page
+}
+
+// Calls reads call history.
+type Calls interface {
+	GetCall(id string) (store.Call, error)
+	ListCalls(q CallQuery) (calls []store.Call, nextCursor string, err error)
+}
+
+// Canceler cancels pending calls (the scheduler).
+type Canceler interface {
+	Cancel(ctx context.Context, id, reason string) (store.Call, error)
+	// CancelNumber cancels every pending call to number, for any agent,
+	// and reports how many it canceled.
+	CancelNumber(ctx context.Context, number, reason string) (int, error)
+}
+
+// DNDEntry is one number on the do-not-disturb list.
+type DNDEntry struct {
+	Number  string    `json:"number"`
+	Note    string    `json:"note,omitempty"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// DND is the do-not-disturb list.
+type DND interface {
+	AddDND(number, note string, now time.Time) error
+	RemoveDND(number string) error
+	ListDND() ([]DNDEntry, error)
+}
+
+// PluginStatus is one plugin process as the plugin host sees it.
+type PluginStatus struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Source    string `json:"source"` // "builtin" or the binary's path
+	State     string `json:"state"`  // e.g. running, restarting, failed
+	Restarts  int    `json:"restarts"`
+	PID       int    `json:"pid"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Plugins reports plugin processes.
+type Plugins interface {
+	Status() []PluginStatus
+}
+
+// CredentialChecker makes a cheap authenticated call to an integration's
+// CRM with its configured credentials.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, integration string) error
+}
+
+// RulesTester dry-runs an agent's rules on a record: no call is placed.
+// The result is returned to the client as JSON as it is.
+type RulesTester interface {
+	TestRules(ctx context.Context, req RulesTest) (any, error)
+}
+
+// RulesTest is the body of POST /api/v1/rules/test.
+type RulesTest struct {
+	AgentID string          `json:"agent_id"`
+	Record  json.RawMessage `json:"record"`          // {"object_id":…, "fields":{…}} or a plain field map
+	Event   json.RawMessage `json:"event,omitempty"` // optional; defaults to a created event
+}
+
+// Options configure New.
+type Options struct {
+	Config      func() *config.Config // the current config (it may be reloaded)
+	Calls       Calls
+	Canceler    Canceler
+	DND         DND
+	Plugins     Plugins           // nil: no plugins listed
+	Credentials CredentialChecker // nil: no credential checks
+	Rules       RulesTester       // nil: rules test answers 501
+	Logger      hclog.Logger
+	Now         func() time.Time
+	// CredentialTTL is how long a credential check result is reused
+	// (default 5m): checks cost a CRM API call each.
+	CredentialTTL time.Duration
+}
+
+// API holds the admin handlers.
+type API struct {
+	opts  Options
+	creds *credentialCache
+}
+
+// New checks opts and returns the API.
+func New(opts Options) (*API, error) {
+	switch {
+	case opts.Config == nil:
+		return nil, errors.New("api: Options.Config is required")
+	case opts.Calls == nil:
+		return nil, errors.New("api: Options.Calls is required")
+	case opts.Canceler == nil:
+		return nil, errors.New("api: Options.Canceler is required")
+	case opts.DND == nil:
+		return nil, errors.New("api: Options.DND is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CredentialTTL == 0 {
+		opts.CredentialTTL = 5 * time.Minute
+	}
+	a := &API{opts: opts}
+	a.creds = newCredentialCache(opts.Credentials, opts.CredentialTTL, opts.Now)
+	return a, nil
+}
+
+// Route is one admin endpoint. Path uses gorilla/mux syntax ({id}).
+type Route struct {
+	Method  string
+	Path    string
+	Handler http.Handler
+}
+
+// Routes lists the endpoints this package serves.
+func (a *API) Routes() []Route {
+	return []Route{
+		{http.MethodGet, "/api/v1/calls", http.HandlerFunc(a.listCalls)},
+		{http.MethodGet, "/api/v1/calls/{id}", http.HandlerFunc(a.showCall)},
+		{http.MethodPost, "/api/v1/calls/{id}/cancel", http.HandlerFunc(a.cancelCall)},
+		{http.MethodGet, "/api/v1/dnd", http.HandlerFunc(a.listDND)},
+		{http.MethodPost, "/api/v1/dnd", http.HandlerFunc(a.addDND)},
+		{http.MethodDelete, "/api/v1/dnd", http.HandlerFunc(a.removeDND)},
+		{http.MethodGet, "/api/v1/agents", http.HandlerFunc(a.listAgents)},
+		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
+		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
+	}
+}
+
+// Handler is a router over Routes alone, for tests and for servers that
+// mount the API under one prefix.
+func (a *API) Handler() http.Handler {
+	r := mux.NewRouter()
+	for _, rt := range a.Routes() {
+		r.Handle(rt.Path, rt.Handler).Methods(rt.Method)
+	}
+	return r
+}
+
+// pathVar reads a path variable whichever router matched the request:
+// gorilla/mux, net/http's patterns, or neither (the last path segment
+// before a known suffix).
+func pathVar(r *http.Request, name string) string {
+	if v := mux.Vars(r)[name]; v != "" {
+		return v
+	}
+	if v := r.PathValue(name); v != "" {
+		return v
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/api/v1/calls/")
+	rest = strings.TrimSuffix(rest, "/cancel")
+	if rest != r.URL.Path && !strings.Contains(rest, "/") {
+		return rest
+	}
+	return ""
+}
+
+// badRequest is a 400 naming the field at fault.
+type badRequest struct {
+	field string
+	msg   string
+}
+
+func (e *badRequest) Error() string { return e.field + ": " + e.msg }
+
+func fieldError(field, format string, args ...any) error {
+	return &badRequest{field: field, msg: fmt.Sprintf(format, args...)}
+}

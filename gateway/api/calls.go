@@ -1,0 +1,180 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// Page sizes for call listings.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// CallStatuses lists every call status in lifecycle order (DESIGN §5.3).
+var CallStatuses = []string{
+	store.CallScheduled, store.CallDialing, store.CallRetryScheduled, store.CallCompleted,
+	store.CallFailed, store.CallSkipped, store.CallBlocked, store.CallDropped, store.CallCanceled,
+}
+
+// CallList is the body of GET /api/v1/calls.
+type CallList struct {
+	Calls      []store.Call `json:"calls"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// ParseCallQuery reads the call filters from query parameters (agent_id,
+// status, phone, since, until, limit, cursor). Phone numbers are
+// normalised to E.164 with region; an error names the bad parameter.
+func ParseCallQuery(v url.Values, region string) (CallQuery, error) {
+	q := CallQuery{
+		AgentID: strings.TrimSpace(v.Get("agent_id")),
+		Status:  strings.TrimSpace(v.Get("status")),
+		Cursor:  v.Get("cursor"),
+		Limit:   DefaultLimit,
+	}
+	if q.Status != "" && !validStatus(q.Status) {
+		return q, fieldError("status", "%q is not a call status; use one of %s", q.Status, strings.Join(CallStatuses, ", "))
+	}
+	if p := strings.TrimSpace(v.Get("phone")); p != "" {
+		n, err := NormalizeNumber(p, region)
+		if err != nil {
+			return q, fieldError("phone", "%v", err)
+		}
+		q.Phone = n
+	}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		s := strings.TrimSpace(v.Get(f.name))
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return q, fieldError(f.name, "%q is not an RFC 3339 time (e.g. 2026-11-27T09:00:00Z)", s)
+		}
+		*f.dst = t.UTC()
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
+		return q, fieldError("until", "is before since")
+	}
+	if s := strings.TrimSpace(v.Get("limit")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return q, fieldError("limit", "%q must be a whole number from 1 to %d", s, MaxLimit)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+func validStatus(s string) bool {
+	for _, st := range CallStatuses {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeNumber parses a phone number written by a person or a CRM and
+// returns it in E.164. Numbers without +country are read in region.
+func NormalizeNumber(s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("is empty; give a phone number such as +919812345678")
+	}
+	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a phone number (%v); write it with its +country code", s, err)
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", fmt.Errorf("%q is not a valid phone number in region %s; write it with its +country code", s, region)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+func (a *API) region() string {
+	if r := a.opts.Config().Server.DefaultRegion; r != "" {
+		return r
+	}
+	return "IN"
+}
+
+func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseCallQuery(r.URL.Query(), a.region())
+	if err != nil {
+		reply.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	calls, next, err := a.opts.Calls.ListCalls(q)
+	if err != nil {
+		a.storeError(w, "list calls", err)
+		return
+	}
+	if calls == nil {
+		calls = []store.Call{}
+	}
+	reply.JSON(w, http.StatusOK, CallList{Calls: calls, NextCursor: next})
+}
+
+func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
+	id := pathVar(r, "id")
+	c, err := a.opts.Calls.GetCall(id)
+	if err != nil {
+		a.storeError(w, "call "+id, err)
+		return
+	}
+	reply.JSON(w, http.StatusOK, c)
+}
+
+// CancelReason is recorded on calls canceled by an operator.
+const CancelReason = "canceled by an operator"
+
+func (a *API) cancelCall(w http.ResponseWriter, r *http.Request) {
+	id := pathVar(r, "id")
+	c, err := a.opts.Calls.GetCall(id)
+	if err != nil {
+		a.storeError(w, "call "+id, err)
+		return
+	}
+	if store.Final(c.Status) {
+		reply.Errorf(w, http.StatusConflict, "call %s is already %s; only pending calls can be canceled", id, c.Status)
+		return
+	}
+	c, err = a.opts.Canceler.Cancel(r.Context(), id, CancelReason)
+	if err != nil {
+		a.storeError(w, "cancel call "+id, err)
+		return
+	}
+	a.opts.Logger.Info("call canceled by operator", "call", id, "agent", c.AgentID)
+	reply.JSON(w, http.StatusOK, c)
+}
+
+// storeError answers a failed store or scheduler call: 404 for a missing
+// item, 500 otherwise (logged; the message keeps internals out).
+func (a *API) storeError(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		reply.Errorf(w, http.StatusNotFound, "%s not found", what)
+		return
+	}
+	var br *badRequest
+	if errors.As(err, &br) {
+		reply.Error(w, http.StatusBadRequest, br.Error())
+		return
+	}
+	a.opts.Logger.Error("admin api: store failed", "op", what, "error", err)
+	reply.Errorf(w, http.StatusInternalServerError, "%s: the store failed (%v); see the server log", what, err)
+}
