@@ -5,4 +5,5 @@ package store
 var allBuckets = [][]byte{
 	// inbox.go
 	// calls.go, schedule.go, dnd.go, outbox.go
+	bucketOutbox, bucketOutboxDue,
 }
