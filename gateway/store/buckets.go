@@ -5,5 +5,6 @@ package store
 var allBuckets = [][]byte{
 	// inbox.go
 	// calls.go, schedule.go, dnd.go, outbox.go
+	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketDue, bucketLeases, bucketDND,
 	bucketOutbox, bucketOutboxDue,
 }

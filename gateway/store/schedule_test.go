@@ -1,0 +1,75 @@
+package store
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDueIndexClaimAndLease(t *testing.T) {
+	db := openTest(t)
+	var ids []string
+	for i, d := range []time.Duration{30 * time.Minute, 10 * time.Minute, 20 * time.Minute} {
+		c := newCall("sales", "+1415555010"+string(rune('0'+i)))
+		due := t0.Add(d)
+		c.NextAttemptAt = &due
+		c, _, err := db.CreateCall(c, CreateOptions{Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	other := newCall("sales", "+14155550200")
+	other.Dialer = "backup"
+	if _, _, err := db.CreateCall(other, CreateOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	next, ok, err := db.NextDue("voice")
+	if err != nil || !ok || !next.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("NextDue = %v %v %v, want t0+10m", next, ok, err)
+	}
+	dialers, _ := db.DueDialers()
+	if len(dialers) != 2 || dialers[0] != "backup" || dialers[1] != "voice" {
+		t.Fatalf("DueDialers = %v", dialers)
+	}
+	due, _ := db.DueCalls("voice", t0.Add(25*time.Minute), 10)
+	if len(due) != 2 || due[0].ID != ids[1] || due[1].ID != ids[2] {
+		t.Fatalf("DueCalls: %d calls, want ids[1], ids[2] in due order", len(due))
+	}
+	lease := t0.Add(time.Hour)
+	claimed, err := db.ClaimDue("voice", t0.Add(25*time.Minute), 1, func(c *Call) (bool, []OutboxItem, error) {
+		c.Status, c.NextAttemptAt, c.LeaseUntil = CallDialing, nil, &lease
+		c.Attempts = append(c.Attempts, Attempt{N: 1, StartedAt: t0})
+		return true, nil, nil
+	})
+	if err != nil || len(claimed) != 1 || claimed[0].ID != ids[1] {
+		t.Fatalf("ClaimDue = %v, %v", claimed, err)
+	}
+	next, _, _ = db.NextDue("voice")
+	if !next.Equal(t0.Add(20 * time.Minute)) {
+		t.Fatalf("after claim NextDue = %v, want t0+20m", next)
+	}
+	if l, ok, _ := db.NextLease(); !ok || !l.Equal(lease) {
+		t.Fatalf("NextLease = %v %v", l, ok)
+	}
+	if exp, _ := db.ExpiredLeases(lease.Add(-time.Second), 10); len(exp) != 0 {
+		t.Fatalf("lease expired early: %v", exp)
+	}
+	if exp, _ := db.ExpiredLeases(lease, 10); len(exp) != 1 || exp[0] != ids[1] {
+		t.Fatalf("ExpiredLeases = %v", exp)
+	}
+	dialing, _ := db.DialingCalls()
+	if len(dialing) != 1 || dialing[0].ID != ids[1] {
+		t.Fatalf("DialingCalls = %v", dialing)
+	}
+	t.Run("active calls", func(t *testing.T) {
+		for _, tt := range []struct {
+			agent, number string
+			want          int
+		}{{"sales", "+14155550101", 1}, {"", "+14155550101", 1}, {"support", "+14155550101", 0}, {"", "+19999999999", 0}} {
+			got, err := db.ActiveCalls(tt.agent, tt.number)
+			if err != nil || len(got) != tt.want {
+				t.Errorf("ActiveCalls(%q, %q) = %d, %v; want %d", tt.agent, tt.number, len(got), err, tt.want)
+			}
+		}
+	})
+}
