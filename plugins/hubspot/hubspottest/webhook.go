@@ -1,0 +1,89 @@
+package hubspottest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/callgate/callgate/plugins/hubspot"
+)
+
+// Webhook describes a delivery to build, as HubSpot would post it.
+type Webhook struct {
+	// Secret is the app's client secret used to sign; empty sends no signature.
+	Secret string
+	// URL is the full URL HubSpot calls (the gateway's public_url + path + query).
+	URL string
+	// Version is the signature to send: "v3" (default), "v2" or "v1".
+	Version string
+	// Time is when HubSpot sends it (X-HubSpot-Request-Timestamp); default now.
+	Time time.Time
+	// PortalID and AppID identify the account and app; defaults 62515 and 54321.
+	PortalID, AppID int64
+	// ObjectIDs are the contacts created, one event each.
+	ObjectIDs []int64
+}
+
+// ContactCreation builds a contact.creation webhook: the JSON body HubSpot
+// posts and the headers it sends with it (Content-Type, User-Agent and the
+// signature headers).
+func ContactCreation(w Webhook) ([]byte, http.Header) {
+	if w.Time.IsZero() {
+		w.Time = time.Now()
+	}
+	if w.PortalID == 0 {
+		w.PortalID = 62515
+	}
+	if w.AppID == 0 {
+		w.AppID = 54321
+	}
+	type event struct {
+		EventID          int64  `json:"eventId"`
+		SubscriptionID   int64  `json:"subscriptionId"`
+		PortalID         int64  `json:"portalId"`
+		AppID            int64  `json:"appId"`
+		OccurredAt       int64  `json:"occurredAt"`
+		SubscriptionType string `json:"subscriptionType"`
+		AttemptNumber    int    `json:"attemptNumber"`
+		ObjectID         int64  `json:"objectId"`
+		ChangeFlag       string `json:"changeFlag"`
+		ChangeSource     string `json:"changeSource"`
+		SourceID         string `json:"sourceId"`
+	}
+	events := make([]event, len(w.ObjectIDs))
+	occurred := w.Time.Add(-time.Second).UnixMilli()
+	for i, id := range w.ObjectIDs {
+		events[i] = event{
+			EventID: 100 + int64(i), SubscriptionID: 12345, PortalID: w.PortalID, AppID: w.AppID,
+			OccurredAt: occurred, SubscriptionType: "contact.creation", ObjectID: id,
+			ChangeFlag: "CREATED", ChangeSource: "CRM_UI", SourceID: "userId:45678",
+		}
+	}
+	body, _ := json.Marshal(events)
+	return body, Sign(w.Secret, w.Version, http.MethodPost, w.URL, body, w.Time)
+}
+
+// Sign returns the headers HubSpot sends with body: Content-Type,
+// User-Agent and, when secret is set, the signature of the given version
+// ("v3" default, "v2", "v1").
+func Sign(secret, version, method, url string, body []byte, at time.Time) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "HubSpot Connect 2.0 (http://dev.hubspot.com/) (namespace: webhooks-nio-http-client) - WebhooksExecutorDaemon-executor")
+	h.Set("X-HubSpot-Timeout-Millis", strconv.Itoa(10000))
+	if secret == "" {
+		return h
+	}
+	sign := hubspot.SignV3
+	switch version {
+	case "v1":
+		sign = hubspot.SignV1
+	case "v2":
+		sign = hubspot.SignV2
+	}
+	for k, v := range sign(secret, method, url, body, at) {
+		h.Set(k, v)
+	}
+	return h
+}
