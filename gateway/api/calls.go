@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -144,23 +145,51 @@ func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 const CancelReason = "canceled by an operator"
 
 func (a *API) cancelCall(w http.ResponseWriter, r *http.Request) {
-	id := pathVar(r, "id")
+	c, err := a.CancelCall(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		a.WriteError(w, err)
+		return
+	}
+	reply.JSON(w, http.StatusOK, c)
+}
+
+// ErrNotPending is returned by CancelCall for a call already final.
+var ErrNotPending = errors.New("only pending calls can be canceled")
+
+// CancelCall cancels a pending call on an operator's behalf; the
+// dashboard shares it with the API.
+func (a *API) CancelCall(ctx context.Context, id string) (store.Call, error) {
 	c, err := a.opts.Calls.GetCall(id)
 	if err != nil {
-		a.storeError(w, "call "+id, err)
-		return
+		return c, fmt.Errorf("call %s: %w", id, err)
 	}
 	if store.Final(c.Status) {
-		reply.Errorf(w, http.StatusConflict, "call %s is already %s; only pending calls can be canceled", id, c.Status)
-		return
+		return c, fmt.Errorf("call %s is already %s: %w", id, c.Status, ErrNotPending)
 	}
-	c, err = a.opts.Canceler.Cancel(r.Context(), id, CancelReason)
+	c, err = a.opts.Canceler.Cancel(ctx, id, CancelReason)
 	if err != nil {
-		a.storeError(w, "cancel call "+id, err)
-		return
+		return c, fmt.Errorf("cancel call %s: %w", id, err)
 	}
 	a.opts.Logger.Info("call canceled by operator", "call", id, "agent", c.AgentID)
-	reply.JSON(w, http.StatusOK, c)
+	return c, nil
+}
+
+// WriteError answers err as the envelope with the status it deserves:
+// 400 for bad input, 404 for a missing item, 409 for a call no longer
+// pending, 500 otherwise.
+func (a *API) WriteError(w http.ResponseWriter, err error) {
+	var br *badRequest
+	switch {
+	case errors.As(err, &br):
+		reply.Error(w, http.StatusBadRequest, br.Error())
+	case errors.Is(err, store.ErrNotFound):
+		reply.Error(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, ErrNotPending):
+		reply.Error(w, http.StatusConflict, err.Error())
+	default:
+		a.opts.Logger.Error("admin api failed", "error", err)
+		reply.Errorf(w, http.StatusInternalServerError, "%v (see the server log)", err)
+	}
 }
 
 // storeError answers a failed store or scheduler call: 404 for a missing

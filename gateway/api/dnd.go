@@ -37,13 +37,10 @@ const DNDCancelReason = "number added to the DND list"
 const maxDNDBody = 16 << 10
 
 func (a *API) listDND(w http.ResponseWriter, r *http.Request) {
-	list, err := a.opts.DND.ListDND()
+	list, err := a.ListDND()
 	if err != nil {
 		a.storeError(w, "list DND", err)
 		return
-	}
-	if list == nil {
-		list = []DNDEntry{}
 	}
 	reply.JSON(w, http.StatusOK, DNDList{Numbers: list})
 }
@@ -139,4 +136,13 @@ func readDNDRequest(r *http.Request) (DNDRequest, error) {
 		return req, fieldError("number", "is required; send {\"number\":\"+919812345678\"}")
 	}
 	return req, nil
+}
+
+// ListDND returns the DND list, never nil.
+func (a *API) ListDND() ([]DNDEntry, error) {
+	list, err := a.opts.DND.ListDND()
+	if list == nil {
+		list = []DNDEntry{}
+	}
+	return list, err
 }

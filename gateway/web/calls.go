@@ -1,0 +1,141 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+type callFilter struct {
+	Agent, Status, Phone, From, To string
+}
+
+type callsData struct {
+	Calls    []store.Call
+	Filter   callFilter
+	Agents   []string
+	Statuses []string
+	Next     string // URL of the next page, "" on the last
+	First    string // URL of the first page, "" on it
+}
+
+// callsQuery turns the page's filter form into a store query. The date
+// range is read in the server's default timezone, end day inclusive.
+func (d *Dashboard) callsQuery(v url.Values) (callFilter, api.CallQuery, error) {
+	f := callFilter{
+		Agent: strings.TrimSpace(v.Get("agent_id")), Status: strings.TrimSpace(v.Get("status")),
+		Phone: strings.TrimSpace(v.Get("phone")), From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
+	}
+	cfg := d.opts.Config()
+	loc, err := time.LoadLocation(cfg.Server.DefaultTimezone)
+	if err != nil || cfg.Server.DefaultTimezone == "" {
+		loc = time.UTC
+	}
+	aq := url.Values{"agent_id": {f.Agent}, "status": {f.Status}, "phone": {f.Phone}, "cursor": {v.Get("cursor")}}
+	aq.Set("limit", fmt.Sprint(d.opts.PageSize))
+	for _, x := range []struct {
+		in, param, field string
+		addDay           bool
+	}{{f.From, "since", "from", false}, {f.To, "until", "to", true}} {
+		if x.in == "" {
+			continue
+		}
+		day, err := time.ParseInLocation("2006-01-02", x.in, loc)
+		if err != nil {
+			return f, api.CallQuery{}, fmt.Errorf("%s: %q is not a date (YYYY-MM-DD)", x.field, x.in)
+		}
+		if x.addDay {
+			day = day.AddDate(0, 0, 1)
+		}
+		aq.Set(x.param, day.UTC().Format(time.RFC3339))
+	}
+	region := cfg.Server.DefaultRegion
+	if region == "" {
+		region = "IN"
+	}
+	q, err := api.ParseCallQuery(aq, region)
+	return f, q, err
+}
+
+func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	data := callsData{Statuses: api.CallStatuses}
+	for _, ag := range api.Agents(d.opts.Config()) {
+		data.Agents = append(data.Agents, ag.ID)
+	}
+	f, q, err := d.callsQuery(r.URL.Query())
+	data.Filter = f
+	if err != nil {
+		d.render(w, r, sess, "calls", http.StatusBadRequest, page{Title: "Calls", Error: err.Error(), Data: data})
+		return
+	}
+	calls, next, err := d.opts.Calls.ListCalls(q)
+	if err != nil {
+		d.render(w, r, sess, "calls", http.StatusInternalServerError, page{Title: "Calls", Error: "could not read calls: " + err.Error(), Data: data})
+		return
+	}
+	data.Calls = calls
+	keep := url.Values{}
+	for k, v := range map[string]string{"agent_id": f.Agent, "status": f.Status, "phone": f.Phone, "from": f.From, "to": f.To} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if next != "" {
+		nv := cloneValues(keep)
+		nv.Set("cursor", next)
+		data.Next = Prefix + "calls?" + nv.Encode()
+	}
+	if q.Cursor != "" {
+		data.First = Prefix + "calls?" + keep.Encode()
+	}
+	d.render(w, r, sess, "calls", http.StatusOK, page{Title: "Calls", Data: data})
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+type callData struct {
+	Call   store.Call
+	Event  *store.Event
+	Fields []string
+}
+
+func (d *Dashboard) callPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := mux.Vars(r)["id"]
+	c, err := d.opts.Calls.GetCall(id)
+	if errors.Is(err, store.ErrNotFound) {
+		d.fail(w, r, sess, http.StatusNotFound, fmt.Errorf("call %s not found", id))
+		return
+	}
+	if err != nil {
+		d.fail(w, r, sess, http.StatusInternalServerError, fmt.Errorf("call %s: %w", id, err))
+		return
+	}
+	data := callData{Call: c, Fields: sortedKeys(c.Fields)}
+	if c.Source.EventID != "" {
+		if ev, err := d.opts.Events.GetEvent(c.Source.EventID); err == nil {
+			data.Event = &ev
+		}
+	}
+	d.render(w, r, sess, "call", http.StatusOK, page{Title: "Call " + id, Nav: "calls", Data: data})
+}
+
+func (d *Dashboard) cancelCall(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := mux.Vars(r)["id"]
+	to := Prefix + "calls/" + url.PathEscape(id)
+	_, err := d.opts.API.CancelCall(r.Context(), id)
+	d.back(w, r, sess, to, "Call canceled.", err)
+}

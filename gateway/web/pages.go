@@ -1,0 +1,171 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// EventStatuses are the inbox statuses the events page filters on.
+var EventStatuses = []string{store.EventFailed, store.EventIgnored, store.EventSkipped,
+	store.EventBlocked, store.EventPending, store.EventCalled}
+
+type eventsData struct {
+	Events   []store.Event
+	Status   string
+	Statuses []string
+	Next     string
+	First    string
+}
+
+func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	status := r.URL.Query().Get("status")
+	data := eventsData{Status: status, Statuses: EventStatuses}
+	if status != "" && !contains(EventStatuses, status) {
+		d.render(w, r, sess, "events", http.StatusBadRequest, page{Title: "Events",
+			Error: fmt.Sprintf("status: %q is not an event status; use one of %s", status, strings.Join(EventStatuses, ", ")), Data: data})
+		return
+	}
+	cursor := r.URL.Query().Get("cursor")
+	evs, next, err := d.opts.Events.ListEvents(EventQuery{Status: status, Limit: d.opts.PageSize, Cursor: cursor})
+	if err != nil {
+		d.render(w, r, sess, "events", http.StatusInternalServerError, page{Title: "Events", Error: "could not read events: " + err.Error(), Data: data})
+		return
+	}
+	data.Events = evs
+	keep := url.Values{}
+	if status != "" {
+		keep.Set("status", status)
+	}
+	if next != "" {
+		nv := cloneValues(keep)
+		nv.Set("cursor", next)
+		data.Next = Prefix + "events?" + nv.Encode()
+	}
+	if cursor != "" {
+		data.First = Prefix + "events?" + keep.Encode()
+	}
+	d.render(w, r, sess, "events", http.StatusOK, page{Title: "Events", Data: data})
+}
+
+func (d *Dashboard) replayEvent(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := mux.Vars(r)["id"]
+	to := Prefix + "events"
+	if s := r.PostFormValue("status"); contains(EventStatuses, s) {
+		to += "?status=" + url.QueryEscape(s)
+	}
+	err := d.opts.Events.ReplayEvent(r.Context(), id)
+	if err != nil {
+		err = fmt.Errorf("event %s not replayed: %w", id, err)
+	}
+	d.back(w, r, sess, to, "Event "+id+" queued again; it is pending until a worker takes it.", err)
+}
+
+type agentsData struct {
+	Agents []api.Agent
+	Test   *rulesTestData
+}
+
+type rulesTestData struct {
+	Agent  string
+	Record string
+	Event  string
+	Result string
+	Error  string
+}
+
+func (d *Dashboard) agentsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	d.render(w, r, sess, "agents", http.StatusOK, page{Title: "Agents",
+		Data: agentsData{Agents: api.Agents(d.opts.Config())}})
+}
+
+// testRules runs the rules test API's code on the pasted record and shows
+// the result on the agents page.
+func (d *Dashboard) testRules(w http.ResponseWriter, r *http.Request, sess *session) {
+	t := &rulesTestData{Agent: r.PostFormValue("agent_id"), Record: r.PostFormValue("record"), Event: r.PostFormValue("event")}
+	body := map[string]json.RawMessage{}
+	agent, _ := json.Marshal(t.Agent)
+	body["agent_id"] = agent
+	if s := strings.TrimSpace(t.Record); s != "" {
+		body["record"] = json.RawMessage(s)
+	}
+	if s := strings.TrimSpace(t.Event); s != "" {
+		body["event"] = json.RawMessage(s)
+	}
+	status := http.StatusOK
+	raw, err := json.Marshal(body)
+	if err != nil {
+		// One of the pasted texts is not JSON: say which.
+		err = pastedJSONError(t)
+	}
+	var req api.RulesTest
+	if err == nil {
+		req, err = api.ParseRulesTest(raw)
+	}
+	var res any
+	if err == nil {
+		res, err = d.opts.API.TestRules(r, req)
+	}
+	if err != nil {
+		t.Error, status = err.Error(), http.StatusBadRequest
+	} else {
+		t.Result = prettyJSON(res)
+	}
+	d.render(w, r, sess, "agents", status, page{Title: "Agents",
+		Data: agentsData{Agents: api.Agents(d.opts.Config()), Test: t}})
+}
+
+func pastedJSONError(t *rulesTestData) error {
+	for _, f := range []struct{ name, text string }{{"record", t.Record}, {"event", t.Event}} {
+		if s := strings.TrimSpace(f.text); s != "" && !json.Valid([]byte(s)) {
+			var v any
+			err := json.Unmarshal([]byte(s), &v)
+			return fmt.Errorf("%s: is not valid JSON: %v", f.name, err)
+		}
+	}
+	return fmt.Errorf("record: is not valid JSON")
+}
+
+func (d *Dashboard) pluginsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	d.render(w, r, sess, "plugins", http.StatusOK, page{Title: "Plugins", Data: d.opts.API.PluginList(r.Context())})
+}
+
+func (d *Dashboard) dndPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	list, err := d.opts.API.ListDND()
+	p := page{Title: "Do not disturb", Data: list}
+	status := http.StatusOK
+	if err != nil {
+		p.Error, status = "could not read the DND list: "+err.Error(), http.StatusInternalServerError
+	}
+	d.render(w, r, sess, "dnd", status, p)
+}
+
+func (d *Dashboard) addDND(w http.ResponseWriter, r *http.Request, sess *session) {
+	res, err := d.opts.API.AddDND(r, r.PostFormValue("number"), r.PostFormValue("note"))
+	msg := fmt.Sprintf("%s added to the DND list.", res.Number)
+	if res.Canceled > 0 {
+		msg += fmt.Sprintf(" %d pending call(s) canceled.", res.Canceled)
+	}
+	d.back(w, r, sess, Prefix+"dnd", msg, err)
+}
+
+func (d *Dashboard) removeDND(w http.ResponseWriter, r *http.Request, sess *session) {
+	res, err := d.opts.API.RemoveDND(r.PostFormValue("number"))
+	d.back(w, r, sess, Prefix+"dnd", res.Number+" removed from the DND list.", err)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
