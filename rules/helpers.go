@@ -66,7 +66,7 @@ func (p *Program) zone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown timezone %q: use an IANA name such as Asia/Kolkata", name)
+		return nil, fmt.Errorf("%w %q: use an IANA name such as Asia/Kolkata", errZone, name)
 	}
 	p.zones.Store(name, loc)
 	return loc, nil
@@ -184,7 +184,12 @@ func RoundTo(n, step float64) (float64, error) {
 	if math.IsNaN(n) || math.IsInf(n, 0) {
 		return 0, fmt.Errorf("round_to: %v is not a finite number", n)
 	}
-	r := math.Round(n/step) * step
+	q := n / step
+	if math.Abs(q) < 1e6 {
+		// 1.005/0.01 is 100.49999999999999 in binary; people mean 100.5.
+		q = math.Round(q*1e6) / 1e6
+	}
+	r := math.Round(q) * step
 	if math.IsInf(r, 0) || math.IsNaN(r) {
 		return 0, fmt.Errorf("round_to: %v rounded to %v is out of range", n, step)
 	}
@@ -280,7 +285,10 @@ func text(helper string, v any) (s string, ok bool, err error) {
 	return "", false, fmt.Errorf("%s: want text, got %s", helper, describe(v))
 }
 
-var errNotNumber = errors.New("not a number")
+var (
+	errNotNumber = errors.New("not a number")
+	errZone      = errors.New("unknown timezone")
+)
 
 // number reads a numeric argument: any Go number, or text holding a decimal
 // number (CRMs often store amounts as text; "1,25,000" is read as 125000).

@@ -15,7 +15,7 @@ var tens = [...]string{"", "", "twenty", "thirty", "forty", "fifty", "sixty", "s
 // Words spells n in English with Indian numbering (thousand, lakh, crore),
 // as voice agents in India read amounts: 125000 → "one lakh twenty-five
 // thousand". Amounts of a crore crore and more repeat "crore" (10^14 is
-// "one crore crore"). Negative numbers start with "minus"; decimals are
+// "one crore crore", 10^12 "one lakh crore"). Negative numbers start with "minus"; decimals are
 // read digit by digit after "point" (2.05 → "two point zero five"), using
 // the shortest decimal form of n. NaN and infinities are errors.
 func Words(n float64) (string, error) {
@@ -46,17 +46,26 @@ func writeIndian(b *strings.Builder, digits string) {
 		b.WriteString("zero")
 		return
 	}
+	writeGroups(b, digits, "")
+}
+
+// writeGroups writes digits in groups of seven (below a crore), each group
+// followed by suffix; the digits above the lowest group are written the
+// same way with one more "crore", so 10^14+2·10^7 is "one crore crore two
+// crore", never the ambiguous "one crore two crore".
+func writeGroups(b *strings.Builder, digits, suffix string) {
+	low := digits
 	if len(digits) > 7 {
-		high, low := digits[:len(digits)-7], strings.TrimLeft(digits[len(digits)-7:], "0")
-		writeIndian(b, high)
-		b.WriteString(" crore")
-		if low != "" {
-			b.WriteByte(' ')
-			writeIndian(b, low)
-		}
+		writeGroups(b, digits[:len(digits)-7], " crore"+suffix)
+		low = digits[len(digits)-7:]
+	}
+	v, _ := strconv.Atoi(low) // at most 7 digits
+	if v == 0 {
 		return
 	}
-	v, _ := strconv.Atoi(digits) // at most 7 digits
+	if s := b.String(); s != "" && s[len(s)-1] != ' ' { // after a higher group, not after "minus "
+		b.WriteByte(' ')
+	}
 	parts := make([]string, 0, 4)
 	if lakh := v / 100000; lakh > 0 {
 		parts = append(parts, below100(lakh)+" lakh")
@@ -71,6 +80,7 @@ func writeIndian(b *strings.Builder, digits string) {
 		parts = append(parts, below100(r))
 	}
 	b.WriteString(strings.Join(parts, " "))
+	b.WriteString(suffix)
 }
 
 func below100(n int) string {
