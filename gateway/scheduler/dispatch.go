@@ -1,0 +1,357 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/callgate/callgate/gateway/dialer"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// claimBatch bounds how many attempts one claim transaction takes.
+const claimBatch = 256
+
+// lane dispatches the attempts of one dialer.
+type lane struct {
+	name    string
+	d       Dialer
+	lim     Limits
+	limiter *rate.Limiter
+	m       *metrics
+	wake    chan struct{} // an attempt may be due earlier than the lane thinks
+	freed   chan struct{} // a slot was released
+
+	mu   sync.Mutex
+	live map[string]struct{} // "<call id>-<n>" of attempts in dialing
+}
+
+func newLane(name string, d Dialer, lim Limits, m *metrics) *lane {
+	if lim.Concurrency <= 0 {
+		lim.Concurrency = 20
+	}
+	if lim.OutcomeTimeout <= 0 {
+		lim.OutcomeTimeout = 30 * time.Minute
+	}
+	if lim.DialTimeout <= 0 {
+		lim.DialTimeout = time.Minute
+	}
+	limit, burst := rate.Inf, lim.Burst
+	if lim.Rate > 0 {
+		limit = rate.Limit(lim.Rate)
+		if burst <= 0 {
+			burst = max(1, int(math.Ceil(lim.Rate)))
+		}
+	}
+	return &lane{name: name, d: d, lim: lim, limiter: rate.NewLimiter(limit, max(burst, 1)), m: m,
+		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), live: map[string]struct{}{}}
+}
+
+func (l *lane) wakeUp() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// acquire counts an attempt in dialing; it reports false if it already was.
+func (l *lane) acquire(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.live[key]; ok {
+		return false
+	}
+	l.live[key] = struct{}{}
+	l.m.inFlight.WithLabelValues(l.name).Set(float64(len(l.live)))
+	return true
+}
+
+// release frees an attempt's slot (once; later calls are no-ops).
+func (l *lane) release(key string) {
+	l.mu.Lock()
+	_, ok := l.live[key]
+	delete(l.live, key)
+	l.m.inFlight.WithLabelValues(l.name).Set(float64(len(l.live)))
+	l.mu.Unlock()
+	if ok {
+		select {
+		case l.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *lane) free() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lim.Concurrency - len(l.live)
+}
+
+// Run recovers (see Recover) and dispatches until ctx ends; it then waits
+// for dials in progress to return and reports nil.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if err := s.Recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, l := range s.lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runLane(ctx, l, &wg)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runSweeper(ctx)
+	}()
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// runLane claims and dials due attempts of one dialer, sleeping on a timer
+// until the next one is due.
+func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup) {
+	for ctx.Err() == nil {
+		free := l.free()
+		if free <= 0 {
+			s.wait(ctx, -1, l.freed)
+			continue
+		}
+		next, ok, err := s.db.NextDue(l.name)
+		if err != nil {
+			s.log.Error("read the due index; retrying in 1s", "dialer", l.name, "error", err)
+			s.wait(ctx, time.Second, nil)
+			continue
+		}
+		now := s.clock.Now()
+		if !ok {
+			s.wait(ctx, -1, l.wake)
+			continue
+		}
+		if next.After(now) {
+			s.wait(ctx, next.Sub(now), l.wake)
+			continue
+		}
+		n := min(free, claimBatch)
+		if l.limiter.Limit() != rate.Inf {
+			tokens := int(l.limiter.TokensAt(now))
+			if tokens < 1 {
+				r := l.limiter.ReserveN(now, 1)
+				delay := r.DelayFrom(now)
+				r.CancelAt(now)
+				s.wait(ctx, max(delay, time.Millisecond), nil)
+				continue
+			}
+			n = min(n, tokens)
+		}
+		claimed, due, err := s.claim(l, now, n)
+		if err != nil {
+			s.log.Error("claim due attempts; retrying in 1s", "dialer", l.name, "error", err)
+			s.wait(ctx, time.Second, nil)
+			continue
+		}
+		if len(claimed) > 0 {
+			if l.limiter.Limit() != rate.Inf {
+				l.limiter.ReserveN(now, len(claimed))
+			}
+			s.wakeSweeper()
+		}
+		for _, c := range claimed {
+			a := c.Attempts[len(c.Attempts)-1]
+			if !l.acquire(attemptKey(c.ID, a.N)) {
+				continue
+			}
+			s.m.lag.WithLabelValues(l.name).Observe(s.clock.Now().Sub(due[c.ID]).Seconds())
+			dials.Add(1)
+			go func() {
+				defer dials.Done()
+				s.dial(ctx, l, c, a)
+			}()
+		}
+	}
+}
+
+// wait sleeps for d (d < 0: no timer) or until ch or ctx fires.
+func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{}) {
+	var tc <-chan time.Time
+	if d >= 0 {
+		t := s.clock.NewTimer(d)
+		defer t.Stop()
+		tc = t.C()
+	}
+	select {
+	case <-ctx.Done():
+	case <-tc:
+	case <-ch:
+	}
+}
+
+// claim moves up to n due attempts of l to dialing, with a lease that ends
+// when the outcome is overdue. An attempt whose window closed while it
+// waited for a slot is moved to the next opening instead.
+func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
+	due := map[string]time.Time{}
+	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call) (bool, []store.OutboxItem, error) {
+		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
+			return false, nil, store.ErrNoChange
+		}
+		_, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
+		if err != nil {
+			return false, nil, s.failInPlace(c, now, err.Error())
+		}
+		at, err := NextAllowed(now, c.Policy.Window, loc)
+		if err != nil {
+			return false, nil, s.failInPlace(c, now, err.Error())
+		}
+		if at.After(now) {
+			at = at.UTC()
+			c.NextAttemptAt, c.UpdatedAt = &at, now
+			c.Reason = "window closed before a dial slot was free; moved to " + at.In(loc).Format("Mon 2006-01-02 15:04 MST")
+			return false, nil, nil
+		}
+		due[c.ID] = *c.NextAttemptAt
+		lease := now.Add(l.lim.OutcomeTimeout).UTC()
+		c.Attempts = append(c.Attempts, store.Attempt{N: len(c.Attempts) + 1, StartedAt: now.UTC()})
+		c.Status, c.Reason, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallDialing, "", nil, &lease, now.UTC()
+		return true, nil, nil
+	})
+	return claimed, due, err
+}
+
+// failInPlace ends a call that can never be dialed (its stored policy is
+// broken); it returns nil so the claim transaction writes the change.
+func (s *Scheduler) failInPlace(c *store.Call, now time.Time, why string) error {
+	c.Status, c.NextAttemptAt, c.UpdatedAt = store.CallFailed, nil, now.UTC()
+	c.Reason = "cannot schedule: " + why
+	s.log.Error("call cannot be scheduled", "call", c.ID, "reason", c.Reason)
+	return nil
+}
+
+// dial sends one claimed attempt and records what the dialer said.
+func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Attempt) {
+	contactType := c.Source.Type
+	if c.Source.ObjectID != "" {
+		contactType = "contact"
+	}
+	req := dialer.Request{
+		CallID: c.ID, Attempt: a.N, AgentID: c.AgentID, ToNumber: c.ToNumber, Variables: c.Variables,
+		ContactType: contactType, ObjectID: c.Source.ObjectID,
+		StatusCallbackURL: s.cfg.StatusCallbackURL(l.name),
+		IdempotencyKey:    attemptKey(c.ID, a.N),
+	}
+	dctx, cancel := context.WithTimeout(ctx, l.lim.DialTimeout)
+	placed, err := l.d.Dial(dctx, req)
+	cancel()
+	switch {
+	case err == nil:
+		s.m.dials.WithLabelValues(l.name, "placed").Inc()
+		s.placed(ctx, l, c.ID, a.N, placed)
+	case ctx.Err() != nil:
+		// Shutting down mid-dial: the attempt stays in dialing and the next
+		// start's recovery decides whether it may be re-sent.
+		s.log.Info("shutdown while dialing; recovery will settle the attempt", "call", c.ID, "attempt", a.N)
+	case errors.Is(err, dialer.ErrTransport):
+		s.m.dials.WithLabelValues(l.name, "transport_error").Inc()
+		s.transportFailed(l, c.ID, a.N, err)
+	default:
+		result := "error"
+		if errors.Is(err, dialer.ErrRejected) {
+			result = "rejected"
+		}
+		s.m.dials.WithLabelValues(l.name, result).Inc()
+		if err := s.record(l.name, Outcome{CallID: c.ID, Attempt: a.N, Status: store.OutcomeFailed, Reason: err.Error()}); err != nil {
+			s.log.Error("record a rejected dial", "call", c.ID, "attempt", a.N, "error", err)
+		}
+	}
+}
+
+// placed notes that the platform accepted the attempt, and applies the
+// outcome of a synchronous dialer.
+func (s *Scheduler) placed(ctx context.Context, l *lane, id string, n int, p dialer.Placed) {
+	now := s.clock.Now().UTC()
+	_, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+		a := findAttempt(c, n)
+		if a == nil || (a.PlacedAt != nil && (a.ProviderCallID != "" || p.ProviderCallID == "")) {
+			return nil, store.ErrNoChange
+		}
+		if a.PlacedAt == nil {
+			a.PlacedAt = &now
+		}
+		if a.ProviderCallID == "" {
+			a.ProviderCallID = p.ProviderCallID
+		}
+		a.NeedsOperator = false
+		return nil, nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNoChange) {
+		s.log.Error("record a placed attempt", "call", id, "attempt", n, "error", err)
+	}
+	if p.Outcome != nil {
+		o := *p.Outcome
+		o.CallID, o.Attempt = id, n
+		if o.ProviderCallID == "" {
+			o.ProviderCallID = p.ProviderCallID
+		}
+		if err := s.HandleOutcome(ctx, l.name, o); err != nil {
+			s.log.Error("record a synchronous outcome", "call", id, "attempt", n, "error", err)
+		}
+	}
+}
+
+// transportFailed puts an attempt that never reached the platform back in
+// the due index after a backoff, without spending it: the re-send carries
+// the same attempt number and idempotency key.
+func (s *Scheduler) transportFailed(l *lane, id string, n int, cause error) {
+	now := s.clock.Now().UTC()
+	c, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+		a := findAttempt(c, n)
+		if c.Status != store.CallDialing || a == nil || a.N != len(c.Attempts) || a.Outcome != "" || a.PlacedAt != nil {
+			return nil, store.ErrNoChange
+		}
+		c.Attempts = c.Attempts[:len(c.Attempts)-1]
+		c.TransportFailures++
+		_, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
+		if err != nil {
+			return nil, err
+		}
+		at, err := NextAllowed(now.Add(TransportBackoff(c.TransportFailures)), c.Policy.Window, loc)
+		if err != nil {
+			return nil, err
+		}
+		at = at.UTC()
+		c.Status = store.CallScheduled
+		if len(c.Attempts) > 0 {
+			c.Status = store.CallRetryScheduled
+		}
+		c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = &at, nil, now
+		c.Reason = fmt.Sprintf("dialer %s unreachable (%d in a row): %v; attempt %d re-sent at %s", l.name, c.TransportFailures, cause, n, at.Format(time.RFC3339))
+		return nil, nil
+	})
+	l.release(attemptKey(id, n))
+	if err != nil && !errors.Is(err, store.ErrNoChange) {
+		s.log.Error("reschedule after a transport failure", "call", id, "attempt", n, "error", err)
+		return
+	}
+	s.log.Warn("dialer unreachable; attempt not spent, backing off", "dialer", l.name, "call", id, "attempt", n, "next_attempt_at", c.NextAttemptAt, "error", cause)
+	l.wakeUp()
+}
+
+func findAttempt(c *store.Call, n int) *store.Attempt {
+	if n == 0 && len(c.Attempts) > 0 {
+		return &c.Attempts[len(c.Attempts)-1]
+	}
+	for i := range c.Attempts {
+		if c.Attempts[i].N == n {
+			return &c.Attempts[i]
+		}
+	}
+	return nil
+}
