@@ -25,21 +25,10 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// CallQuery selects calls for a history listing, newest first.
-type CallQuery struct {
-	AgentID string
-	Status  string
-	Phone   string // E.164
-	Since   time.Time
-	Until   time.Time
-	Limit   int
-	Cursor  string // opaque, from a previous page
-}
-
-// Calls reads call history.
+// Calls reads call history (*store.DB implements it).
 type Calls interface {
 	GetCall(id string) (store.Call, error)
-	ListCalls(q CallQuery) (calls []store.Call, nextCursor string, err error)
+	ListCalls(f store.CallFilter) (calls []store.Call, nextCursor string, err error)
 }
 
 // Canceler cancels pending calls (the scheduler).
@@ -50,18 +39,11 @@ type Canceler interface {
 	CancelNumber(ctx context.Context, number, reason string) (int, error)
 }
 
-// DNDEntry is one number on the do-not-disturb list.
-type DNDEntry struct {
-	Number  string    `json:"number"`
-	Note    string    `json:"note,omitempty"`
-	AddedAt time.Time `json:"added_at"`
-}
-
-// DND is the do-not-disturb list.
+// DND is the do-not-disturb list (*store.DB implements it).
 type DND interface {
 	AddDND(number, note string, now time.Time) error
 	RemoveDND(number string) error
-	ListDND() ([]DNDEntry, error)
+	ListDND() ([]store.DNDEntry, error)
 }
 
 // PluginStatus is one plugin process as the plugin host sees it.

@@ -37,8 +37,8 @@ type CallList struct {
 // ParseCallQuery reads the call filters from query parameters (agent_id,
 // status, phone, since, until, limit, cursor). Phone numbers are
 // normalised to E.164 with region; an error names the bad parameter.
-func ParseCallQuery(v url.Values, region string) (CallQuery, error) {
-	q := CallQuery{
+func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
+	q := store.CallFilter{
 		AgentID: strings.TrimSpace(v.Get("agent_id")),
 		Status:  strings.TrimSpace(v.Get("status")),
 		Cursor:  v.Get("cursor"),
@@ -184,6 +184,8 @@ func (a *API) WriteError(w http.ResponseWriter, err error) {
 		reply.Error(w, http.StatusBadRequest, br.Error())
 	case errors.Is(err, store.ErrNotFound):
 		reply.Error(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrBadCursor):
+		reply.Errorf(w, http.StatusBadRequest, "cursor: %v", err)
 	case errors.Is(err, ErrNotPending):
 		reply.Error(w, http.StatusConflict, err.Error())
 	default:
@@ -202,6 +204,10 @@ func (a *API) storeError(w http.ResponseWriter, what string, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		reply.Error(w, http.StatusBadRequest, br.Error())
+		return
+	}
+	if errors.Is(err, store.ErrBadCursor) {
+		reply.Errorf(w, http.StatusBadRequest, "cursor: %v", err)
 		return
 	}
 	a.opts.Logger.Error("admin api: store failed", "op", what, "error", err)

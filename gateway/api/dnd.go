@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/store"
 )
 
 // DNDRequest is the body of POST and DELETE /api/v1/dnd. DELETE also
@@ -19,7 +20,7 @@ type DNDRequest struct {
 
 // DNDList is the body of GET /api/v1/dnd.
 type DNDList struct {
-	Numbers []DNDEntry `json:"numbers"`
+	Numbers []store.DNDEntry `json:"numbers"`
 }
 
 // DNDResult answers an add or remove.
@@ -139,10 +140,10 @@ func readDNDRequest(r *http.Request) (DNDRequest, error) {
 }
 
 // ListDND returns the DND list, never nil.
-func (a *API) ListDND() ([]DNDEntry, error) {
+func (a *API) ListDND() ([]store.DNDEntry, error) {
 	list, err := a.opts.DND.ListDND()
 	if list == nil {
-		list = []DNDEntry{}
+		list = []store.DNDEntry{}
 	}
 	return list, err
 }

@@ -29,7 +29,7 @@ type callsData struct {
 
 // callsQuery turns the page's filter form into a store query. The date
 // range is read in the server's default timezone, end day inclusive.
-func (d *Dashboard) callsQuery(v url.Values) (callFilter, api.CallQuery, error) {
+func (d *Dashboard) callsQuery(v url.Values) (callFilter, store.CallFilter, error) {
 	f := callFilter{
 		Agent: strings.TrimSpace(v.Get("agent_id")), Status: strings.TrimSpace(v.Get("status")),
 		Phone: strings.TrimSpace(v.Get("phone")), From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
@@ -50,7 +50,7 @@ func (d *Dashboard) callsQuery(v url.Values) (callFilter, api.CallQuery, error) 
 		}
 		day, err := time.ParseInLocation("2006-01-02", x.in, loc)
 		if err != nil {
-			return f, api.CallQuery{}, fmt.Errorf("%s: %q is not a date (YYYY-MM-DD)", x.field, x.in)
+			return f, store.CallFilter{}, fmt.Errorf("%s: %q is not a date (YYYY-MM-DD)", x.field, x.in)
 		}
 		if x.addDay {
 			day = day.AddDate(0, 0, 1)

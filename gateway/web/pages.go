@@ -34,7 +34,7 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	cursor := r.URL.Query().Get("cursor")
-	evs, next, err := d.opts.Events.ListEvents(EventQuery{Status: status, Limit: d.opts.PageSize, Cursor: cursor})
+	evs, next, err := d.opts.Events.ListEvents(store.EventFilter{Status: status, Limit: d.opts.PageSize, Cursor: cursor})
 	if err != nil {
 		d.render(w, r, sess, "events", http.StatusInternalServerError, page{Title: "Events", Error: "could not read events: " + err.Error(), Data: data})
 		return
@@ -61,7 +61,7 @@ func (d *Dashboard) replayEvent(w http.ResponseWriter, r *http.Request, sess *se
 	if s := r.PostFormValue("status"); contains(EventStatuses, s) {
 		to += "?status=" + url.QueryEscape(s)
 	}
-	err := d.opts.Events.ReplayEvent(r.Context(), id)
+	_, err := d.opts.Events.ReplayEvent(id, d.opts.Now())
 	if err != nil {
 		err = fmt.Errorf("event %s not replayed: %w", id, err)
 	}

@@ -13,7 +13,6 @@
 package web
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -39,19 +38,12 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// EventQuery selects inbox events, newest first.
-type EventQuery struct {
-	Status  string
-	AgentID string
-	Limit   int
-	Cursor  string
-}
-
-// Events is the inbox as the dashboard reads it.
+// Events is the inbox as the dashboard reads it (*store.Inbox implements
+// it).
 type Events interface {
 	GetEvent(id string) (store.Event, error)
-	ListEvents(q EventQuery) (events []store.Event, nextCursor string, err error)
-	ReplayEvent(ctx context.Context, id string) error
+	ListEvents(f store.EventFilter) (events []store.Event, nextCursor string, err error)
+	ReplayEvent(id string, now time.Time) (store.Event, error)
 }
 
 // Options configure New.

@@ -1,0 +1,56 @@
+package api_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/callgate/callgate/gateway/api"
+)
+
+// FuzzParseCallQuery: any query string either parses into a filter whose
+// phone is E.164 and whose limit is in range, or is refused naming a field.
+func FuzzParseCallQuery(f *testing.F) {
+	for _, s := range []string{"", "agent_id=a&status=failed", "phone=098123+45678", "since=2026-11-27T10:00:00Z&until=2026-11-28T00:00:00Z", "limit=500", "limit=-1", "phone=%2B14155550123&cursor=AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := api.ParseCallQuery(v, "IN")
+		if err != nil {
+			if !strings.Contains(err.Error(), ":") {
+				t.Fatalf("error %q names no field", err)
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > api.MaxLimit {
+			t.Fatalf("limit %d out of range", q.Limit)
+		}
+		if q.Phone != "" && !strings.HasPrefix(q.Phone, "+") {
+			t.Fatalf("phone %q is not E.164", q.Phone)
+		}
+	})
+}
+
+// FuzzParseRulesTest: any body is accepted with an agent and an object
+// record, or refused naming a field; never a panic.
+func FuzzParseRulesTest(f *testing.F) {
+	for _, s := range []string{`{"agent_id":"a","record":{"x":1}}`, `{"agent_id":"a","record":{},"event":{"kind":"updated"}}`, `{`, `[]`, `{"agent_id":" ","record":null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := api.ParseRulesTest(body)
+		if err != nil {
+			if !strings.Contains(err.Error(), ":") {
+				t.Fatalf("error %q names no field", err)
+			}
+			return
+		}
+		if req.AgentID == "" || len(req.Record) == 0 {
+			t.Fatalf("accepted %+v", req)
+		}
+	})
+}

@@ -1,0 +1,215 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/rules"
+)
+
+const testConfig = `
+server {
+  default_timezone = "Asia/Kolkata"
+  default_region   = "IN"
+}
+integration "hubspot" {
+  access_token = "test-token"
+}
+dialer "log" {
+  type = "log"
+}
+agent "sales-intro" {
+  dialer       = "log"
+  integrations = ["hubspot"]
+  when         = "event.kind == 'created'"
+  variables = {
+    firstname = "contact.firstname ?? 'there'"
+  }
+  required_variables = ["firstname"]
+  window {
+    start = "09:00"
+    end   = "18:00"
+    carry_over = true
+  }
+  retry {
+    max  = 2
+    gaps = ["1h", "2h"]
+  }
+}
+agent "renewals" {
+  dialer = "log"
+}
+`
+
+// storeCanceler cancels calls through the real store the way the
+// scheduler does: status canceled with a reason, no next attempt.
+type storeCanceler struct{ db *store.DB }
+
+func (c storeCanceler) Cancel(_ context.Context, id, reason string) (store.Call, error) {
+	return c.db.MutateCall(id, func(call *store.Call) ([]store.OutboxItem, error) {
+		if store.Final(call.Status) {
+			return nil, store.ErrNoChange
+		}
+		call.Status, call.Reason, call.NextAttemptAt = store.CallCanceled, reason, nil
+		return nil, nil
+	})
+}
+
+func (c storeCanceler) CancelNumber(ctx context.Context, number, reason string) (int, error) {
+	calls, err := c.db.ActiveCalls("", number)
+	if err != nil {
+		return 0, err
+	}
+	for _, call := range calls {
+		if _, err := c.Cancel(ctx, call.ID, reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(calls), nil
+}
+
+// rulesTester dry-runs an agent's rules with the real rules engine.
+type rulesTester struct{ cfg *config.Config }
+
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+	ag := rt.cfg.Agents[req.AgentID]
+	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables}
+	for k, v := range ag.Variables {
+		spec.Variables[k] = v.Source
+	}
+	p, err := rules.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(req.Record, &fields); err != nil {
+		return nil, err
+	}
+	return p.Evaluate(rules.Env{Contact: fields, Event: rules.Event{Kind: "created"}})
+}
+
+type plugins []api.PluginStatus
+
+func (p plugins) Status() []api.PluginStatus { return p }
+
+// countingChecker rejects one integration and counts the checks.
+type countingChecker struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingChecker) CheckCredentials(_ context.Context, integration string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if integration == "hubspot" {
+		return errors.New("hubspot: token rejected (401)")
+	}
+	return nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type env struct {
+	db      *store.DB
+	srv     *httptest.Server
+	clock   *clock
+	checker *countingChecker
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg, err := config.LoadBytes("test.hcl", []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}, checker: &countingChecker{}}
+	a, err := api.New(api.Options{
+		Config:      func() *config.Config { return cfg },
+		Calls:       db,
+		Canceler:    storeCanceler{db},
+		DND:         db,
+		Plugins:     plugins{{Name: "hubspot", Version: "1.0.0", Source: "builtin", State: "running", PID: 4242}},
+		Credentials: e.checker,
+		Rules:       rulesTester{cfg},
+		Now:         e.clock.now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(a.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// addCall stores a call created at the given minute past the env's clock.
+func (e *env) addCall(t *testing.T, agent, number, status string, minute int) store.Call {
+	t.Helper()
+	next := e.clock.now().Add(time.Hour)
+	c := store.Call{AgentID: agent, Status: status, ToNumber: number, Dialer: "log",
+		Variables: map[string]string{"firstname": "Ada"},
+		Source:    store.Source{Type: "hubspot", Integration: "hubspot", ObjectID: fmt.Sprint(minute), Account: "62515"},
+		Policy:    store.Policy{Timezone: "Asia/Kolkata", Retry: store.RetryPolicy{Max: 1, Gaps: []store.Duration{store.Duration(time.Hour)}, On: []string{"no_answer"}}},
+	}
+	if !store.Final(status) {
+		c.NextAttemptAt = &next
+	} else {
+		c.Reason = "test: " + status
+	}
+	got, created, err := e.db.CreateCall(c, store.CreateOptions{Now: e.clock.now().Add(time.Duration(minute) * time.Minute)})
+	if err != nil || !created {
+		t.Fatalf("create call: created=%v err=%v", created, err)
+	}
+	return got
+}
+
+// do sends a request and decodes the JSON answer into out (if non-nil).
+func (e *env) do(t *testing.T, method, path, body string, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("%s %s: content type %q, body %s", method, path, ct, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
