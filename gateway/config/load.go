@@ -121,6 +121,7 @@ func LoadWithEnv(name string, src []byte, lookupEnv func(string) (string, bool))
 	cfg := d.decodeFile(file.Body)
 	cfg.File = name
 	d.checkReferences(cfg)
+	d.checkRules(cfg)
 	if d.diags.HasErrors() {
 		return nil, &Error{Diags: sortDiags(d.diags)}
 	}
