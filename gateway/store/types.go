@@ -96,8 +96,10 @@ type Source struct {
 	Type        string `json:"type"` // plugin name, or "api" for /call/outbound
 	Integration string `json:"integration,omitempty"`
 	ObjectID    string `json:"object_id,omitempty"`
-	EventID     string `json:"event_id,omitempty"`
-	Account     string `json:"account,omitempty"`
+	// ObjectType is the CRM object type (e.g. contact, lead) for write-back; "" means contact.
+	ObjectType string `json:"object_type,omitempty"`
+	EventID    string `json:"event_id,omitempty"`
+	Account    string `json:"account,omitempty"`
 }
 
 // Policy is when and how often a call may be attempted.
