@@ -115,7 +115,7 @@ func Compile(spec Spec) (*Program, error) {
 
 	var errs CompileErrors
 	opts := p.options()
-	when, err := expr.Compile(p.whenSrc, append(opts, expr.AsBool())...)
+	when, err := compileOne(p.whenSrc, append(opts, expr.AsBool())...)
 	if err != nil {
 		errs = append(errs, compileError("when", err))
 	}
@@ -133,7 +133,7 @@ func Compile(spec Spec) (*Program, error) {
 			errs = append(errs, &CompileError{Field: field, Message: "expression is empty; write one, e.g. contact." + name})
 			continue
 		}
-		prog, err := expr.Compile(src, opts...)
+		prog, err := compileOne(src, opts...)
 		if err != nil {
 			errs = append(errs, compileError(field, err))
 			continue
@@ -158,6 +158,17 @@ func Compile(spec Spec) (*Program, error) {
 	}
 	p.fields = p.collectFields()
 	return p, nil
+}
+
+// compileOne is expr.Compile; a panic inside expr becomes an error, since
+// a config with a strange expression must not take the gateway down.
+func compileOne(src string, opts ...expr.Option) (prog *vm.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			prog, err = nil, fmt.Errorf("expr could not compile this expression (%v); simplify it", r)
+		}
+	}()
+	return expr.Compile(src, opts...)
 }
 
 // compileError turns expr's error into a CompileError with 1-based
