@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/web"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+func testConfig(publicURL string) string {
+	sum := sha256.Sum256([]byte(adminToken))
+	if publicURL != "" {
+		publicURL = fmt.Sprintf("public_url = %q", publicURL)
+	}
+	return fmt.Sprintf(`
+server {
+  %s
+  default_timezone   = "Asia/Kolkata"
+  default_region     = "IN"
+  admin_token_sha256 = [%q]
+}
+integration "hubspot" {
+  access_token = "t"
+}
+dialer "log" {
+  type = "log"
+}
+agent "sales-intro" {
+  dialer       = "log"
+  integrations = ["hubspot"]
+  variables = {
+    firstname = "contact.firstname ?? 'there'"
+  }
+}
+`, publicURL, hex.EncodeToString(sum[:]))
+}
+
+// storeCanceler cancels through the real store as the scheduler does.
+type storeCanceler struct{ db *store.DB }
+
+func (c storeCanceler) Cancel(_ context.Context, id, reason string) (store.Call, error) {
+	return c.db.MutateCall(id, func(call *store.Call) ([]store.OutboxItem, error) {
+		call.Status, call.Reason, call.NextAttemptAt = store.CallCanceled, reason, nil
+		return nil, nil
+	})
+}
+
+func (c storeCanceler) CancelNumber(ctx context.Context, number, reason string) (int, error) {
+	calls, err := c.db.ActiveCalls("", number)
+	for _, call := range calls {
+		if _, err := c.Cancel(ctx, call.ID, reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(calls), err
+}
+
+// fixture is a dashboard over a real store and inbox.
+type fixture struct {
+	db    *store.DB
+	inbox *store.Inbox
+	srv   *httptest.Server
+	now   time.Time
+}
+
+func newFixture(tb testing.TB, publicURL string) *fixture {
+	tb.Helper()
+	db, err := store.Open(store.Options{Dir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	inbox, err := store.NewInbox(db, store.InboxOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { inbox.Close() })
+	cfg, err := config.LoadBytes("test.hcl", []byte(testConfig(publicURL)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	current := func() *config.Config { return cfg }
+	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: storeCanceler{db}, DND: db})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := web.New(web.Options{Config: current, API: a, Calls: db, Events: inbox})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(d.Handler())
+	tb.Cleanup(srv.Close)
+	return &fixture{db: db, inbox: inbox, srv: srv, now: time.Now().UTC().Truncate(time.Second)}
+}
+
+// addCall stores a call the way the pipeline does, from an event.
+func (f *fixture) addCall(tb testing.TB, number, status string, at time.Time) store.Call {
+	tb.Helper()
+	next := at.Add(2 * time.Hour)
+	ended := at.Add(time.Minute)
+	c := store.Call{AgentID: "sales-intro", Status: status, ToNumber: number, Dialer: "log",
+		Variables: map[string]string{"firstname": "Ada"},
+		Fields:    map[string]any{"firstname": "Ada", "mobilephone": number},
+		Source:    store.Source{Type: "hubspot", Integration: "hubspot", ObjectID: "123", Account: "62515"},
+		Policy: store.Policy{Timezone: "Asia/Kolkata", Window: &store.Window{Start: "09:00", End: "18:00", CarryOver: true},
+			Retry: store.RetryPolicy{Max: 2, Gaps: []store.Duration{store.Duration(2 * time.Hour)}, On: []string{"no_answer"}}},
+	}
+	if status == store.CallRetryScheduled {
+		c.NextAttemptAt = &next
+		c.Attempts = []store.Attempt{{N: 1, StartedAt: at, EndedAt: &ended, Outcome: store.OutcomeNoAnswer, ProviderCallID: "prov-1"}}
+	}
+	got, _, err := f.db.CreateCall(c, store.CreateOptions{Now: at})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return got
+}
+
+// addFailedEvent appends an event the pipeline gave up on.
+func (f *fixture) addFailedEvent(tb testing.TB, objectID string) store.Event {
+	tb.Helper()
+	res, err := f.inbox.AppendEvents(context.Background(), []store.Event{{
+		Key: "hubspot:" + objectID, AgentID: "sales-intro", Type: "hubspot", Integration: "hubspot",
+		EventType: "contact.creation", Kind: "created", ObjectType: "contact", ObjectID: objectID,
+		OccurredAt: f.now, Status: store.EventFailed, Reason: "hubspot: fetch contact " + objectID + ": token rejected (401)",
+	}}, store.AppendOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Events[0]
+}

@@ -1,0 +1,229 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// client is a browser-like HTTP client: cookies, no automatic redirects.
+type client struct {
+	tb   testing.TB
+	base string
+	http *http.Client
+}
+
+func newClient(tb testing.TB, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{tb: tb, base: base, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (c *client) get(path string) (*http.Response, string) {
+	c.tb.Helper()
+	resp, err := c.http.Get(c.base + path)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (c *client) post(path string, form url.Values) (*http.Response, string) {
+	c.tb.Helper()
+	resp, err := c.http.PostForm(c.base+path, form)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *client) signIn() string {
+	c.tb.Helper()
+	resp, _ := c.post("/ui/login", url.Values{"token": {adminToken}})
+	if resp.StatusCode != http.StatusSeeOther {
+		c.tb.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	_, body := c.get("/ui/calls")
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		c.tb.Fatal("no CSRF token on the calls page")
+	}
+	return m[1]
+}
+
+func TestSignIn(t *testing.T) {
+	tests := []struct {
+		name, publicURL string
+		secure          bool
+	}{
+		{"plain http", "", false},
+		{"behind https proxy", "https://calls.example.com", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.publicURL)
+			c := newClient(t, f.srv.URL)
+			if resp, _ := c.get("/ui/calls"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/login" {
+				t.Fatalf("signed-out page: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if resp, body := c.post("/ui/login", url.Values{"token": {"wrong"}}); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "not accepted") {
+				t.Fatalf("wrong token: %d", resp.StatusCode)
+			}
+			resp, _ := c.post("/ui/login", url.Values{"token": {adminToken}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign in: %d", resp.StatusCode)
+			}
+			var sess *http.Cookie
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "callgate_session" {
+					sess = ck
+				}
+			}
+			if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || sess.Secure != tt.secure || sess.MaxAge != 12*3600 {
+				t.Fatalf("session cookie %+v", sess)
+			}
+			if strings.Contains(sess.Value, adminToken) || strings.Contains(resp.Header.Get("Location"), adminToken) {
+				t.Fatal("the admin token leaked into the cookie or the redirect")
+			}
+			if tt.secure {
+				return // the cookie jar will not send a Secure cookie over http
+			}
+			if resp, body := c.get("/ui/calls"); resp.StatusCode != 200 || !strings.Contains(body, "<h1>Calls</h1>") {
+				t.Fatalf("calls page after sign-in: %d", resp.StatusCode)
+			}
+			if resp.Header.Get("Content-Security-Policy") == "" {
+				t.Error("no Content-Security-Policy")
+			}
+			m := csrfRE.FindStringSubmatch(mustBody(c, "/ui/calls"))
+			c.post("/ui/logout", url.Values{"csrf": {m[1]}})
+			if resp, _ := c.get("/ui/calls"); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("after sign-out: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func mustBody(c *client, path string) string {
+	_, b := c.get(path)
+	return b
+}
+
+func TestFormsNeedTheSessionCSRFToken(t *testing.T) {
+	f := newFixture(t, "")
+	call := f.addCall(t, "+919812345678", store.CallScheduled, f.now)
+	c := newClient(t, f.srv.URL)
+	csrf := c.signIn()
+	for _, tok := range []string{"", "forged", csrf + "x"} {
+		if resp, _ := c.post("/ui/calls/"+call.ID+"/cancel", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("csrf %q: %d, want 403", tok, resp.StatusCode)
+		}
+	}
+	if got, _ := f.db.GetCall(call.ID); got.Status != store.CallScheduled {
+		t.Fatalf("a forged form changed the call to %s", got.Status)
+	}
+	other := newClient(t, f.srv.URL) // no session at all
+	if resp, _ := other.post("/ui/dnd", url.Values{"csrf": {csrf}, "number": {"+919812345678"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no session: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestPages(t *testing.T) {
+	f := newFixture(t, "")
+	call := f.addCall(t, "+919812345678", store.CallRetryScheduled, f.now.Add(-time.Hour))
+	done := f.addCall(t, "+919812345679", store.CallCompleted, f.now.Add(-2*time.Hour))
+	ev := f.addFailedEvent(t, "555")
+	c := newClient(t, f.srv.URL)
+	csrf := c.signIn()
+
+	pages := []struct {
+		name, path string
+		want       []string
+	}{
+		{"calls", "/ui/calls", []string{call.ID, done.ID, "919812345678", "retry_scheduled"}},
+		{"calls filtered", "/ui/calls?status=completed", []string{done.ID}},
+		{"calls by phone", "/ui/calls?phone=09812345678", []string{call.ID}},
+		{"calls by date", "/ui/calls?from=" + f.now.Format("2006-01-02") + "&to=" + f.now.Format("2006-01-02"), []string{"<h1>Calls</h1>"}},
+		{"call detail", "/ui/calls/" + call.ID, []string{"Attempt 1", "no_answer", "prov-1", "Next attempt at", "firstname", "09:00–18:00", "Cancel call"}},
+		{"events", "/ui/events?status=failed", []string{ev.ID, "token rejected (401)", "Replay"}},
+		{"agents", "/ui/agents", []string{"sales-intro", "contact.firstname ?? &#39;there&#39;", "Try the rules"}},
+		{"plugins", "/ui/plugins", []string{"hubspot", "not checked"}},
+		{"dnd", "/ui/dnd", []string{"The DND list is empty"}},
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			resp, body := c.get(p.path)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			for _, w := range p.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+		})
+	}
+	if _, body := c.get("/ui/calls?status=completed"); strings.Contains(body, call.ID) {
+		t.Error("status filter let a retry_scheduled call through")
+	}
+	if resp, body := c.get("/ui/calls?from=nope"); resp.StatusCode != 400 || !strings.Contains(body, "from:") {
+		t.Errorf("bad date: %d", resp.StatusCode)
+	}
+
+	t.Run("cancel", func(t *testing.T) {
+		c.post("/ui/calls/"+call.ID+"/cancel", url.Values{"csrf": {csrf}})
+		if got, _ := f.db.GetCall(call.ID); got.Status != store.CallCanceled {
+			t.Fatalf("status %s", got.Status)
+		}
+		if _, body := c.get("/ui/calls/" + call.ID); !strings.Contains(body, "Call canceled.") || strings.Contains(body, "Cancel call") {
+			t.Fatal("detail page does not show the cancel's outcome")
+		}
+	})
+	t.Run("replay", func(t *testing.T) {
+		c.post("/ui/events/"+ev.ID+"/replay", url.Values{"csrf": {csrf}, "status": {"failed"}})
+		got, _ := f.inbox.GetEvent(ev.ID)
+		if got.Status != store.EventPending {
+			t.Fatalf("event status %s", got.Status)
+		}
+		resp, body := c.post("/ui/events/"+ev.ID+"/replay", url.Values{"csrf": {csrf}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("second replay: %d", resp.StatusCode)
+		}
+		if _, body = c.get("/ui/events"); !strings.Contains(body, "not replayed") {
+			t.Fatal("a refused replay was not reported")
+		}
+	})
+	t.Run("dnd add and remove", func(t *testing.T) {
+		c.post("/ui/dnd", url.Values{"csrf": {csrf}, "number": {"098123 45679"}, "note": {"asked"}})
+		if _, body := c.get("/ui/dnd"); !strings.Contains(body, "919812345679") || !strings.Contains(body, "added to the DND list") {
+			t.Fatal("number not listed")
+		}
+		c.post("/ui/dnd", url.Values{"csrf": {csrf}, "number": {"not a number"}})
+		if _, body := c.get("/ui/dnd"); !strings.Contains(body, "number:") {
+			t.Fatal("bad number not reported")
+		}
+		c.post("/ui/dnd/remove", url.Values{"csrf": {csrf}, "number": {"+919812345679"}})
+		if list, _ := f.db.ListDND(); len(list) != 0 {
+			t.Fatalf("still listed: %+v", list)
+		}
+	})
+	t.Run("rules test", func(t *testing.T) {
+		resp, body := c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"}, "record": {"{not json"}})
+		if resp.StatusCode != 400 || !strings.Contains(body, "record: is not valid JSON") {
+			t.Fatalf("bad record: %d", resp.StatusCode)
+		}
+	})
+}
