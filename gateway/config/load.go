@@ -48,10 +48,10 @@ type Error struct {
 
 // Problem is one configuration problem with its position.
 type Problem struct {
-	File    string
-	Line    int // 1-based; 0 when the problem has no position
-	Column  int
-	Message string
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"` // 1-based; 0 when the problem has no position
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
 }
 
 // String is file:line:col: message.
