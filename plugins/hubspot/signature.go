@@ -157,7 +157,7 @@ func verifyV3(req sdk.WebhookRequest, secret, sig, stamp string, now time.Time) 
 	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sig))
 	if err != nil {
 		// A proxy that URL-decodes headers turns base64's '+' into ' '.
-		got, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(strings.TrimSpace(sig), " ", "+"))
+		got, err = base64.StdEncoding.DecodeString(strings.TrimRight(strings.ReplaceAll(sig, " ", "+"), "\t\r\n"))
 	}
 	if err != nil {
 		return sdk.InvalidSignature("hubspot: %s is not base64", HeaderSignatureV3)
