@@ -90,7 +90,9 @@ func TestSignatureRefusals(t *testing.T) {
 		now    time.Time
 		want   string // substring of the error; "" means accepted
 	}{
-		{"v3 tampered body", v3, v3.Secret, func(r *sdk.WebhookRequest) { r.Body = []byte(strings.Replace(string(r.Body), "65059681032", "65059681033", 1)) }, sent, "does not match"},
+		{"v3 tampered body", v3, v3.Secret, func(r *sdk.WebhookRequest) {
+			r.Body = []byte(strings.Replace(string(r.Body), "65059681032", "65059681033", 1))
+		}, sent, "does not match"},
 		{"v3 wrong secret", v3, "pat-na1-not-the-secret", nil, sent, "does not match"},
 		{"v3 other URL", v3, v3.Secret, func(r *sdk.WebhookRequest) { r.URL = strings.Replace(r.URL, "https://", "http://", 1) }, sent, "does not match"},
 		{"v3 other method", v3, v3.Secret, func(r *sdk.WebhookRequest) { r.Method = "PUT" }, sent, "does not match"},

@@ -59,7 +59,7 @@ func TestWebhookGolden(t *testing.T) {
 
 func TestWebhookKinds(t *testing.T) {
 	tests := []struct {
-		typ, objectTypeID         string
+		typ, objectTypeID        string
 		wantKind, wantObjectType string
 	}{
 		{"contact.creation", "", sdk.KindCreated, "contact"},
