@@ -41,6 +41,8 @@ type Event struct {
 	Attempts  int       `json:"attempts"`             // pipeline tries (fetch retries)
 	NotBefore time.Time `json:"not_before,omitempty"` // pending: do not retry before
 	UpdatedAt time.Time `json:"updated_at"`
+	// History keeps earlier outcomes of a replayed event ("<time> <status>: <reason>").
+	History []string `json:"history,omitempty"`
 }
 
 // Call statuses (DESIGN §5.3).
