@@ -42,8 +42,9 @@ func (p *Program) evaluate(env Env, allVariables bool) (Result, error) {
 
 	v := p.vms.Get().(*vm.VM)
 	defer p.vms.Put(v)
+	var boxed any = env // box once, not once per expression
 
-	out, whenErr := run(v, p.when, env)
+	out, whenErr := run(v, p.when, boxed)
 	if whenErr != nil {
 		whenErr = fmt.Errorf("when rule %q failed: %w", p.whenSrc, whenErr)
 		res.Reason = whenErr.Error()
@@ -56,7 +57,7 @@ func (p *Program) evaluate(env Env, allVariables bool) (Result, error) {
 
 	res.Variables = make(map[string]string, len(p.variables))
 	for _, cv := range p.variables {
-		out, err := run(v, cv.program, env)
+		out, err := run(v, cv.program, boxed)
 		if err == nil {
 			var s string
 			var ok bool
@@ -81,7 +82,7 @@ func (p *Program) evaluate(env Env, allVariables bool) (Result, error) {
 }
 
 // run executes one program; a panic becomes an error.
-func run(v *vm.VM, prog *vm.Program, env Env) (out any, err error) {
+func run(v *vm.VM, prog *vm.Program, env any) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
