@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Trial is one dry run of an agent's rules on a record, as `callgate rules
@@ -21,6 +23,13 @@ type Trial struct {
 	Event []byte
 	Call  Call      // call.agent_id, call.to_number, call.timezone
 	Now   time.Time // zero → time.Now()
+	// PhoneFields, when set, are the agent's phone_fields: the first one
+	// holding a valid number becomes call.to_number, as in the pipeline,
+	// and a record with none is reported as skipped.
+	PhoneFields []string
+	// CalleeTimezone sets call.timezone from the number's region (an agent
+	// whose timezone is "callee"), when Call.Timezone is empty.
+	CalleeTimezone bool
 }
 
 // Report is what a Trial found: the decision, every variable and the
@@ -38,6 +47,9 @@ type Report struct {
 	Fields          []string          `json:"fields"` // contact fields the rules reference
 	ObjectID        string            `json:"object_id,omitempty"`
 	Event           Event             `json:"event"`
+	ToNumber        string            `json:"to_number,omitempty"`   // call.to_number
+	PhoneField      string            `json:"phone_field,omitempty"` // the field it came from
+	Timezone        string            `json:"timezone"`              // the zone dates and now were shown in
 }
 
 // Try compiles spec and runs it on one record. Compile problems are
@@ -70,7 +82,15 @@ func (p *Program) Try(t Trial) (Report, error) {
 	if ev.ObjectID == "" {
 		ev.ObjectID = id
 	}
-	res, whenErr := p.evaluate(Env{Contact: contact, Event: ev, Call: t.Call, Now: t.Now}, true)
+	call := t.Call
+	phoneField := ""
+	if len(t.PhoneFields) > 0 {
+		call.ToNumber, phoneField = p.pickPhone(contact, t.PhoneFields)
+	}
+	if t.CalleeTimezone && call.Timezone == "" && call.ToNumber != "" {
+		call.Timezone = p.calleeZone(call.ToNumber)
+	}
+	res, whenErr := p.evaluate(Env{Contact: contact, Event: ev, Call: call, Now: t.Now}, true)
 	rep := Report{
 		When:            p.whenSrc,
 		WhenResult:      res.Call,
@@ -81,6 +101,12 @@ func (p *Program) Try(t Trial) (Report, error) {
 		Fields:          nonNil(p.Fields()),
 		ObjectID:        id,
 		Event:           ev,
+		ToNumber:        call.ToNumber,
+		PhoneField:      phoneField,
+		Timezone:        call.Timezone,
+	}
+	if rep.Timezone == "" {
+		rep.Timezone = p.location.String()
 	}
 	if rep.Variables == nil {
 		rep.Variables = map[string]string{}
@@ -89,7 +115,39 @@ func (p *Program) Try(t Trial) (Report, error) {
 		rep.WhenError = whenErr.Error()
 	}
 	rep.Call, rep.Reason = res.Decision()
+	if len(t.PhoneFields) > 0 && call.ToNumber == "" {
+		rep.Call = false
+		rep.Reason = fmt.Sprintf("no valid phone number in %s (region %s)", strings.Join(t.PhoneFields, ", "), p.region)
+	}
 	return rep, nil
+}
+
+// pickPhone returns the first valid number among fields, in E.164, and
+// the field it came from.
+func (p *Program) pickPhone(contact map[string]any, fields []string) (number, field string) {
+	for _, f := range fields {
+		if e, err := E164(contact[f], p.region); err == nil && e != nil {
+			return e.(string), f
+		}
+	}
+	return "", ""
+}
+
+// calleeZone is the first timezone of a number's region, or "" (the
+// agent's zone) when the number maps to none this machine knows.
+func (p *Program) calleeZone(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	zones, err := phonenumbers.GetTimezonesForNumber(num)
+	if err != nil || len(zones) == 0 {
+		return ""
+	}
+	if _, err := p.zone(zones[0]); err != nil {
+		return ""
+	}
+	return zones[0]
 }
 
 func nonNil(s []string) []string {

@@ -79,6 +79,7 @@ func TestTryHubSpotContact(t *testing.T) {
 			tt.want.Fields = []string{"company", "createdate", "firstname", "hs_lead_status"}
 			tt.want.MissingFields = []string{}
 			tt.want.MissingRequired = []string{}
+			tt.want.Timezone = "Asia/Kolkata"
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
@@ -100,9 +101,49 @@ func TestTryReportJSON(t *testing.T) {
 		`"when_result":true,"variables":{"firstname":"there","greeting":"Good evening"},` +
 		`"missing_fields":["company","createdate","firstname"],"missing_required":[],` +
 		`"fields":["company","createdate","firstname","hs_lead_status"],` +
-		`"event":{"type":"","kind":"created","object_type":"","object_id":"","property":"","value":"","account":"","occurred_at":"0001-01-01T00:00:00Z"}}`
+		`"event":{"type":"","kind":"created","object_type":"","object_id":"","property":"","value":"","account":"","occurred_at":"0001-01-01T00:00:00Z"},` +
+		`"timezone":"Asia/Kolkata"}`
 	if string(b) != want {
 		t.Errorf("JSON =\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestTryPhoneAndCalleeZone(t *testing.T) {
+	spec := Spec{When: "call.to_number != ''", Variables: map[string]string{
+		"local": "format_date(now, '15:04 MST')", "tz": "call.timezone"}, Location: kolkata(t)}
+	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		record     string
+		callee     bool
+		wantCall   bool
+		wantReason string
+		wantNumber string
+		wantField  string
+		wantZone   string
+		wantLocal  string
+	}{
+		{"mobile first", `{"mobilephone":"98765 43210","phone":"+1 415 555 0123"}`, false,
+			true, "", "+919876543210", "mobilephone", "Asia/Kolkata", "19:30 IST"},
+		{"invalid mobile falls back to phone", `{"mobilephone":"12","phone":"+1 415 555 0123"}`, false,
+			true, "", "+14155550123", "phone", "Asia/Kolkata", "19:30 IST"},
+		{"callee timezone", `{"phone":"+1 415 555 0123"}`, true,
+			true, "", "+14155550123", "phone", "America/Los_Angeles", "06:00 PST"},
+		{"no valid phone", `{"mobilephone":"n/a"}`, false,
+			false, "no valid phone number in mobilephone, phone (region IN)", "", "", "Asia/Kolkata", "19:30 IST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Try(spec, Trial{Record: []byte(tt.record), Now: now,
+				PhoneFields: []string{"mobilephone", "phone"}, CalleeTimezone: tt.callee})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Call != tt.wantCall || rep.Reason != tt.wantReason || rep.ToNumber != tt.wantNumber ||
+				rep.PhoneField != tt.wantField || rep.Timezone != tt.wantZone || rep.Variables["local"] != tt.wantLocal {
+				t.Errorf("report %+v", rep)
+			}
+		})
 	}
 }
 
