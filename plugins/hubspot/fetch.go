@@ -119,7 +119,11 @@ func (p *Plugin) batchRead(ctx context.Context, a account, objectsPath string, i
 		scope:  "crm.objects.contacts.read",
 	}
 	var br batchResponse
-	if _, err := p.doJSON(ctx, a, c, &br); err != nil {
+	if res, err := p.doJSON(ctx, a, c, &br); err != nil {
+		if res != nil && res.status == http.StatusNotFound {
+			// The batch endpoint always exists under a valid objects path.
+			return nil, nil, sdk.Permanent("hubspot: %s: %s%s answered 404; check the integration's objects_path", c.what, a.baseURL, c.path)
+		}
 		return nil, nil, err
 	}
 	for _, e := range br.Errors {
