@@ -115,7 +115,9 @@ func ended(status string) (store.Call, *store.Attempt) {
 func TestItemsPayload(t *testing.T) {
 	e := setup(t, func(c *notify.Config) {
 		c.ServerURLs = []string{"http://127.0.0.1:1/server", "http://127.0.0.1:1/shared"}
-		c.AgentURLs = func(agent string) []string { return []string{"http://127.0.0.1:1/shared", "http://127.0.0.1:1/" + agent} }
+		c.AgentURLs = func(agent string) []string {
+			return []string{"http://127.0.0.1:1/shared", "http://127.0.0.1:1/" + agent}
+		}
 	})
 	c, a := ended(store.CallRetryScheduled)
 	items := e.n.Items(c, a, false)
