@@ -40,6 +40,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newServeCmd(o),
 		newConfigCmd(o),
 		newVersionCmd(o),
+		newRulesCmd(o),
 	}
 }
 

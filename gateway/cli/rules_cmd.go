@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/rules"
+)
+
+// rulesTestOptions are the flags of `rules test`.
+type rulesTestOptions struct {
+	Config string
+	Agent  string
+	Record string
+	Event  string
+	Now    string
+}
+
+func newRulesCmd(o *rootOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Work with agents' rules (when and variables)",
+	}
+	var t rulesTestOptions
+	test := &cobra.Command{
+		Use:   "test --agent A --record FILE.json [--event FILE.json]",
+		Short: "Dry-run an agent's rules on a record; no call is placed",
+		Long: "Loads the config, compiles the agent's rules and runs them on the record in\n" +
+			"--record (a JSON object of field → value, or a HubSpot object with \"properties\";\n" +
+			"\"-\" reads stdin) for the event in --event (callgate's event JSON or a HubSpot\n" +
+			"webhook; default: a creation). Prints the decision, each variable and the\n" +
+			"fields the record lacks. Exits 1 when the config or the files cannot be read.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return rulesTest(o, t, cmd.InOrStdin())
+		},
+	}
+	f := test.Flags()
+	f.StringVarP(&t.Config, "config", "c", DefaultConfigFile, "config file (HCL)")
+	f.StringVar(&t.Agent, "agent", "", "agent whose rules to run (required)")
+	f.StringVar(&t.Record, "record", "", "record JSON file, or - for stdin (required)")
+	f.StringVar(&t.Event, "event", "", "event JSON file (default: a creation event)")
+	f.StringVar(&t.Now, "now", "", "evaluate as of this RFC 3339 time (default: the current time)")
+	_ = test.MarkFlagRequired("agent")
+	_ = test.MarkFlagRequired("record")
+	cmd.AddCommand(test)
+	return cmd
+}
+
+// rulesTestOutput is `rules test --output json`.
+type rulesTestOutput struct {
+	Agent string `json:"agent"`
+	rules.Report
+}
+
+func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
+	cfg, err := config.Load(t.Config)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w (pass the gateway's config with --config)", err)
+		}
+		if cerr, ok := config.AsError(err); ok {
+			for _, p := range cerr.Problems() {
+				fmt.Fprintln(o.Stderr, p.String())
+			}
+			return fmt.Errorf("%s has problems; fix them (see `callgate config check`)", t.Config)
+		}
+		return err
+	}
+	ag, ok := cfg.Agents[t.Agent]
+	if !ok {
+		return fmt.Errorf("no agent %q in %s; agents: %s", t.Agent, t.Config, agentNames(cfg))
+	}
+	trial, err := readTrial(t, stdin)
+	if err != nil {
+		return err
+	}
+	spec, callee := agentRulesSpec(cfg, ag)
+	trial.Call.AgentID = ag.Name
+	trial.PhoneFields = ag.PhoneFields
+	if len(trial.PhoneFields) == 0 {
+		trial.PhoneFields = config.DefaultPhoneFields()
+	}
+	trial.CalleeTimezone = callee
+	rep, err := rules.Try(spec, trial)
+	if err != nil {
+		return fmt.Errorf("agent %q: %w", t.Agent, err)
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rulesTestOutput{Agent: ag.Name, Report: rep})
+	}
+	return printReport(o.Stdout, ag.Name, rep)
+}
+
+// agentRulesSpec is the rules.Spec the gateway compiles for ag; callee is
+// true when the agent's timezone follows the number called.
+func agentRulesSpec(cfg *config.Config, ag *config.Agent) (spec rules.Spec, callee bool) {
+	spec = rules.Spec{
+		When:      ag.When.Source,
+		Variables: make(map[string]string, len(ag.Variables)),
+		Required:  ag.RequiredVariables,
+		Region:    firstNonEmpty(ag.Region, cfg.Server.DefaultRegion, config.DefaultRegion),
+	}
+	for name, e := range ag.Variables {
+		spec.Variables[name] = e.Source
+	}
+	tz := firstNonEmpty(ag.Timezone, cfg.Server.DefaultTimezone, config.DefaultTimezone)
+	if tz == "callee" {
+		callee = true
+		tz = firstNonEmpty(cfg.Server.DefaultTimezone, config.DefaultTimezone)
+	}
+	if loc, err := time.LoadLocation(tz); err == nil {
+		spec.Location = loc
+	}
+	return spec, callee
+}
+
+func readTrial(t rulesTestOptions, stdin io.Reader) (rules.Trial, error) {
+	var trial rules.Trial
+	var err error
+	if t.Record == "-" {
+		trial.Record, err = io.ReadAll(stdin)
+	} else {
+		trial.Record, err = os.ReadFile(t.Record)
+	}
+	if err != nil {
+		return trial, fmt.Errorf("read the record: %w", err)
+	}
+	if t.Event != "" {
+		if trial.Event, err = os.ReadFile(t.Event); err != nil {
+			return trial, fmt.Errorf("read the event: %w", err)
+		}
+	}
+	if t.Now != "" {
+		if trial.Now, err = time.Parse(time.RFC3339, t.Now); err != nil {
+			return trial, fmt.Errorf("--now: want an RFC 3339 time such as 2026-11-27T09:30:00+05:30: %w", err)
+		}
+	}
+	return trial, nil
+}
+
+func printReport(w io.Writer, agent string, rep rules.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	decision := "call"
+	if !rep.Call {
+		decision = "skip: " + rep.Reason
+	}
+	fmt.Fprintf(tw, "agent\t%s\n", agent)
+	fmt.Fprintf(tw, "decision\t%s\n", decision)
+	whenResult := fmt.Sprint(rep.WhenResult)
+	if rep.WhenError != "" {
+		whenResult = "error"
+	}
+	fmt.Fprintf(tw, "when\t%s  →  %s\n", rep.When, whenResult)
+	ev := rep.Event.Kind
+	if rep.Event.Type != "" {
+		ev += " (" + rep.Event.Type + ")"
+	}
+	if rep.Event.Property != "" {
+		ev += fmt.Sprintf(" %s=%q", rep.Event.Property, rep.Event.Value)
+	}
+	fmt.Fprintf(tw, "event\t%s\n", ev)
+	if rep.ObjectID != "" {
+		fmt.Fprintf(tw, "record\t%s\n", rep.ObjectID)
+	}
+	if rep.ToNumber != "" {
+		fmt.Fprintf(tw, "to_number\t%s (from %s)\n", rep.ToNumber, rep.PhoneField)
+	} else {
+		fmt.Fprintf(tw, "to_number\t(none)\n")
+	}
+	fmt.Fprintf(tw, "timezone\t%s\n", rep.Timezone)
+	fmt.Fprintf(tw, "\nVARIABLE\tVALUE\n")
+	names := make([]string, 0, len(rep.Variables)+len(rep.VariableErrors))
+	for n := range rep.Variables {
+		names = append(names, n)
+	}
+	for n := range rep.VariableErrors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		fmt.Fprintf(tw, "(none)\t\n")
+	}
+	for _, n := range names {
+		if msg, failed := rep.VariableErrors[n]; failed {
+			fmt.Fprintf(tw, "%s\terror: %s\n", n, oneLine(msg))
+		} else {
+			fmt.Fprintf(tw, "%s\t%q\n", n, rep.Variables[n])
+		}
+	}
+	fmt.Fprintf(tw, "\nmissing fields\t%s\n", listOrNone(rep.MissingFields))
+	fmt.Fprintf(tw, "missing required\t%s\n", listOrNone(rep.MissingRequired))
+	return tw.Flush()
+}
+
+func agentNames(cfg *config.Config) string {
+	names := make([]string, 0, len(cfg.Agents))
+	for n := range cfg.Agents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return listOrNone(names)
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	return strings.Join(s, ", ")
+}
+
+// oneLine keeps an expr message's first line (its caret snippet needs the
+// source beside it).
+func oneLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
