@@ -31,12 +31,12 @@ type Calls interface {
 	ListCalls(f store.CallFilter) (calls []store.Call, nextCursor string, err error)
 }
 
-// Canceler cancels pending calls (the scheduler).
+// Canceler cancels pending calls (*scheduler.Scheduler implements it).
 type Canceler interface {
 	Cancel(ctx context.Context, id, reason string) (store.Call, error)
-	// CancelNumber cancels every pending call to number, for any agent,
-	// and reports how many it canceled.
-	CancelNumber(ctx context.Context, number, reason string) (int, error)
+	// CancelNumber cancels the pending calls to number (every agent's when
+	// agentID is empty) and reports how many it canceled.
+	CancelNumber(ctx context.Context, agentID, number, reason string) (int, error)
 }
 
 // DND is the do-not-disturb list (*store.DB implements it).
@@ -48,13 +48,31 @@ type DND interface {
 
 // PluginStatus is one plugin process as the plugin host sees it.
 type PluginStatus struct {
-	Name      string `json:"name"`
-	Version   string `json:"version"`
-	Source    string `json:"source"` // "builtin" or the binary's path
-	State     string `json:"state"`  // e.g. running, restarting, failed
-	Restarts  int    `json:"restarts"`
-	PID       int    `json:"pid"`
-	LastError string `json:"last_error,omitempty"`
+	Name      string    `json:"name"`
+	Version   string    `json:"version"`
+	Source    string    `json:"source"` // "builtin" or the binary's path
+	State     string    `json:"state"`  // e.g. running, restarting, failed
+	Restarts  int       `json:"restarts"`
+	PID       int       `json:"pid"`
+	LastError string    `json:"last_error,omitempty"`
+	Manifest  *Manifest `json:"manifest,omitempty"`
+}
+
+// Manifest is what a plugin says about itself (sdk.Manifest).
+type Manifest struct {
+	DisplayName      string            `json:"display_name,omitempty"`
+	ProtocolVersion  int               `json:"protocol_version"`
+	EventTypes       []string          `json:"event_types"`
+	CredentialFields []CredentialField `json:"credential_fields"`
+	Capabilities     []string          `json:"capabilities"`
+}
+
+// CredentialField is one credential a plugin needs.
+type CredentialField struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Secret      bool   `json:"secret"`
+	Required    bool   `json:"required"`
 }
 
 // Plugins reports plugin processes.

@@ -13,6 +13,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -167,6 +168,9 @@ func (a *API) CancelCall(ctx context.Context, id string) (store.Call, error) {
 		return c, fmt.Errorf("call %s is already %s: %w", id, c.Status, ErrNotPending)
 	}
 	c, err = a.opts.Canceler.Cancel(ctx, id, CancelReason)
+	if errors.Is(err, scheduler.ErrFinal) {
+		return c, fmt.Errorf("call %s ended meanwhile: %w", id, ErrNotPending)
+	}
 	if err != nil {
 		return c, fmt.Errorf("cancel call %s: %w", id, err)
 	}

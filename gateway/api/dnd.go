@@ -73,7 +73,7 @@ func (a *API) AddDND(r *http.Request, number, note string) (DNDResult, error) {
 	if err := a.opts.DND.AddDND(n, strings.TrimSpace(note), a.opts.Now().UTC()); err != nil {
 		return DNDResult{}, err
 	}
-	canceled, err := a.opts.Canceler.CancelNumber(r.Context(), n, DNDCancelReason)
+	canceled, err := a.opts.Canceler.CancelNumber(r.Context(), "", n, DNDCancelReason)
 	if err != nil {
 		// The number is on the list: the scheduler checks it before each
 		// dial, so a call that was not canceled here still is not placed.

@@ -67,7 +67,7 @@ func (c storeCanceler) Cancel(_ context.Context, id, reason string) (store.Call,
 	})
 }
 
-func (c storeCanceler) CancelNumber(ctx context.Context, number, reason string) (int, error) {
+func (c storeCanceler) CancelNumber(ctx context.Context, _, number, reason string) (int, error) {
 	calls, err := c.db.ActiveCalls("", number)
 	if err != nil {
 		return 0, err
