@@ -1,0 +1,225 @@
+// Package ingest serves the endpoints through which work enters callgate:
+// POST /call/crm-webhook (a CRM's webhook, verified and parsed by its
+// plugin), POST /call/outbound and POST /call/delete-schedule-call (the
+// hosted service's scheduling API).
+//
+// Its guarantee: a 200 from /call/crm-webhook means every event of the
+// request is committed (fsync'd) to the inbox. When the inbox is over its
+// high-water mark or the store fails, callers get 503 with Retry-After and
+// nothing is half-accepted.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/scheduler"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/sdk"
+)
+
+// Inbox is where accepted events are committed (*store.Inbox).
+type Inbox interface {
+	AppendEvents(ctx context.Context, evs []store.Event, o store.AppendOptions) (store.AppendResult, error)
+	PendingEvents() int
+}
+
+// Plugins finds a CRM plugin by name (*pluginhost.Host).
+type Plugins interface {
+	CRM(name string) (sdk.CRM, bool)
+	Names() []string
+}
+
+// Scheduler takes calls from /call/outbound and cancels them for
+// /call/delete-schedule-call (*scheduler.Scheduler).
+type Scheduler interface {
+	Submit(ctx context.Context, sub scheduler.Submission) (scheduler.Submitted, error)
+	CancelNumber(ctx context.Context, agentID, number, reason string) (int, error)
+}
+
+// DND says whether a number is on the do-not-call list (*store.DB).
+type DND interface {
+	IsDND(number string) (bool, error)
+}
+
+// Config configures New.
+type Config struct {
+	Config    func() *config.Config // the current config (it may be reloaded)
+	Inbox     Inbox
+	Plugins   Plugins
+	Scheduler Scheduler // for /call/outbound and delete-schedule-call; nil: those answer 503
+	DND       DND       // for /call/outbound; nil: no check here (the scheduler checks again)
+	Logger    hclog.Logger
+	Now       func() time.Time
+	// Registerer receives the ingest metrics; nil: a private registry.
+	Registerer prometheus.Registerer
+	// Accepted is called after a commit that added pending events (wakes
+	// the pipeline); may be nil.
+	Accepted func()
+	// PluginTimeout bounds one HandleWebhook call (default 10s).
+	PluginTimeout time.Duration
+	// RetryAfter is what 503 answers ask callers to wait (default 5s).
+	RetryAfter time.Duration
+}
+
+// Handler serves the ingest endpoints.
+type Handler struct {
+	cfg Config
+	log hclog.Logger
+	m   *metrics
+}
+
+// New builds the ingest handlers.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Config == nil || cfg.Inbox == nil || cfg.Plugins == nil {
+		return nil, errors.New("ingest: Config, Inbox and Plugins are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PluginTimeout <= 0 {
+		cfg.PluginTimeout = 10 * time.Second
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 5 * time.Second
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(cfg.Registerer, cfg.Inbox)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: register metrics: %w", err)
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger.Named("ingest"), m: m}, nil
+}
+
+// Paths of the endpoints.
+const (
+	WebhookPath        = "/call/crm-webhook"
+	OutboundPath       = "/call/outbound"
+	DeleteSchedulePath = "/call/delete-schedule-call"
+)
+
+// Mount registers the three endpoints with handle (server.Server.Handle).
+func (h *Handler) Mount(handle func(method, path string, hh http.Handler)) {
+	handle(http.MethodPost, WebhookPath, http.HandlerFunc(h.ServeWebhook))
+	handle(http.MethodPost, OutboundPath, http.HandlerFunc(h.ServeOutbound))
+	handle(http.MethodPost, DeleteSchedulePath, http.HandlerFunc(h.ServeDeleteSchedule))
+}
+
+// httpError is a reply decided deep in a handler.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(code int, format string, args ...any) error {
+	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// apiKey returns the key the request carries: header X-API-KEY or query x_api_key.
+func apiKey(r *http.Request) string {
+	if k := r.Header.Get("X-API-KEY"); k != "" {
+		return k
+	}
+	return r.URL.Query().Get("x_api_key")
+}
+
+// authorize checks key against the config's api_key blocks (sha256,
+// constant-time) and that it may trigger agentID, which must exist.
+// Order: missing key 403, unknown agent 404, key unknown or not allowed 403.
+func authorize(cfg *config.Config, key, agentID string) (*config.Agent, error) {
+	if key == "" {
+		return nil, fail(http.StatusForbidden, "Missing X-API-KEY in headers (or x_api_key in the query)")
+	}
+	sum := sha256.Sum256([]byte(key))
+	got := []byte(hex.EncodeToString(sum[:]))
+	var match *config.APIKey
+	for i := range cfg.APIKeys {
+		if subtle.ConstantTimeCompare(got, []byte(strings.ToLower(cfg.APIKeys[i].SHA256))) == 1 {
+			match = &cfg.APIKeys[i]
+		}
+	}
+	if match == nil {
+		return nil, fail(http.StatusForbidden, "Invalid API key")
+	}
+	if agentID == "" {
+		return nil, fail(http.StatusBadRequest, "Missing agent_id in request query")
+	}
+	ag, ok := cfg.Agents[agentID]
+	if !ok {
+		return nil, fail(http.StatusNotFound, "Agent %q not found", agentID)
+	}
+	if len(match.Agents) > 0 && !slices.Contains(match.Agents, agentID) {
+		return nil, fail(http.StatusForbidden, "API key %q may not trigger agent %q", match.Name, agentID)
+	}
+	return ag, nil
+}
+
+// integrationFor picks the agent's integration serving plugin type typ:
+// the first of its integrations of that type, or (none listed) the
+// integrations of that type in the config, by name.
+func integrationFor(cfg *config.Config, ag *config.Agent, typ string) (*config.Integration, bool) {
+	names := ag.Integrations
+	if len(names) == 0 {
+		for n := range cfg.Integrations {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+	}
+	for _, n := range names {
+		if in, ok := cfg.Integrations[n]; ok && integrationType(in) == typ {
+			return in, true
+		}
+	}
+	return nil, false
+}
+
+func integrationType(in *config.Integration) string {
+	if in.Type != "" {
+		return in.Type
+	}
+	return in.Name
+}
+
+func (h *Handler) writeErr(w http.ResponseWriter, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		if he.code == http.StatusServiceUnavailable || he.code == http.StatusTooManyRequests {
+			reply.RetryLater(w, he.code, h.cfg.RetryAfter, he.msg)
+			return
+		}
+		reply.Error(w, he.code, he.msg)
+		return
+	}
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		reply.Error(w, http.StatusBadRequest, pe.Msg)
+		return
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		reply.Errorf(w, http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes", mbe.Limit)
+		return
+	}
+	h.log.Error("request failed", "error", err)
+	reply.Error(w, http.StatusInternalServerError, "Internal server error")
+}

@@ -1,0 +1,227 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/sdk"
+)
+
+// WebhookReply is the 200 body of /call/crm-webhook.
+type WebhookReply struct {
+	Status     string `json:"status"`
+	Message    string `json:"message"`
+	Accepted   int    `json:"accepted"`
+	Duplicates int    `json:"duplicates"`
+	Ignored    int    `json:"ignored"`
+}
+
+// ServeWebhook is POST /call/crm-webhook (DESIGN §5.1).
+func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
+	typ := r.URL.Query().Get("type")
+	res, err := h.webhook(r, typ)
+	label := typ
+	if err != nil {
+		var he *httpError
+		if errors.As(err, &he) && he.code == http.StatusBadRequest && strings.HasPrefix(he.msg, "Unknown type") {
+			label = "unknown" // keep the metric's label set bounded
+		}
+		h.m.rejected.WithLabelValues(label).Inc()
+		h.writeErr(w, err)
+		return
+	}
+	reply.JSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
+	cfg := h.cfg.Config()
+	q := r.URL.Query()
+	ag, err := authorize(cfg, apiKey(r), q.Get("agent_id"))
+	if err != nil {
+		return WebhookReply{}, err
+	}
+	if typ == "" {
+		return WebhookReply{}, fail(http.StatusBadRequest, "Missing type in request query: use one of %s", strings.Join(h.cfg.Plugins.Names(), ", "))
+	}
+	crm, ok := h.cfg.Plugins.CRM(typ)
+	if !ok {
+		return WebhookReply{}, fail(http.StatusBadRequest, "Unknown type %q: use one of %s", typ, strings.Join(h.cfg.Plugins.Names(), ", "))
+	}
+	integ, ok := integrationFor(cfg, ag, typ)
+	if !ok {
+		return WebhookReply{}, fail(http.StatusBadRequest, "Agent %q has no %s integration: add an integration block of type %q to the config and list it in the agent's integrations", ag.Name, typ, typ)
+	}
+	over, err := ParsePolicyParams(q)
+	if err != nil {
+		return WebhookReply{}, err
+	}
+	formBody, err := checkContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return WebhookReply{}, err
+	}
+	limit := cfg.Server.MaxBodyBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return WebhookReply{}, err
+		}
+		return WebhookReply{}, fail(http.StatusBadRequest, "Could not read the request body: %v", err)
+	}
+	// Refuse before the plugin's work, not after: a full inbox is the
+	// CRM's cue to retry later, and retries are deduplicated.
+	if hw := cfg.Server.InboxHighWater; hw > 0 && h.cfg.Inbox.PendingEvents() >= hw {
+		return WebhookReply{}, fail(http.StatusServiceUnavailable, "Inbox is full (%d events waiting): retry later", h.cfg.Inbox.PendingEvents())
+	}
+	now := h.cfg.Now().UTC()
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.PluginTimeout)
+	defer cancel()
+	wr, err := crm.HandleWebhook(ctx, sdk.WebhookRequest{
+		Method:      r.Method,
+		URL:         signedURL(cfg.Server.PublicURL, cfg.Server.Listen, r),
+		Headers:     r.Header.Clone(),
+		Body:        body,
+		Credentials: sdk.Credentials(integ.Credentials),
+		ReceivedAt:  now,
+	})
+	if err != nil {
+		return WebhookReply{}, pluginError(typ, err, formBody)
+	}
+	h.m.received.WithLabelValues(typ).Add(float64(len(wr.Events)))
+	evs, err := toStoreEvents(wr.Events, ag.Name, typ, integ.Name, over)
+	if err != nil {
+		return WebhookReply{}, err
+	}
+	res, err := h.cfg.Inbox.AppendEvents(r.Context(), evs, store.AppendOptions{Now: now})
+	if err != nil {
+		h.log.Error("inbox commit failed", "agent", ag.Name, "type", typ, "events", len(evs), "error", err)
+		return WebhookReply{}, fail(http.StatusServiceUnavailable, "Could not store the events: retry later")
+	}
+	h.m.accepted.WithLabelValues(typ).Add(float64(res.Accepted))
+	h.m.duplicate.WithLabelValues(typ).Add(float64(res.Duplicates))
+	h.m.ignored.WithLabelValues(typ).Add(float64(res.Ignored))
+	if res.Accepted > 0 && h.cfg.Accepted != nil {
+		h.cfg.Accepted()
+	}
+	h.log.Debug("webhook accepted", "agent", ag.Name, "type", typ, "accepted", res.Accepted, "duplicates", res.Duplicates, "ignored", res.Ignored)
+	return WebhookReply{Status: "done", Message: message(res), Accepted: res.Accepted, Duplicates: res.Duplicates, Ignored: res.Ignored}, nil
+}
+
+func message(res store.AppendResult) string {
+	n := len(res.Events)
+	if n == 1 {
+		return "1 event received"
+	}
+	return fmt.Sprintf("%d events received", n)
+}
+
+// checkContentType refuses media types no plugin accepts (415) and says
+// whether the body is a form, which a JSON-only plugin then refuses.
+// An absent Content-Type is left to the plugin.
+func checkContentType(ct string) (form bool, err error) {
+	if ct == "" {
+		return false, nil
+	}
+	mt, _, perr := mime.ParseMediaType(ct)
+	switch {
+	case perr != nil:
+		return false, fail(http.StatusUnsupportedMediaType, "Unreadable Content-Type %q: send application/json", ct)
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json":
+		return false, nil
+	case mt == "application/x-www-form-urlencoded":
+		return true, nil
+	}
+	return false, fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: send application/json", mt)
+}
+
+// signedURL is the URL the CRM signed: public_url (or http://listen) plus
+// the path and raw query exactly as received — re-encoding would break
+// HubSpot's v2/v3 signatures.
+func signedURL(publicURL, listen string, r *http.Request) string {
+	base := strings.TrimSuffix(publicURL, "/")
+	if base == "" {
+		base = "http://" + listen
+	}
+	u := base + r.URL.EscapedPath()
+	if r.URL.RawPath != "" {
+		u = base + r.URL.RawPath
+	}
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	return u
+}
+
+// pluginError maps a HandleWebhook error's class to the reply.
+func pluginError(typ string, err error, formBody bool) error {
+	var se *sdk.Error
+	msg := err.Error()
+	if errors.As(err, &se) {
+		msg = se.Message
+	}
+	switch sdk.ClassOf(err) {
+	case sdk.ClassInvalidSignature:
+		return fail(http.StatusUnauthorized, "Invalid signature: %s", msg)
+	case sdk.ClassBadRequest:
+		if formBody {
+			return fail(http.StatusUnsupportedMediaType, "The %s plugin refused a form body (%s): send application/json", typ, msg)
+		}
+		return fail(http.StatusBadRequest, "Malformed %s webhook: %s", typ, msg)
+	case sdk.ClassAuth, sdk.ClassPermanent:
+		return fail(http.StatusBadRequest, "The %s plugin refused the webhook: %s", typ, msg)
+	case sdk.ClassRateLimited:
+		return fail(http.StatusTooManyRequests, "The %s plugin is rate limited: retry later", typ)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fail(http.StatusServiceUnavailable, "The %s plugin did not answer in time: retry later", typ)
+	}
+	return fail(http.StatusServiceUnavailable, "The %s plugin is unavailable (%s): retry later", typ, msg)
+}
+
+// toStoreEvents turns the plugin's events into inbox events carrying the
+// request's overrides. Events naming no record, and deletions, are stored
+// ignored right away: there is nobody to call.
+func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Overrides) ([]store.Event, error) {
+	var overRaw json.RawMessage
+	if !over.Empty() {
+		raw, err := json.Marshal(over)
+		if err != nil {
+			return nil, fmt.Errorf("encode overrides: %w", err)
+		}
+		overRaw = raw
+	}
+	out := make([]store.Event, 0, len(in))
+	for _, e := range in {
+		ev := store.Event{
+			Key: e.Key, AgentID: agent, Type: typ, Integration: integration, EventType: e.Type, Kind: e.Kind,
+			ObjectType: e.ObjectType, ObjectID: e.ObjectID, Account: e.Account, Property: e.Property,
+			Value: e.Value, OccurredAt: e.OccurredAt.UTC(), Overrides: overRaw,
+		}
+		if e.Record != nil {
+			raw, err := json.Marshal(e.Record)
+			if err != nil {
+				return nil, fmt.Errorf("encode inline record: %w", err)
+			}
+			ev.Record = raw
+		}
+		switch {
+		case e.ObjectID == "" && e.Record == nil:
+			ev.Status, ev.Reason = store.EventIgnored, "the event names no record: nothing to call"
+		case e.Kind == sdk.KindDeleted:
+			ev.Status, ev.Reason = store.EventIgnored, fmt.Sprintf("%s %s was deleted in the CRM: nothing to call", e.ObjectType, e.ObjectID)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}

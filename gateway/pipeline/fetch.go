@@ -1,0 +1,266 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/rules"
+	"github.com/callgate/callgate/sdk"
+)
+
+// MaxFetchIDs is the most ids one FetchRecords call asks for.
+const MaxFetchIDs = 100
+
+// job is one claimed event with what it needs.
+type job struct {
+	ev    store.Event
+	ag    *config.Agent
+	integ *config.Integration
+	crm   sdk.CRM
+	prog  *rules.Program
+	rec   *sdk.Record
+	done  bool // ev is final (or re-queued) already
+}
+
+// groupKey gathers events one FetchRecords call can serve.
+type groupKey struct{ integration, objectType string }
+
+// process takes each event as far as it can go and returns them all, each
+// terminal or pending with a NotBefore.
+func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.Event) []store.Event {
+	jobs := make([]*job, len(evs))
+	groups := map[groupKey][]*job{}
+	var order []groupKey
+	for i, ev := range evs {
+		j := &job{ev: ev}
+		jobs[i] = j
+		if !p.prepare(cfg, j) {
+			continue
+		}
+		if j.rec != nil {
+			continue
+		}
+		k := groupKey{j.integ.Name, ev.ObjectType}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], j)
+	}
+	sem := make(chan struct{}, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		g := groups[k]
+		fields := fieldsFor(g)
+		for start := 0; start < len(g); {
+			chunk, next := chunkByIDs(g, start)
+			start = next
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				p.fetch(ctx, chunk, fields)
+			}()
+		}
+	}
+	wg.Wait()
+	out := make([]store.Event, len(jobs))
+	for i, j := range jobs {
+		if !j.done {
+			p.decide(ctx, cfg, j)
+		}
+		out[i] = j.ev
+	}
+	return out
+}
+
+// prepare resolves the event's agent, integration, plugin, rules and
+// inline record; false when the event is settled already.
+func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
+	ev := &j.ev
+	var ok bool
+	if j.ag, ok = cfg.Agents[ev.AgentID]; !ok {
+		p.finish(j, store.EventFailed, fmt.Sprintf("agent %q is no longer in the config: add it back and replay the event", ev.AgentID))
+		return false
+	}
+	if j.integ, ok = cfg.Integrations[ev.Integration]; !ok {
+		p.finish(j, store.EventFailed, fmt.Sprintf("integration %q is no longer in the config: add it back and replay the event", ev.Integration))
+		return false
+	}
+	if j.crm, ok = p.cfg.Plugins.CRM(ev.Type); !ok {
+		p.retry(j, fmt.Errorf("plugin %q is not running", ev.Type))
+		return false
+	}
+	prog, err := p.program(cfg, j.ag)
+	if err != nil {
+		p.finish(j, store.EventFailed, err.Error())
+		return false
+	}
+	j.prog = prog
+	if len(ev.Record) > 0 {
+		var rec sdk.Record
+		if err := json.Unmarshal(ev.Record, &rec); err != nil {
+			p.finish(j, store.EventFailed, fmt.Sprintf("inline record is unreadable: %v", err))
+			return false
+		}
+		j.rec = &rec
+	}
+	return true
+}
+
+// fieldsFor is every field the group's agents read: their rules' contact
+// fields and their phone fields, sorted.
+func fieldsFor(g []*job) []string {
+	var fields []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			fields = append(fields, f)
+		}
+	}
+	agents := map[string]bool{}
+	for _, j := range g {
+		if agents[j.ag.Name] {
+			continue
+		}
+		agents[j.ag.Name] = true
+		for _, f := range j.prog.Fields() {
+			add(f)
+		}
+		phones := j.ag.PhoneFields
+		if len(phones) == 0 {
+			phones = config.DefaultPhoneFields()
+		}
+		for _, f := range phones {
+			add(f)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+// chunkByIDs returns the jobs from start whose distinct object ids fit in
+// one FetchRecords call, and where the next chunk starts.
+func chunkByIDs(g []*job, start int) ([]*job, int) {
+	ids := map[string]bool{}
+	i := start
+	for ; i < len(g); i++ {
+		id := g[i].ev.ObjectID
+		if !ids[id] && len(ids) == MaxFetchIDs {
+			break
+		}
+		ids[id] = true
+	}
+	return g[start:i], i
+}
+
+// fetch reads the chunk's records in one call and attaches them, or
+// settles each job by the error's class.
+func (p *Pipeline) fetch(ctx context.Context, chunk []*job, fields []string) {
+	first := chunk[0]
+	var ids []string
+	for _, j := range chunk {
+		if !slices.Contains(ids, j.ev.ObjectID) {
+			ids = append(ids, j.ev.ObjectID)
+		}
+	}
+	fctx, cancel := context.WithTimeout(ctx, p.cfg.FetchTimeout)
+	defer cancel()
+	start := time.Now()
+	res, err := first.crm.FetchRecords(fctx, sdk.FetchRequest{
+		Credentials: sdk.Credentials(first.integ.Credentials), ObjectType: first.ev.ObjectType, IDs: ids, Fields: fields,
+	})
+	p.m.fetchLatency.WithLabelValues(first.ev.Type).Observe(time.Since(start).Seconds())
+	if err != nil {
+		class := sdk.ClassOf(err)
+		if ctx.Err() != nil {
+			class = "canceled"
+		}
+		p.m.fetchErrors.WithLabelValues(first.ev.Type, string(class)).Inc()
+		for _, j := range chunk {
+			p.fetchFailed(j, err)
+		}
+		return
+	}
+	byID := make(map[string]*sdk.Record, len(res.Records))
+	for i := range res.Records {
+		byID[res.Records[i].ObjectID] = &res.Records[i]
+	}
+	for _, j := range chunk {
+		if rec, ok := byID[j.ev.ObjectID]; ok {
+			j.rec = rec
+			continue
+		}
+		p.notFound(j)
+	}
+}
+
+// fetchFailed settles a job whose fetch failed, by error class.
+func (p *Pipeline) fetchFailed(j *job, err error) {
+	var se *sdk.Error
+	msg := err.Error()
+	if errors.As(err, &se) {
+		msg = se.Message
+	}
+	switch sdk.ClassOf(err) {
+	case sdk.ClassNotFound:
+		p.notFound(j)
+	case sdk.ClassRateLimited:
+		wait := time.Second
+		if se != nil && se.RetryAfter > wait {
+			wait = se.RetryAfter
+		}
+		j.ev.NotBefore = p.cfg.Now().Add(wait).UTC()
+		j.ev.Reason = fmt.Sprintf("waiting %s: %s rate limit: %s", wait, j.ev.Type, msg)
+		j.done = true
+	case sdk.ClassAuth:
+		p.finish(j, store.EventFailed, fmt.Sprintf("integration %s: credentials rejected (%s): fix the token and replay the event", j.integ.Name, msg))
+	case sdk.ClassPermanent, sdk.ClassBadRequest, sdk.ClassInvalidSignature:
+		p.finish(j, store.EventFailed, fmt.Sprintf("integration %s: %s %s: %s", j.integ.Name, j.ev.ObjectType, j.ev.ObjectID, msg))
+	default:
+		p.retry(j, fmt.Errorf("integration %s: fetch %s %s: %s", j.integ.Name, j.ev.ObjectType, j.ev.ObjectID, msg))
+	}
+}
+
+// notFound retries a record the CRM does not serve yet (HubSpot's lag
+// after contact.creation), then skips the event.
+func (p *Pipeline) notFound(j *job) {
+	if j.ev.Attempts < len(p.cfg.NotFoundBackoff) {
+		wait := p.cfg.NotFoundBackoff[j.ev.Attempts]
+		j.ev.Attempts++
+		j.ev.NotBefore = p.cfg.Now().Add(wait).UTC()
+		j.ev.Reason = fmt.Sprintf("%s %s not found yet; read %d of %d again in %s", j.ev.ObjectType, j.ev.ObjectID, j.ev.Attempts+1, len(p.cfg.NotFoundBackoff)+1, wait)
+		j.done = true
+		return
+	}
+	p.finish(j, store.EventSkipped, fmt.Sprintf("record not found: %s %s %s (read %d times)", j.integ.Name, j.ev.ObjectType, j.ev.ObjectID, j.ev.Attempts+1))
+}
+
+// retry re-queues a job after a transient error with exponential backoff,
+// and fails it with the last error once MaxTries are spent.
+func (p *Pipeline) retry(j *job, err error) {
+	j.ev.Attempts++
+	if j.ev.Attempts >= p.cfg.MaxTries {
+		p.finish(j, store.EventFailed, fmt.Sprintf("gave up after %d tries: %v; replay the event once the cause is fixed", j.ev.Attempts, err))
+		return
+	}
+	wait := 2 * time.Second << min(j.ev.Attempts-1, 8)
+	wait = min(wait, 5*time.Minute)
+	j.ev.NotBefore = p.cfg.Now().Add(wait).UTC()
+	j.ev.Reason = fmt.Sprintf("try %d failed, retrying in %s: %v", j.ev.Attempts, wait, err)
+	j.done = true
+}
+
+// finish gives the job its terminal status.
+func (p *Pipeline) finish(j *job, status, reason string) {
+	j.ev.Status, j.ev.Reason, j.ev.NotBefore, j.ev.UpdatedAt = status, reason, time.Time{}, p.cfg.Now().UTC()
+	j.done = true
+}

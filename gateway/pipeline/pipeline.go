@@ -1,0 +1,218 @@
+// Package pipeline turns inbox events into calls. Workers claim pending
+// events with a lease (a crash puts them back), fetch their records from
+// the CRM plugin in batches of up to 100 with exactly the fields the
+// agent's rules and phone selection read, pick and normalise the phone,
+// run the rules, check the DND list and hand the call to the scheduler.
+//
+// Its guarantee: every claimed event ends in a terminal status with a
+// reason (called, ignored, skipped, blocked, failed), or goes back to
+// pending with a NotBefore and the reason it waits. No error loses one.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/scheduler"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/rules"
+	"github.com/callgate/callgate/sdk"
+)
+
+// Inbox is the event queue the pipeline works from (*store.Inbox).
+type Inbox interface {
+	ClaimEvents(now time.Time, lease time.Duration, max int) ([]store.Event, error)
+	SaveEvents(evs []store.Event) error
+}
+
+// Plugins finds a CRM plugin by name (*pluginhost.Host).
+type Plugins interface {
+	CRM(name string) (sdk.CRM, bool)
+}
+
+// Submitter schedules calls (*scheduler.Scheduler).
+type Submitter interface {
+	Submit(ctx context.Context, sub scheduler.Submission) (scheduler.Submitted, error)
+}
+
+// DND says whether a number is on the do-not-call list (*store.DB).
+type DND interface {
+	IsDND(number string) (bool, error)
+}
+
+// Config configures New.
+type Config struct {
+	Config    func() *config.Config // the current config (it may be reloaded)
+	Inbox     Inbox
+	Plugins   Plugins
+	Scheduler Submitter
+	DND       DND // nil: no DND check
+	Logger    hclog.Logger
+	Now       func() time.Time
+	// Registerer receives the pipeline metrics; nil: a private registry.
+	Registerer prometheus.Registerer
+
+	Lease        time.Duration // claim lease (default 2m)
+	ClaimMax     int           // events per claim (default 500)
+	Workers      int           // groups fetched at once (default 4)
+	PollInterval time.Duration // claim again at least this often (default 1s)
+	FetchTimeout time.Duration // one FetchRecords call (default 30s)
+	// NotFoundBackoff are the waits between reads of a record the CRM does
+	// not serve yet; when they run out the event is skipped.
+	NotFoundBackoff []time.Duration // default 2s, 10s, 30s, 60s
+	// MaxTries bounds transient retries (exponential from 2s, capped at
+	// 5m); then the event fails with the last error, replayable.
+	MaxTries int // default 30 (about two hours)
+}
+
+// Pipeline is the set of workers moving events from the inbox to the scheduler.
+type Pipeline struct {
+	cfg  Config
+	log  hclog.Logger
+	m    *metrics
+	wake chan struct{}
+
+	mu       sync.Mutex
+	programs map[programKey]*rules.Program
+	compiled *config.Config
+}
+
+type programKey struct{ agent string }
+
+// New builds a pipeline; Run starts it.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Config == nil || cfg.Inbox == nil || cfg.Plugins == nil || cfg.Scheduler == nil {
+		return nil, errors.New("pipeline: Config, Inbox, Plugins and Scheduler are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.ClaimMax <= 0 {
+		cfg.ClaimMax = 500
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.FetchTimeout <= 0 {
+		cfg.FetchTimeout = 30 * time.Second
+	}
+	if cfg.NotFoundBackoff == nil {
+		cfg.NotFoundBackoff = []time.Duration{2 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second}
+	}
+	if cfg.MaxTries <= 0 {
+		cfg.MaxTries = 30
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: register metrics: %w", err)
+	}
+	return &Pipeline{cfg: cfg, log: cfg.Logger.Named("pipeline"), m: m, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake asks the workers to claim now (ingest calls it after a commit).
+func (p *Pipeline) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and processes events until ctx ends.
+func (p *Pipeline) Run(ctx context.Context) error {
+	t := time.NewTicker(p.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		n, err := p.ProcessOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("processing events failed; retrying", "error", err)
+		}
+		if n == p.cfg.ClaimMax && err == nil {
+			continue // more may be due right away
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// ProcessOnce claims one batch of due events, takes each as far as it can
+// go and saves the results in one commit. It returns how many it claimed.
+func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
+	now := p.cfg.Now()
+	evs, err := p.cfg.Inbox.ClaimEvents(now, p.cfg.Lease, p.cfg.ClaimMax)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	out := p.process(ctx, p.cfg.Config(), evs)
+	if ctx.Err() != nil {
+		return len(evs), ctx.Err() // unsaved events come back when their lease ends
+	}
+	saved := p.cfg.Now().UTC()
+	for i := range out {
+		out[i].UpdatedAt = saved
+	}
+	if err := p.cfg.Inbox.SaveEvents(out); err != nil {
+		return len(evs), fmt.Errorf("save %d events: %w", len(out), err)
+	}
+	end := p.cfg.Now()
+	for _, ev := range out {
+		if ev.Status != store.EventPending {
+			p.m.finished.WithLabelValues(ev.Type, ev.Status).Inc()
+			p.m.latency.Observe(end.Sub(ev.ReceivedAt).Seconds())
+		}
+	}
+	return len(evs), nil
+}
+
+// program returns the agent's compiled rules for cfg, compiling once per
+// config load.
+func (p *Pipeline) program(cfg *config.Config, ag *config.Agent) (*rules.Program, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.compiled != cfg {
+		p.compiled, p.programs = cfg, map[programKey]*rules.Program{}
+	}
+	if prog, ok := p.programs[programKey{ag.Name}]; ok {
+		return prog, nil
+	}
+	tz := ag.Timezone
+	if tz == "" || tz == "callee" {
+		tz = cfg.Server.DefaultTimezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables, Location: loc, Region: ag.Region}
+	for name, e := range ag.Variables {
+		spec.Variables[name] = e.Source
+	}
+	prog, err := rules.Compile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: rules do not compile: %w", ag.Name, err)
+	}
+	p.programs[programKey{ag.Name}] = prog
+	return prog, nil
+}
