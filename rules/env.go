@@ -17,14 +17,14 @@ type Env struct {
 
 // Event is the CRM event being handled, as rules see it (event.kind, …).
 type Event struct {
-	Type       string    `expr:"type" json:"type"`               // raw type, e.g. contact.creation
-	Kind       string    `expr:"kind" json:"kind"`               // created|updated|deleted|merged|restored|other
-	ObjectType string    `expr:"object_type" json:"object_type"` // e.g. contact
-	ObjectID   string    `expr:"object_id" json:"object_id"`
-	Property   string    `expr:"property" json:"property"` // for property changes
-	Value      string    `expr:"value" json:"value"`       // for property changes: the new value
-	Account    string    `expr:"account" json:"account"`   // CRM account / portal id
-	OccurredAt time.Time `expr:"occurred_at" json:"occurred_at"`
+	Type       string    `expr:"type" json:"type,omitempty"`               // raw type, e.g. contact.creation
+	Kind       string    `expr:"kind" json:"kind"`                         // created|updated|deleted|merged|restored|other
+	ObjectType string    `expr:"object_type" json:"object_type,omitempty"` // e.g. contact
+	ObjectID   string    `expr:"object_id" json:"object_id,omitempty"`
+	Property   string    `expr:"property" json:"property,omitempty"` // for property changes
+	Value      string    `expr:"value" json:"value,omitempty"`       // for property changes: the new value
+	Account    string    `expr:"account" json:"account,omitempty"`   // CRM account / portal id
+	OccurredAt time.Time `expr:"occurred_at" json:"occurred_at,omitzero"`
 }
 
 // Call describes the call the rules may place (call.agent_id, …).

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const rulesTestConfig = `
+server {
+  default_timezone = "Asia/Kolkata"
+}
+dialer "log" {
+  type = "log"
+}
+agent "sales-intro" {
+  dialer = "log"
+  when   = "event.kind == 'created' && contact.hs_lead_status in ['NEW', 'OPEN']"
+  variables = {
+    firstname = "title(contact.firstname) ?? 'there'"
+    company   = "contact.company"
+    amount    = "words(round_to(contact.amount, 1000)) + ' rupees'"
+    greeting  = "now.Hour() < 12 ? 'Good morning' : 'Good evening'"
+  }
+  required_variables = ["firstname", "company"]
+}
+agent "callee-zone" {
+  dialer   = "log"
+  timezone = "callee"
+  when     = "true"
+  variables = { local = "format_date(now, '15:04 MST')" }
+}
+`
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestRulesTestCommand(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"callgate.hcl": rulesTestConfig,
+		"lead.json": `{"id":"512","properties":{"firstname":"priya","company":"Sharma Textiles",
+			"amount":124990,"hs_lead_status":"NEW","mobilephone":"98765 43210"}}`,
+		"unqualified.json": `{"firstname":"ravi","hs_lead_status":"UNQUALIFIED","phone":"+1 415 555 0123"}`,
+		"nophone.json":     `{"firstname":"ravi","company":"X","hs_lead_status":"NEW","amount":1}`,
+		"change.json":      `{"subscriptionType":"contact.propertyChange","propertyName":"hs_lead_status","propertyValue":"OPEN","objectId":512}`,
+		"bad.json":         `{"firstname":`,
+		"broken.hcl":       `agent "a" { when = "event.kind ==" }`,
+	})
+	cfg := filepath.Join(dir, "callgate.hcl")
+	file := func(n string) string { return filepath.Join(dir, n) }
+	now := "--now=2026-11-27T04:00:00Z"
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantOut    []string
+		wantStderr string
+	}{
+		{"call", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("lead.json"), now}, 0, []string{
+			"decision call when",
+			"when              event.kind == 'created' && contact.hs_lead_status in ['NEW', 'OPEN']  →  true",
+			"to_number         +919876543210 (from mobilephone)",
+			`amount     "one lakh twenty-five thousand rupees"`,
+			`firstname  "Priya"`,
+			`greeting   "Good morning"`,
+			"missing fields    (none)",
+		}, ""},
+		{"lead status rules it out", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("unqualified.json"), now}, 0, []string{
+			`decision          skip: when rule "event.kind == 'created' && contact.hs_lead_status in ['NEW', 'OPEN']" was false`,
+			"amount error: invalid operation: <nil> + string",
+			"missing fields    amount, company",
+			"missing required  company",
+		}, ""},
+		{"property change", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("lead.json"), "--event", file("change.json"), now}, 0, []string{
+			"skip: when rule",
+			`event             updated (contact.propertyChange) hs_lead_status="OPEN"`,
+		}, ""},
+		{"no phone", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("nophone.json"), now}, 0, []string{
+			"decision          skip: no valid phone number in mobilephone, phone (region IN)",
+			"to_number         (none)",
+		}, ""},
+		{"callee timezone", []string{"rules", "test", "-c", cfg, "--agent", "callee-zone", "--record", file("unqualified.json"), now}, 0, []string{
+			"timezone   America/Los_Angeles",
+			`local     "20:00 PST"`,
+		}, ""},
+		{"unknown agent", []string{"rules", "test", "-c", cfg, "--agent", "nope", "--record", file("lead.json")}, 1, nil,
+			`no agent "nope"`},
+		{"bad record", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("bad.json")}, 1, nil,
+			"record: want a JSON object"},
+		{"missing record", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("none.json")}, 1, nil,
+			"read the record"},
+		{"bad now", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("lead.json"), "--now", "9am"}, 1, nil,
+			"--now: want an RFC 3339 time"},
+		{"broken config", []string{"rules", "test", "-c", file("broken.hcl"), "--agent", "a", "--record", file("lead.json")}, 1, nil,
+			"has problems"},
+		{"flags required", []string{"rules", "test", "-c", cfg}, 1, nil, `required flag(s) "agent", "record" not set`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr, func(string) string { return "" })
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, &stdout, &stderr)
+			}
+			squeeze := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+			for _, w := range tt.wantOut {
+				if !strings.Contains(squeeze(stdout.String()), squeeze(w)) {
+					t.Errorf("stdout lacks %q:\n%s", w, &stdout)
+				}
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, &stderr)
+			}
+		})
+	}
+}
+
+func TestRulesTestJSON(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"callgate.hcl": rulesTestConfig,
+		"lead.json":    `{"firstname":"priya","company":"Sharma Textiles","amount":2459,"hs_lead_status":"OPEN","mobilephone":"9876543210"}`,
+	})
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"rules", "test", "-o", "json", "-c", filepath.Join(dir, "callgate.hcl"),
+		"--agent", "sales-intro", "--record", filepath.Join(dir, "lead.json"), "--now", "2026-11-27T14:00:00Z"},
+		&stdout, &stderr, func(string) string { return "" })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, &stderr)
+	}
+	var got struct {
+		Agent         string            `json:"agent"`
+		Call          bool              `json:"call"`
+		Variables     map[string]string `json:"variables"`
+		MissingFields []string          `json:"missing_fields"`
+		Fields        []string          `json:"fields"`
+		ToNumber      string            `json:"to_number"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v in %s", err, &stdout)
+	}
+	if got.Agent != "sales-intro" || !got.Call || got.ToNumber != "+919876543210" ||
+		got.Variables["amount"] != "two thousand rupees" || got.Variables["greeting"] != "Good evening" ||
+		len(got.MissingFields) != 0 || strings.Join(got.Fields, ",") != "amount,company,firstname,hs_lead_status" {
+		t.Errorf("report %+v", got)
+	}
+}
