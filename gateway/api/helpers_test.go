@@ -15,6 +15,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/rules"
 )
@@ -52,33 +53,6 @@ agent "renewals" {
   dialer = "log"
 }
 `
-
-// storeCanceler cancels calls through the real store the way the
-// scheduler does: status canceled with a reason, no next attempt.
-type storeCanceler struct{ db *store.DB }
-
-func (c storeCanceler) Cancel(_ context.Context, id, reason string) (store.Call, error) {
-	return c.db.MutateCall(id, func(call *store.Call) ([]store.OutboxItem, error) {
-		if store.Final(call.Status) {
-			return nil, store.ErrNoChange
-		}
-		call.Status, call.Reason, call.NextAttemptAt = store.CallCanceled, reason, nil
-		return nil, nil
-	})
-}
-
-func (c storeCanceler) CancelNumber(ctx context.Context, _, number, reason string) (int, error) {
-	calls, err := c.db.ActiveCalls("", number)
-	if err != nil {
-		return 0, err
-	}
-	for _, call := range calls {
-		if _, err := c.Cancel(ctx, call.ID, reason); err != nil {
-			return 0, err
-		}
-	}
-	return len(calls), nil
-}
 
 // rulesTester dry-runs an agent's rules with the real rules engine.
 type rulesTester struct{ cfg *config.Config }
@@ -142,6 +116,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// The real scheduler, not running: cancel needs only its store side.
+	sched, err := scheduler.New(scheduler.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.LoadBytes("test.hcl", []byte(testConfig))
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +129,7 @@ func newEnv(t *testing.T) *env {
 	a, err := api.New(api.Options{
 		Config:      func() *config.Config { return cfg },
 		Calls:       db,
-		Canceler:    storeCanceler{db},
+		Canceler:    sched,
 		DND:         db,
 		Plugins:     plugins{{Name: "hubspot", Version: "1.0.0", Source: "builtin", State: "running", PID: 4242}},
 		Credentials: e.checker,

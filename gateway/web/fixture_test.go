@@ -11,6 +11,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/web"
 )
@@ -45,26 +46,6 @@ agent "sales-intro" {
 `, publicURL, hex.EncodeToString(sum[:]))
 }
 
-// storeCanceler cancels through the real store as the scheduler does.
-type storeCanceler struct{ db *store.DB }
-
-func (c storeCanceler) Cancel(_ context.Context, id, reason string) (store.Call, error) {
-	return c.db.MutateCall(id, func(call *store.Call) ([]store.OutboxItem, error) {
-		call.Status, call.Reason, call.NextAttemptAt = store.CallCanceled, reason, nil
-		return nil, nil
-	})
-}
-
-func (c storeCanceler) CancelNumber(ctx context.Context, _, number, reason string) (int, error) {
-	calls, err := c.db.ActiveCalls("", number)
-	for _, call := range calls {
-		if _, err := c.Cancel(ctx, call.ID, reason); err != nil {
-			return 0, err
-		}
-	}
-	return len(calls), err
-}
-
 // fixture is a dashboard over a real store and inbox.
 type fixture struct {
 	db    *store.DB
@@ -85,12 +66,17 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { inbox.Close() })
+	// The real scheduler, not running: cancel needs only its store side.
+	sched, err := scheduler.New(scheduler.Config{Store: db})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg, err := config.LoadBytes("test.hcl", []byte(testConfig(publicURL)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	current := func() *config.Config { return cfg }
-	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: storeCanceler{db}, DND: db})
+	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db})
 	if err != nil {
 		tb.Fatal(err)
 	}
