@@ -50,9 +50,9 @@ type Config struct {
 	Clock      func() time.Time
 	Registerer prometheus.Registerer // nil: metrics are not registered
 
-	MaxAttempts int           // tries before an item becomes a dead letter; default 12
+	MaxAttempts int           // tries before an item becomes a dead letter; default 13 (12–24 h)
 	BaseBackoff time.Duration // wait after the first failure; default 30s
-	MaxBackoff  time.Duration // cap on one wait; default 4h
+	MaxBackoff  time.Duration // cap on one wait; default 8h
 	Workers     int           // deliveries in flight; default 8
 	Batch       int           // items read per pass; default 100
 	// MaxIdle bounds the sleep when nothing is due, so items written by
@@ -86,13 +86,13 @@ func New(cfg Config) (*Notifier, error) {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 12
+		cfg.MaxAttempts = 13
 	}
 	if cfg.BaseBackoff <= 0 {
 		cfg.BaseBackoff = 30 * time.Second
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 4 * time.Hour
+		cfg.MaxBackoff = 8 * time.Hour
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
