@@ -16,8 +16,9 @@ import (
 // Trial is one dry run of an agent's rules on a record, as `callgate rules
 // test` and POST /api/v1/rules/test make it. No call is placed.
 type Trial struct {
-	// Record is a JSON object of field → value, or a HubSpot object
-	// ({"id": …, "properties": {…}}). See ParseRecord.
+	// Record is a JSON object of field → value, a HubSpot object
+	// ({"id": …, "properties": {…}}) or {"object_id": …, "fields": {…}}.
+	// See ParseRecord.
 	Record []byte
 	// Event is a JSON event (see ParseEvent); empty means a creation event.
 	Event []byte
@@ -157,8 +158,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ParseRecord reads a record given as JSON: either an object of field →
-// value, or a HubSpot CRM object {"id": "123", "properties": {…}}.
+// ParseRecord reads a record given as JSON: an object of field → value, a
+// HubSpot CRM object {"id": "123", "properties": {…}}, or callgate's record
+// shape {"object_id": "123", "fields": {…}}.
 // Values keep their JSON types (text, number, bool; null is a missing
 // field); text holding an RFC 3339 timestamp becomes a time. HubSpot sends
 // every property as text: write numbers as JSON numbers to test numeric
@@ -176,6 +178,11 @@ func ParseRecord(data []byte) (objectID string, fields map[string]any, err error
 		if _, hasID := raw["id"]; hasID {
 			objectID = idString(raw["id"])
 			raw = props
+		}
+	} else if fs, ok := raw["fields"].(map[string]any); ok {
+		if _, hasID := raw["object_id"]; hasID {
+			objectID = idString(raw["object_id"])
+			raw = fs
 		}
 	}
 	fields = make(map[string]any, len(raw))

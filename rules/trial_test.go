@@ -200,6 +200,8 @@ func TestParseRecord(t *testing.T) {
 			map[string]any{"createdate": time.Date(2026, 11, 27, 3, 30, 17, 883e6, time.UTC), "day": "2026-11-27"}},
 		{"hubspot object", `{"id":"512","properties":{"firstname":"Ada","phone":null},"archived":false}`, "512",
 			map[string]any{"firstname": "Ada"}},
+		{"callgate record", `{"object_id":"9","fields":{"firstname":"Ada","amount":1}}`, "9",
+			map[string]any{"firstname": "Ada", "amount": 1.0}},
 		{"numeric id", `{"id":65059681032,"properties":{}}`, "65059681032", map[string]any{}},
 		{"a field named properties", `{"properties":{"x":1},"name":"n"}`, "",
 			map[string]any{"properties": map[string]any{"x": 1.0}, "name": "n"}},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/rules"
 )
@@ -85,14 +87,7 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 	if err != nil {
 		return err
 	}
-	spec, callee := agentRulesSpec(cfg, ag)
-	trial.Call.AgentID = ag.Name
-	trial.PhoneFields = ag.PhoneFields
-	if len(trial.PhoneFields) == 0 {
-		trial.PhoneFields = config.DefaultPhoneFields()
-	}
-	trial.CalleeTimezone = callee
-	rep, err := rules.Try(spec, trial)
+	rep, err := tryAgentRules(cfg, ag, trial)
 	if err != nil {
 		return fmt.Errorf("agent %q: %w", t.Agent, err)
 	}
@@ -102,6 +97,50 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 		return enc.Encode(rulesTestOutput{Agent: ag.Name, Report: rep})
 	}
 	return printReport(o.Stdout, ag.Name, rep)
+}
+
+// tryAgentRules runs ag's rules on the trial's record as the pipeline
+// would: the agent's phone fields, region and timezone.
+func tryAgentRules(cfg *config.Config, ag *config.Agent, trial rules.Trial) (rules.Report, error) {
+	spec, callee := agentRulesSpec(cfg, ag)
+	trial.Call.AgentID = ag.Name
+	trial.PhoneFields = ag.PhoneFields
+	if len(trial.PhoneFields) == 0 {
+		trial.PhoneFields = config.DefaultPhoneFields()
+	}
+	trial.CalleeTimezone = callee
+	return rules.Try(spec, trial)
+}
+
+// rulesTester answers POST /api/v1/rules/test with the same code as
+// `callgate rules test`.
+type rulesTester struct {
+	config func() *config.Config
+	now    func() time.Time
+}
+
+// newRulesTester is the api.RulesTester `serve` hands the admin API.
+func newRulesTester(cfg func() *config.Config, now func() time.Time) api.RulesTester {
+	return rulesTester{config: cfg, now: now}
+}
+
+// TestRules implements api.RulesTester; the result is the JSON of
+// `rules test --output json`.
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+	cfg := rt.config()
+	ag, ok := cfg.Agents[req.AgentID]
+	if !ok {
+		return nil, fmt.Errorf("no agent %q; agents: %s", req.AgentID, agentNames(cfg))
+	}
+	trial := rules.Trial{Record: req.Record, Now: rt.now()}
+	if string(req.Event) != "null" {
+		trial.Event = req.Event
+	}
+	rep, err := tryAgentRules(cfg, ag, trial)
+	if err != nil {
+		return nil, err
+	}
+	return rulesTestOutput{Agent: ag.Name, Report: rep}, nil
 }
 
 // agentRulesSpec is the rules.Spec the gateway compiles for ag; callee is

@@ -2,11 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/config"
 )
 
 const rulesTestConfig = `
@@ -153,5 +158,51 @@ func TestRulesTestJSON(t *testing.T) {
 		got.Variables["amount"] != "two thousand rupees" || got.Variables["greeting"] != "Good evening" ||
 		len(got.MissingFields) != 0 || strings.Join(got.Fields, ",") != "amount,company,firstname,hs_lead_status" {
 		t.Errorf("report %+v", got)
+	}
+}
+
+func TestRulesTesterForTheAPI(t *testing.T) {
+	cfg, err := config.LoadBytes("callgate.hcl", []byte(rulesTestConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	rt := newRulesTester(func() *config.Config { return cfg }, func() time.Time { return now })
+	tests := []struct {
+		name    string
+		req     api.RulesTest
+		check   func(rulesTestOutput) bool
+		wantErr string
+	}{
+		{"callgate record shape", api.RulesTest{AgentID: "sales-intro",
+			Record: json.RawMessage(`{"object_id":"7","fields":{"firstname":"ada","company":"AE","amount":1500,"hs_lead_status":"NEW","phone":"+14155550123"}}`),
+			Event:  json.RawMessage(`null`)},
+			func(o rulesTestOutput) bool {
+				return o.Call && o.ObjectID == "7" && o.Variables["amount"] == "two thousand rupees" &&
+					o.Variables["greeting"] == "Good evening" && o.ToNumber == "+14155550123"
+			}, ""},
+		{"update event", api.RulesTest{AgentID: "sales-intro",
+			Record: json.RawMessage(`{"firstname":"ada","hs_lead_status":"NEW","mobilephone":"9876543210"}`),
+			Event:  json.RawMessage(`{"kind":"updated"}`)},
+			func(o rulesTestOutput) bool { return !o.Call && strings.Contains(o.Reason, "was false") }, ""},
+		{"unknown agent", api.RulesTest{AgentID: "x", Record: json.RawMessage(`{}`)}, nil, `no agent "x"`},
+		{"bad record", api.RulesTest{AgentID: "sales-intro", Record: json.RawMessage(`[]`)}, nil, "record: want a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := rt.TestRules(context.Background(), tt.req)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := out.(rulesTestOutput); !tt.check(o) {
+				t.Errorf("output %+v", o)
+			}
+		})
 	}
 }
