@@ -41,6 +41,12 @@ func commands(o *rootOptions) []*cobra.Command {
 		newConfigCmd(o),
 		newVersionCmd(o),
 		newRulesCmd(o),
+		newCallsCmd(o),
+		newEventsCmd(o),
+		newDNDCmd(o),
+		newPluginsCmd(o),
+		newAgentsCmd(o),
+		newKeysCmd(o),
 	}
 }
 
