@@ -97,7 +97,9 @@ type Dialer interface {
 type Options struct {
 	HTTPClient *http.Client // default: a client with cfg.Timeout
 	Logger     hclog.Logger // default: hclog.NewNullLogger()
-	Clock      func() time.Time
+	// Clock is the time source for dialers that stamp times; the shipped
+	// ones take every time from the platform. Default time.Now.
+	Clock func() time.Time
 }
 
 // DefaultTimeout bounds one Dial when the dialer block sets no timeout.
