@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -126,9 +127,9 @@ func (d *Callkaro) Dial(ctx context.Context, r Request) (Placed, error) {
 	defer cancel()
 	// Once the request is written, a lost answer is ambiguous: the call may
 	// be queued. Without an idempotency key it must not be sent again.
-	var written bool
+	var written atomic.Bool // set on the transport's writing goroutine
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { written = true },
+		WroteRequest: func(httptrace.WroteRequestInfo) { written.Store(true) },
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
 	if err != nil {
@@ -138,7 +139,7 @@ func (d *Callkaro) Dial(ctx context.Context, r Request) (Placed, error) {
 	req.Header.Set("X-API-KEY", d.apiKey)
 	raw, code, err := post(d.client, req, d.name)
 	if err != nil {
-		if written && code == 0 {
+		if written.Load() && code == 0 {
 			return Placed{}, fmt.Errorf("dialer %s: no answer after the call was sent, not re-sent to avoid calling twice (check callkaro's call history): %w",
 				d.name, errors.Join(ErrRejected, ErrUncertain))
 		}

@@ -1,6 +1,7 @@
 package dialer_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,6 +67,7 @@ func TestCallkaroDialErrors(t *testing.T) {
 		uncertain bool
 		placed    int
 		message   string
+		timeout   time.Duration // default 5s
 	}{
 		{name: "bad api key", key: "wrong", want: dialer.ErrRejected, message: "403: Missing X-API-KEY in headers"},
 		{name: "5xx", key: apiKey, setup: func(p *dialertest.Platform) {
@@ -73,8 +75,8 @@ func TestCallkaroDialErrors(t *testing.T) {
 		}, want: dialer.ErrTransport, message: "500"},
 		{name: "dropped after taking the call", key: apiKey, setup: func(p *dialertest.Platform) { p.FailNext(1, 0, "") },
 			want: dialer.ErrRejected, uncertain: true, placed: 1, message: "not re-sent"},
-		{name: "too slow to answer", key: apiKey, setup: func(p *dialertest.Platform) { p.SetDelay(2 * time.Second) },
-			want: dialer.ErrRejected, uncertain: true, message: "not re-sent"},
+		{name: "too slow to answer", key: apiKey, setup: func(p *dialertest.Platform) { p.SetDelay(10 * time.Second) },
+			want: dialer.ErrRejected, uncertain: true, message: "not re-sent", timeout: 300 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +84,8 @@ func TestCallkaroDialErrors(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(p)
 			}
-			_, err := newCallkaro(t, p.URL, tt.key, 200*time.Millisecond).Dial(context.Background(), request(1))
+			timeout := cmp.Or(tt.timeout, 5*time.Second)
+			_, err := newCallkaro(t, p.URL, tt.key, timeout).Dial(context.Background(), request(1))
 			if !errors.Is(err, tt.want) || errors.Is(err, dialer.ErrUncertain) != tt.uncertain {
 				t.Fatalf("err = %v, want %v (uncertain %v)", err, tt.want, tt.uncertain)
 			}

@@ -1,6 +1,7 @@
 package dialer_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,6 +134,7 @@ func TestHTTPDialErrors(t *testing.T) {
 		url     string
 		want    error
 		message string
+		timeout time.Duration // default 5s
 	}{
 		{name: "5xx", setup: func(p *dialertest.Platform) { p.FailNext(1, 503, `{"message":"overloaded"}`) }, want: dialer.ErrTransport, message: "503"},
 		{name: "429", setup: func(p *dialertest.Platform) { p.FailNext(1, 429, `{"message":"slow down"}`) }, want: dialer.ErrTransport, message: "429"},
@@ -140,7 +142,7 @@ func TestHTTPDialErrors(t *testing.T) {
 			p.FailNext(1, 422, `{"message":"number is not dialable"}`)
 		}, want: dialer.ErrRejected, message: "422: number is not dialable"},
 		{name: "4xx plain text", setup: func(p *dialertest.Platform) { p.FailNext(1, 400, "bad number") }, want: dialer.ErrRejected, message: "bad number"},
-		{name: "slow", setup: func(p *dialertest.Platform) { p.SetDelay(2 * time.Second) }, want: dialer.ErrTransport},
+		{name: "slow", setup: func(p *dialertest.Platform) { p.SetDelay(10 * time.Second) }, want: dialer.ErrTransport, timeout: 300 * time.Millisecond},
 		{name: "connection dropped", setup: func(p *dialertest.Platform) { p.FailNext(1, 0, "") }, want: dialer.ErrTransport},
 		{name: "nobody listening", url: closed, want: dialer.ErrTransport},
 	}
@@ -154,7 +156,7 @@ func TestHTTPDialErrors(t *testing.T) {
 			if tt.url != "" {
 				url = tt.url
 			}
-			_, err := newHTTP(t, url, 200*time.Millisecond).Dial(context.Background(), request(1))
+			_, err := newHTTP(t, url, cmp.Or(tt.timeout, 5*time.Second)).Dial(context.Background(), request(1))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
