@@ -49,6 +49,9 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if list.NextCursor != "" {
+				defer fmt.Fprintf(o.Stderr, "more calls: callgate calls list %s--cursor %s\n", repeatFlags(cmd), list.NextCursor)
+			}
 			if o.Output == "json" {
 				return printJSON(o, raw)
 			}
@@ -61,9 +64,6 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 			}
 			if len(list.Calls) == 0 {
 				fmt.Fprintln(o.Stderr, "no calls match")
-			}
-			if list.NextCursor != "" {
-				fmt.Fprintf(o.Stderr, "more calls: callgate calls list %s--cursor %s\n", repeatFlags(cmd), list.NextCursor)
 			}
 			return nil
 		},
