@@ -105,16 +105,31 @@ var kinds = map[string]string{
 // refusing them would make HubSpot retry a delivery that can never succeed;
 // the gateway's body limit bounds the size.
 func ParseWebhook(body []byte) ([]sdk.Event, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		// Fast path: one decode. Only a body that fails it is decoded again
+		// event by event, to say which event is wrong.
+		var wes []WebhookEvent
+		if json.Unmarshal(trimmed, &wes) == nil {
+			return toEvents(wes)
+		}
+	}
 	raws, err := splitArray(body)
 	if err != nil {
 		return nil, err
 	}
-	events := make([]sdk.Event, 0, len(raws))
+	wes := make([]WebhookEvent, len(raws))
 	for i, raw := range raws {
-		var we WebhookEvent
-		if err := json.Unmarshal(raw, &we); err != nil {
+		if err := json.Unmarshal(raw, &wes[i]); err != nil {
 			return nil, sdk.BadRequest("hubspot: webhook event %d is malformed: %v", i, jsonProblem(err))
 		}
+	}
+	return toEvents(wes)
+}
+
+func toEvents(wes []WebhookEvent) ([]sdk.Event, error) {
+	events := make([]sdk.Event, 0, len(wes))
+	for i, we := range wes {
 		ev, err := toEvent(we)
 		if err != nil {
 			return nil, sdk.BadRequest("hubspot: webhook event %d: %v", i, err)
