@@ -108,6 +108,7 @@ type Options struct {
 	Plugins     Plugins           // nil: no plugins listed
 	Credentials CredentialChecker // nil: no credential checks
 	Rules       RulesTester       // nil: rules test answers 501
+	Backup      Backuper          // nil: no /api/v1/backup route
 	Logger      hclog.Logger
 	Now         func() time.Time
 	// CredentialTTL is how long a credential check result is reused
@@ -156,7 +157,7 @@ type Route struct {
 
 // Routes lists the endpoints this package serves.
 func (a *API) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{http.MethodGet, "/api/v1/calls", http.HandlerFunc(a.listCalls)},
 		{http.MethodGet, "/api/v1/calls/{id}", http.HandlerFunc(a.showCall)},
 		{http.MethodPost, "/api/v1/calls/{id}/cancel", http.HandlerFunc(a.cancelCall)},
@@ -167,6 +168,10 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
 	}
+	if a.opts.Backup != nil {
+		routes = append(routes, Route{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)})
+	}
+	return routes
 }
 
 // Handler is a router over Routes alone, for tests and for servers that

@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +263,34 @@ func callIDs(cs []store.Call) []string {
 		ids = append(ids, c.ID)
 	}
 	return ids
+}
+
+func TestBackupIsAnOpenableCopy(t *testing.T) {
+	e := newEnv(t)
+	c := e.addCall(t, "sales-intro", "+919812345601", store.CallScheduled, 0)
+	resp, err := http.Get(e.srv.URL + "/api/v1/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength <= 0 || !strings.Contains(resp.Header.Get("Content-Disposition"), "callgate-") {
+		t.Fatalf("status %d, length %d, headers %v", resp.StatusCode, resp.ContentLength, resp.Header)
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(f, resp.Body); err != nil || n != resp.ContentLength {
+		t.Fatalf("copied %d of %d: %v", n, resp.ContentLength, err)
+	}
+	f.Close()
+	copyDB, err := store.Open(store.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	if got, err := copyDB.GetCall(c.ID); err != nil || got.ToNumber != c.ToNumber {
+		t.Fatalf("the backup lacks call %s: %v", c.ID, err)
+	}
 }

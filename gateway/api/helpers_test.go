@@ -134,6 +134,7 @@ func newEnv(t *testing.T) *env {
 		Plugins:     plugins{{Name: "hubspot", Version: "1.0.0", Source: "builtin", State: "running", PID: 4242}},
 		Credentials: e.checker,
 		Rules:       rulesTester{cfg},
+		Backup:      db,
 		Now:         e.clock.now,
 	})
 	if err != nil {
