@@ -219,3 +219,23 @@ func TestCallkaroTokenNotInErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCallkaroRoundTrip(t *testing.T) {
+	p := dialertest.New(t, dialertest.Callkaro, apiKey)
+	d := newCallkaro(t, p.URL, apiKey, 5*time.Second)
+	srv, got := receiver(t, d)
+	placed, err := d.Dial(context.Background(), request(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := p.EndCall(context.Background(), srv.Client(), 0, srv.URL+"/call/status/ck?token="+secret, "NO_ANSWER", "", 0, 2)
+	if err != nil || len(codes) != 2 || codes[0] != 200 || codes[1] != 200 {
+		t.Fatalf("codes = %v, %v", codes, err)
+	}
+	for range 2 {
+		o := <-got
+		if o.CallID != "01JDCALL" || o.Attempt != 2 || o.Status != "no_answer" || o.ProviderCallID != placed.ProviderCallID {
+			t.Fatalf("outcome = %+v (placed %+v)", o, placed)
+		}
+	}
+}

@@ -282,3 +282,35 @@ func TestHTTPCallbackSignatureHeader(t *testing.T) {
 		t.Fatalf("good signature: %+v, %v", o, err)
 	}
 }
+
+func TestHTTPRoundTrip(t *testing.T) {
+	p := dialertest.New(t, dialertest.HTTP, "")
+	d := newHTTP(t, p.URL, 5*time.Second)
+	srv, got := receiver(t, d)
+	r := request(1)
+	r.StatusCallbackURL = srv.URL + "/call/status/voice"
+	placed, err := d.Dial(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The platform redelivers the callback; a forged one is refused.
+	codes, err := p.Finish(context.Background(), srv.Client(), 0, "completed", secret, 2)
+	if err != nil || len(codes) != 2 || codes[0] != 200 || codes[1] != 200 {
+		t.Fatalf("codes = %v, %v", codes, err)
+	}
+	if codes, _ := p.Finish(context.Background(), srv.Client(), 0, "failed", "forged", 1); codes[0] != 401 {
+		t.Fatalf("forged callback answered %v", codes)
+	}
+	for range 2 {
+		o := <-got
+		want := dialer.Outcome{CallID: r.CallID, Attempt: 1, Status: "completed", ProviderCallID: placed.ProviderCallID, DurationS: 42.5}
+		if o != want {
+			t.Fatalf("outcome = %+v, want %+v", o, want)
+		}
+	}
+	select {
+	case o := <-got:
+		t.Fatalf("forged callback produced %+v", o)
+	default:
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -285,19 +286,30 @@ func PostOutcome(ctx context.Context, client *http.Client, url, secret string, c
 // CallEnded builds a callkaro call_ended webhook body for a call the
 // callkaro dialer placed (call_metadata carries callgate's ids).
 func CallEnded(callID string, attempt int, callSid, hangup, disposition string, durationS float64) []byte {
-	body, _ := json.Marshal(map[string]any{
-		"event": "call_ended",
-		"data": map[string]any{
-			"callSid": callSid, "name": "outbound", "agent": "agent-1", "versionId": "v1",
-			"from": "919876543210", "to": "918765432109", "recordingUrl": "https://example.com/r.mp3",
-			"call_duration": durationS, "time": "2025-12-19 16:01:07", "transcription": "…",
-			"batchId": "", "hangup_reason": hangup,
-			"call_metadata": map[string]any{dialer.MetaCallID: callID, dialer.MetaAttempt: strconv.Itoa(attempt), "name": "Jatin"},
-			"try_count":     0, "post_call": map[string]any{}, "post_call_detail": map[string]any{},
-			"functions_called": []any{}, "disposition_reason": disposition, "conversion_status": false,
-			"next_call_scheduled": false, "call_link": "https://callkaro.ai/dashboard/call-history?call_id=" + callSid,
-		},
-	})
+	data := map[string]any{
+		"callSid":             callSid,
+		"name":                "outbound",
+		"agent":               "agent-1",
+		"versionId":           "v1",
+		"from":                "919876543210",
+		"to":                  "918765432109",
+		"recordingUrl":        "https://example.com/r.mp3",
+		"call_duration":       durationS,
+		"time":                "2025-12-19 16:01:07",
+		"transcription":       "…",
+		"batchId":             "",
+		"hangup_reason":       hangup,
+		"call_metadata":       map[string]any{dialer.MetaCallID: callID, dialer.MetaAttempt: strconv.Itoa(attempt), "name": "Jatin"},
+		"try_count":           0,
+		"post_call":           map[string]any{},
+		"post_call_detail":    map[string]any{},
+		"functions_called":    []any{},
+		"disposition_reason":  disposition,
+		"conversion_status":   false,
+		"next_call_scheduled": false,
+		"call_link":           "https://callkaro.ai/dashboard/call-history?call_id=" + callSid,
+	}
+	body, _ := json.Marshal(map[string]any{"event": "call_ended", "data": data})
 	return body
 }
 
@@ -328,4 +340,67 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 		codes = append(codes, resp.StatusCode)
 	}
 	return codes, nil
+}
+
+// Finish ends the i-th dial (0-based, as in Dials) the way an http-flavor
+// platform does: it posts a status callback with the dial's call_id,
+// attempt and provider call id to the status_callback_url the dial
+// carried, signed with secret, times times. It returns each post's status.
+func (p *Platform) Finish(ctx context.Context, client *http.Client, i int, status, secret string, times int) ([]int, error) {
+	d, err := p.dial(i)
+	if err != nil {
+		return nil, err
+	}
+	var req dialer.HTTPDialRequest
+	if err := json.Unmarshal(d.Body, &req); err != nil || req.StatusCallbackURL == "" {
+		return nil, fmt.Errorf("dialertest: dial %d carries no status_callback_url", i)
+	}
+	cb := dialer.HTTPCallback{CallID: req.CallID, Attempt: req.Attempt, Status: status, ProviderCallID: d.ProviderCallID}
+	if status == "completed" {
+		cb.DurationS = 42.5
+	}
+	return PostOutcome(ctx, client, req.StatusCallbackURL, secret, cb, times)
+}
+
+// EndCall ends the i-th dial the way the hosted callkaro service does: a
+// call_ended webhook whose call_metadata echoes the metadata the dial sent,
+// posted to webhookURL (the URL configured in callkaro's dashboard, with
+// its ?token=) times times. It returns each post's status.
+func (p *Platform) EndCall(ctx context.Context, client *http.Client, i int, webhookURL, hangup, disposition string, durationS float64, times int) ([]int, error) {
+	d, err := p.dial(i)
+	if err != nil {
+		return nil, err
+	}
+	var req struct {
+		AgentID  string         `json:"agent_id"`
+		ToNumber string         `json:"to_number"`
+		Metadata map[string]any `json:"metadata"`
+	}
+	if err := json.Unmarshal(d.Body, &req); err != nil {
+		return nil, fmt.Errorf("dialertest: dial %d: %w", i, err)
+	}
+	body, err := json.Marshal(map[string]any{"event": "call_ended", "data": map[string]any{
+		"callSid": d.ProviderCallID, "name": "outbound", "agent": req.AgentID,
+		"from": "919876543210", "to": strings.TrimPrefix(req.ToNumber, "+"),
+		"call_duration": durationS, "time": time.Now().UTC().Format("2006-01-02 15:04:05"),
+		"hangup_reason": hangup, "disposition_reason": disposition,
+		"call_metadata": req.Metadata, "try_count": 0, "next_call_scheduled": false,
+		"call_link": "https://callkaro.ai/dashboard/call-history?call_id=" + d.ProviderCallID,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return PostCallEnded(ctx, client, webhookURL, body, times)
+}
+
+func (p *Platform) dial(i int) (Dial, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i < 0 || i >= len(p.dials) {
+		return Dial{}, fmt.Errorf("dialertest: no dial %d (got %d)", i, len(p.dials))
+	}
+	if !p.dials[i].Placed {
+		return Dial{}, fmt.Errorf("dialertest: dial %d was not placed", i)
+	}
+	return p.dials[i], nil
 }
