@@ -145,6 +145,7 @@ func TestHTTPDialErrors(t *testing.T) {
 		{name: "slow", setup: func(p *dialertest.Platform) { p.SetDelay(10 * time.Second) }, want: dialer.ErrTransport, timeout: 300 * time.Millisecond},
 		{name: "connection dropped", setup: func(p *dialertest.Platform) { p.FailNext(1, 0, "") }, want: dialer.ErrTransport},
 		{name: "nobody listening", url: closed, want: dialer.ErrTransport},
+		{name: "token in the url stays out of errors", url: closed + "?token=platform-token", want: dialer.ErrTransport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
