@@ -59,6 +59,13 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 		}
 		p.finish(j, store.EventIgnored, reason)
 		return
+	case len(res.MissingRequired) > 0:
+		reason := fmt.Sprintf("required variable %s is empty", strings.Join(res.MissingRequired, ", "))
+		if len(res.MissingFields) > 0 {
+			reason += fmt.Sprintf(" (the record lacks %s)", strings.Join(res.MissingFields, ", "))
+		}
+		p.finish(j, store.EventSkipped, reason)
+		return
 	case len(res.VariableErrors) > 0:
 		names := slices.Sorted(maps.Keys(res.VariableErrors))
 		parts := make([]string, len(names))
@@ -66,13 +73,6 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 			parts[i] = fmt.Sprintf("variable %s: %s", n, res.VariableErrors[n])
 		}
 		p.finish(j, store.EventSkipped, strings.Join(parts, "; "))
-		return
-	case len(res.MissingRequired) > 0:
-		reason := fmt.Sprintf("required variable %s is empty", strings.Join(res.MissingRequired, ", "))
-		if len(res.MissingFields) > 0 {
-			reason += fmt.Sprintf(" (the record lacks %s)", strings.Join(res.MissingFields, ", "))
-		}
-		p.finish(j, store.EventSkipped, reason)
 		return
 	}
 	if p.cfg.DND != nil {
