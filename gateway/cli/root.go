@@ -47,6 +47,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newPluginsCmd(o),
 		newAgentsCmd(o),
 		newKeysCmd(o),
+		newDemoCmd(o),
 		newPluginCmd(),
 	}
 }
