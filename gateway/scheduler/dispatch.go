@@ -96,6 +96,9 @@ func (l *lane) free() int {
 // for dials in progress to return and reports nil.
 func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Recover(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while recovering; the next start recovers
+		}
 		return err
 	}
 	var wg sync.WaitGroup
