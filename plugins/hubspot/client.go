@@ -150,7 +150,11 @@ func (p *Plugin) statusError(a account, c call, res *response) error {
 	if e.CorrelationID != "" {
 		suffix = " (correlationId " + e.CorrelationID + ")"
 	}
-	p.log.Warn("HubSpot API error", "call", c.what, "status", res.status, "category", e.Category, "correlation_id", e.CorrelationID)
+	logf := p.log.Warn
+	if res.status == http.StatusNotFound {
+		logf = p.log.Debug // a missing contact is routine
+	}
+	logf("HubSpot API error", "call", c.what, "status", res.status, "category", e.Category, "correlation_id", e.CorrelationID)
 	switch s := res.status; {
 	case s == http.StatusUnauthorized:
 		return sdk.Auth("hubspot: %s: token rejected (401): check the integration's access_token (a private app token, pat-…) and that the app is still installed%s", c.what, suffix)

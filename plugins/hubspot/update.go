@@ -175,7 +175,9 @@ func (p *Plugin) createProperty(ctx context.Context, a account, path, name strin
 	if err != nil && (res == nil || res.status != http.StatusConflict) {
 		return err
 	}
-	p.log.Info("created HubSpot property for write-back", "property", name, "type", typ)
+	if err == nil {
+		p.log.Info("created HubSpot property for write-back", "property", name, "type", typ)
+	}
 	p.mu.Lock()
 	if p.created[key] == nil {
 		p.created[key] = map[string]bool{}
@@ -195,12 +197,15 @@ func (p *Plugin) CheckCredentials(ctx context.Context, creds sdk.Credentials) er
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	_, err = p.doJSON(ctx, a, call{
+	res, err := p.doJSON(ctx, a, call{
 		method: http.MethodGet,
 		path:   a.objectsPath,
 		query:  url.Values{"limit": {"1"}},
 		what:   "check credentials",
 		scope:  "crm.objects.contacts.read",
 	}, nil)
+	if res != nil && res.status == http.StatusNotFound {
+		return sdk.Permanent("hubspot: check credentials: %s%s answered 404; check the integration's base_url and objects_path", a.baseURL, a.objectsPath)
+	}
 	return err
 }

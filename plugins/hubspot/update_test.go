@@ -104,6 +104,11 @@ func TestListFieldsAndCheckCredentials(t *testing.T) {
 	if err := p.CheckCredentials(context.Background(), creds); sdk.ClassOf(err) != sdk.ClassAuth || !strings.Contains(err.Error(), "lacks scope(s) crm.objects.contacts.read") {
 		t.Fatalf("missing scope: %v", err)
 	}
+	wrongPath := sdk.Credentials{hubspot.CredAccessToken: srv.Token(), hubspot.CredBaseURL: srv.URL, hubspot.CredObjectsPath: "/crm/v3/objects/contactz"}
+	srv.SetMissingScopes()
+	if err := p.CheckCredentials(context.Background(), wrongPath); sdk.ClassOf(err) != sdk.ClassPermanent || !strings.Contains(err.Error(), "objects_path") {
+		t.Fatalf("wrong objects_path: %v", err)
+	}
 	if _, err := p.ListFields(context.Background(), creds, "spaceship"); sdk.ClassOf(err) != sdk.ClassPermanent {
 		t.Fatalf("unknown object type: %v", err)
 	}
