@@ -71,15 +71,43 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 		}
 	}
 	wg.Wait()
+	// Decide in parallel so the scheduler's commits are shared (the store
+	// batches concurrent creates), but one contact's events in order, so the
+	// first event makes the call and later ones are its duplicates.
+	byContact := map[string][]*job{}
+	var contacts []string
+	for _, j := range jobs {
+		if j.done {
+			continue
+		}
+		k := ContactKey(&j.ev)
+		if _, ok := byContact[k]; !ok {
+			contacts = append(contacts, k)
+		}
+		byContact[k] = append(byContact[k], j)
+	}
+	dsem := make(chan struct{}, decideParallelism)
+	for _, k := range contacts {
+		wg.Add(1)
+		dsem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-dsem }()
+			for _, j := range byContact[k] {
+				p.decide(ctx, cfg, j)
+			}
+		}()
+	}
+	wg.Wait()
 	out := make([]store.Event, len(jobs))
 	for i, j := range jobs {
-		if !j.done {
-			p.decide(ctx, cfg, j)
-		}
 		out[i] = j.ev
 	}
 	return out
 }
+
+// decideParallelism bounds the events decided (and submitted) at once.
+const decideParallelism = 64
 
 // prepare resolves the event's agent, integration, plugin, rules and
 // inline record; false when the event is settled already.
