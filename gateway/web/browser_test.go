@@ -123,22 +123,27 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("call history shows %q", got)
 	}
 
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
-	cancel()
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
+	screenshot := func(name string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		shot := filepath.Join(artifactsDir(t), name)
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", shot)
 	}
-	shot := filepath.Join(artifactsDir(t), "dashboard-calls.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the call history: %s", shot)
+	screenshot("dashboard-calls.png")
 
 	submit("open call", `a[href="/ui/calls/`+call.ID+`"]`)
 	if got := text("#attempts"); !strings.Contains(got, "Attempt 1") || !strings.Contains(got, "no_answer") || !strings.Contains(got, "Next attempt at") {
 		t.Fatalf("attempts timeline shows %q", got)
 	}
+	screenshot("dashboard-call.png")
 
 	step("open failed events", chromedp.Navigate(f.srv.URL+"/ui/events?status=failed"), chromedp.WaitVisible(chromedp.ID("event-"+ev.ID)))
 	if _, err := chromedp.Run(ctx, acceptConfirms); err != nil {
