@@ -335,11 +335,9 @@ func TestLoadMissingFile(t *testing.T) {
 // FuzzLoad feeds arbitrary files to the loader: it must never panic, and
 // every failure is a list of positioned problems.
 func FuzzLoad(f *testing.F) {
-	for _, name := range []string{"quickstart.hcl", "production.hcl"} {
-		if src, err := os.ReadFile(filepath.Join("..", "..", "configs", name)); err == nil {
-			f.Add(src)
-		}
-	}
+	// Seeds are small on purpose (more in testdata/fuzz/FuzzLoad): the
+	// fuzzer minimises every interesting input, which is slow for whole
+	// example configs, and those are loaded by TestExampleConfigsLoad.
 	f.Add([]byte("agent \"a\" {\n  when = \"event.kind ==\"\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		_, err := LoadWithEnv("f.hcl", src, noEnv(nil))
