@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/scheduler"
+	"github.com/callgate/callgate/gateway/server"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/web"
+	"github.com/callgate/callgate/sdk"
+)
+
+// adminParts are the running parts the admin API and the dashboard act
+// through: cancels go through the scheduler (so its lanes and
+// notifications see them), replays through the inbox and wake the
+// pipeline, plugin state comes from the plugin host.
+type adminParts struct {
+	Plugins   *pluginhost.Host
+	Scheduler *scheduler.Scheduler
+	Inbox     *store.Inbox
+	// Replayed wakes the pipeline after a replay from the dashboard.
+	Replayed func()
+}
+
+// wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,
+// backup; /api/v1/events is the pipeline's) behind the admin bearer auth,
+// and the dashboard at /ui/.
+func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
+	current := a.cfg.Load
+	adm, err := api.New(api.Options{
+		Config:      current,
+		Calls:       a.store,
+		Canceler:    p.Scheduler,
+		DND:         a.store,
+		Plugins:     pluginStatuses{p.Plugins},
+		Credentials: credentialChecker{host: p.Plugins, cfg: current},
+		Rules:       newRulesTester(current, time.Now),
+		Backup:      a.store,
+		Logger:      a.log.Named("admin"),
+	})
+	if err != nil {
+		return err
+	}
+	for _, rt := range adm.Routes() {
+		a.http.HandleAdmin(rt.Method, strings.TrimPrefix(rt.Path, server.AdminPrefix), rt.Handler)
+	}
+	dash, err := web.New(web.Options{
+		Config: current,
+		API:    adm,
+		Calls:  a.store,
+		Events: replayWaker{Inbox: p.Inbox, wake: p.Replayed},
+		Logger: a.log.Named("dashboard"),
+	})
+	if err != nil {
+		return err
+	}
+	a.http.Handle(http.MethodGet, "/ui", http.RedirectHandler(web.Prefix, http.StatusMovedPermanently))
+	a.http.HandlePrefix(web.Prefix, dash.Handler())
+	if len(cfg.Server.AdminTokenSHA256) == 0 {
+		a.log.Warn("the dashboard at /ui/ refuses every sign-in until server.admin_token_sha256 is set (callgate keys new --admin)")
+	}
+	return nil
+}
+
+// pluginStatuses adapts the plugin host to api.Plugins.
+type pluginStatuses struct{ host *pluginhost.Host }
+
+func (ps pluginStatuses) Status() []api.PluginStatus {
+	var out []api.PluginStatus
+	for _, s := range ps.host.Status() {
+		m := s.Manifest
+		st := api.PluginStatus{Name: s.Name, Version: s.Version, Source: s.Source, State: s.State,
+			Restarts: s.Restarts, PID: s.PID, LastError: s.LastError}
+		if m.Name != "" {
+			am := &api.Manifest{DisplayName: m.DisplayName, ProtocolVersion: m.ProtocolVersion,
+				EventTypes: m.EventTypes, Capabilities: m.Capabilities, CredentialFields: []api.CredentialField{}}
+			for _, f := range m.CredentialFields {
+				am.CredentialFields = append(am.CredentialFields, api.CredentialField{Name: f.Name,
+					Description: f.Description, Secret: f.Secret, Required: f.Required})
+			}
+			st.Manifest = am
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// credentialChecker checks an integration's configured credentials with
+// its plugin.
+type credentialChecker struct {
+	host *pluginhost.Host
+	cfg  func() *config.Config
+}
+
+func (c credentialChecker) CheckCredentials(ctx context.Context, integration string) error {
+	in, ok := c.cfg().Integrations[integration]
+	if !ok {
+		return fmt.Errorf("integration %q is no longer in the config", integration)
+	}
+	typ := in.Type
+	if typ == "" {
+		typ = in.Name
+	}
+	crm, ok := c.host.CRM(typ)
+	if !ok {
+		return fmt.Errorf("no plugin %q runs for integration %q", typ, integration)
+	}
+	return crm.CheckCredentials(ctx, sdk.Credentials(in.Credentials))
+}
+
+// replayWaker is the inbox for the dashboard: a replay wakes the pipeline
+// as the events API's does.
+type replayWaker struct {
+	*store.Inbox
+	wake func()
+}
+
+func (r replayWaker) ReplayEvent(id string, now time.Time) (store.Event, error) {
+	ev, err := r.Inbox.ReplayEvent(id, now)
+	if err == nil && r.wake != nil {
+		r.wake()
+	}
+	return ev, err
+}
