@@ -104,7 +104,7 @@ func (d *decoder) integer(attr *hcl.Attribute) (int64, bool) {
 		return 0, false
 	}
 	bf := v.AsBigFloat()
-	if !bf.IsInt() || !bf.IsInt() {
+	if !bf.IsInt() {
 		d.errorf(attr.Expr.Range(), "%s must be a whole number", attr.Name)
 		return 0, false
 	}

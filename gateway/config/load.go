@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -313,4 +314,21 @@ func sortDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 		out = out[:maxProblemsInOneReport]
 	}
 	return out
+}
+
+// BaseURL is the URL the outside world reaches this gateway at: public_url
+// when set, else http://<listen> (an unspecified host becomes 127.0.0.1).
+// Status callback URLs and signature checks start from it.
+func (s Server) BaseURL() string {
+	if s.PublicURL != "" {
+		return s.PublicURL
+	}
+	host, port, err := net.SplitHostPort(s.Listen)
+	if err != nil {
+		return "http://" + s.Listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -353,3 +353,20 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestBaseURL(t *testing.T) {
+	tests := []struct{ public, listen, want string }{
+		{"https://calls.example.com", "127.0.0.1:8080", "https://calls.example.com"},
+		{"", "127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"", ":9000", "http://127.0.0.1:9000"},
+		{"", "0.0.0.0:9000", "http://127.0.0.1:9000"},
+		{"", "[::1]:9000", "http://[::1]:9000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listen+tt.public, func(t *testing.T) {
+			if got := (Server{PublicURL: tt.public, Listen: tt.listen}).BaseURL(); got != tt.want {
+				t.Errorf("BaseURL() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
