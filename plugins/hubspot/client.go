@@ -74,7 +74,7 @@ func (p *Plugin) do(ctx context.Context, a account, c call) (*response, error) {
 	if err != nil {
 		return nil, transportError(ctx, c, err)
 	}
-	lim.observe(res.Header, p.now())
+	lim.observe(res.Header)
 	return &response{status: res.StatusCode, header: res.Header, body: data}, nil
 }
 

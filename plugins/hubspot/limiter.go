@@ -72,8 +72,9 @@ func (l *limiter) pause(until time.Time) {
 	}
 }
 
-// observe adapts the limiter to HubSpot's rate-limit headers.
-func (l *limiter) observe(h http.Header, now time.Time) {
+// observe adapts the limiter to HubSpot's rate-limit headers. The token
+// bucket runs on wall time (rate.Limiter.Wait does), not the injected clock.
+func (l *limiter) observe(h http.Header) {
 	max, okMax := headerInt(h, "X-HubSpot-RateLimit-Max")
 	ms, okInterval := headerInt(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
 	remaining, okRemaining := headerInt(h, "X-HubSpot-RateLimit-Remaining")
@@ -92,7 +93,7 @@ func (l *limiter) observe(h http.Header, now time.Time) {
 		if deficit := burstFor(l.max) - remaining; deficit > 0 {
 			// Others spent the window: take the difference from the bucket so
 			// the next requests wait for the refill.
-			l.lim.ReserveN(now, deficit)
+			l.lim.ReserveN(time.Now(), deficit)
 		}
 	}
 }
