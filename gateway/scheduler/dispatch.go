@@ -325,7 +325,7 @@ func (s *Scheduler) transportFailed(l *lane, id string, n int, cause error) {
 		if err != nil {
 			return nil, err
 		}
-		at, err := NextAllowed(now.Add(TransportBackoff(c.TransportFailures)), c.Policy.Window, loc)
+		at, err := NextAllowed(now.Add(TransportBackoff(l.lim.Backoff, c.TransportFailures)), c.Policy.Window, loc)
 		if err != nil {
 			return nil, err
 		}

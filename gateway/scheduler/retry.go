@@ -79,11 +79,17 @@ func FailedReason(r store.RetryPolicy, attempts []store.Attempt) string {
 	return fmt.Sprintf("not reached after %d attempt(s) (%d retries allowed): %s", len(attempts), r.Max, strings.Join(outcomes, ", "))
 }
 
+// DefaultBackoff is the first wait after a dial could not reach the platform.
+const DefaultBackoff = 5 * time.Second
+
 // TransportBackoff is the wait before re-sending an attempt after n dial
-// tries in a row could not reach the voice platform: 5s doubling to at most
-// 10 minutes.
-func TransportBackoff(n int) time.Duration {
-	d := 5 * time.Second
+// tries in a row could not reach the voice platform: base (DefaultBackoff
+// if zero) doubling to at most 10 minutes.
+func TransportBackoff(base time.Duration, n int) time.Duration {
+	d := base
+	if d <= 0 {
+		d = DefaultBackoff
+	}
 	for i := 1; i < n && d < 10*time.Minute; i++ {
 		d *= 2
 	}

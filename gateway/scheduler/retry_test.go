@@ -81,13 +81,16 @@ func TestFailedReason(t *testing.T) {
 func TestTransportBackoff(t *testing.T) {
 	prev := time.Duration(0)
 	for n := 1; n < 20; n++ {
-		d := scheduler.TransportBackoff(n)
+		d := scheduler.TransportBackoff(0, n)
 		if d < prev || d > 10*time.Minute || d <= 0 {
 			t.Fatalf("TransportBackoff(%d) = %s after %s", n, d, prev)
 		}
 		prev = d
 	}
-	if scheduler.TransportBackoff(1) != 5*time.Second || prev != 10*time.Minute {
-		t.Fatalf("backoff runs %s … %s, want 5s … 10m", scheduler.TransportBackoff(1), prev)
+	if scheduler.TransportBackoff(0, 1) != 5*time.Second || prev != 10*time.Minute {
+		t.Fatalf("backoff runs %s … %s, want 5s … 10m", scheduler.TransportBackoff(0, 1), prev)
+	}
+	if got := scheduler.TransportBackoff(time.Millisecond, 3); got != 4*time.Millisecond {
+		t.Fatalf("TransportBackoff(1ms, 3) = %s, want 4ms", got)
 	}
 }

@@ -49,6 +49,7 @@ type Limits struct {
 	Burst          int           // dials allowed at once under Rate; default max(1, Rate)
 	OutcomeTimeout time.Duration // no outcome by then → attempt failed "no outcome"; default 30m
 	DialTimeout    time.Duration // bounds one Dial call; default 1m
+	Backoff        time.Duration // first wait after the platform was unreachable; default 5s, doubling to 10m
 }
 
 // Config configures New.

@@ -178,7 +178,10 @@ func TestTransportErrorsDoNotSpendAttempts(t *testing.T) {
 	}
 	e.advanceTo(*got.NextAttemptAt)
 	e.dialed()
-	e.eventually("second backoff", func() bool { got = e.call(c.ID); return got.TransportFailures == 2 && got.Status == store.CallScheduled })
+	e.eventually("second backoff", func() bool {
+		got = e.call(c.ID)
+		return got.TransportFailures == 2 && got.Status == store.CallScheduled
+	})
 	if !got.NextAttemptAt.Equal(monday8.Add(2*time.Hour + 15*time.Second)) {
 		t.Fatalf("second backoff to %v, want 10s more", got.NextAttemptAt)
 	}
