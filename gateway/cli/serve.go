@@ -143,6 +143,7 @@ func newApp(ac appConfig) (*app, error) {
 	steps := []startStep{
 		{"store", a.openStore},
 		{"http server", a.newServer},
+		{"webhook path", a.wireWebhook},
 		{"listener", a.listen},
 	}
 	for _, s := range steps {

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/dialer"
+	"github.com/callgate/callgate/gateway/ingest"
+	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/scheduler"
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// wireWebhook brings up the webhook path in data-flow order: the plugin
+// host, the scheduler with its dialers, the inbox, the pipeline, and the
+// HTTP endpoints (/call/crm-webhook, /call/outbound,
+// /call/delete-schedule-call, /call/status/{dialer}, /api/v1/events…).
+func (a *app) wireWebhook(cfg *config.Config) error {
+	host, err := a.startPluginHost(cfg)
+	if err != nil {
+		return err
+	}
+	sched, err := a.startScheduler(cfg)
+	if err != nil {
+		return err
+	}
+	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL})
+	if err != nil {
+		return err
+	}
+	a.onClose("inbox", inbox.Close)
+	pipe, err := pipeline.New(pipeline.Config{
+		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
+		Logger: a.log, Registerer: a.registry,
+	})
+	if err != nil {
+		return err
+	}
+	a.goRun("pipeline", pipe.Run)
+	ing, err := ingest.New(ingest.Config{
+		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
+		Logger: a.log, Registerer: a.registry, Accepted: pipe.Wake,
+	})
+	if err != nil {
+		return err
+	}
+	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, h) })
+	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake}
+	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
+	// The admin API and dashboard act through these same parts (wire_admin.go).
+	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake}); err != nil {
+		return err
+	}
+	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", inbox.PendingEvents())
+	return nil
+}
+
+// startPluginHost starts the built-in and configured plugins; it is
+// closed at shutdown.
+func (a *app) startPluginHost(cfg *config.Config) (*pluginhost.Host, error) {
+	var external []*config.Plugin
+	for _, name := range slices.Sorted(maps.Keys(cfg.Plugins)) {
+		external = append(external, cfg.Plugins[name])
+	}
+	host, err := pluginhost.New(pluginhost.Config{
+		Builtins: builtinPluginNames(), External: external,
+		Logger: a.log.Named("plugins"), Registerer: a.registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := host.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start plugins: %w", err)
+	}
+	a.onClose("plugins", host.Close)
+	a.http.AddReadyCheck("plugins", host.Ready)
+	return host, nil
+}
+
+// startScheduler builds a dialer per dialer block and the scheduler over
+// them, runs it in the background and mounts its status callbacks.
+func (a *app) startScheduler(cfg *config.Config) (*scheduler.Scheduler, error) {
+	dialers := map[string]scheduler.Dialer{}
+	limits := map[string]scheduler.Limits{}
+	for name, d := range cfg.Dialers {
+		dl, err := dialer.New(d, dialer.Options{Logger: a.log.Named("dialer." + name)})
+		if err != nil {
+			return nil, fmt.Errorf("dialer %q: %w", name, err)
+		}
+		dialers[name] = dl
+		limits[name] = scheduler.Limits{Concurrency: d.Concurrency, Rate: d.Rate, Burst: d.RateBurst,
+			OutcomeTimeout: d.OutcomeTimeout, DialTimeout: d.Timeout}
+	}
+	public := strings.TrimSuffix(cfg.Server.PublicURL, "/")
+	if public == "" {
+		public = "http://" + cfg.Server.Listen
+	}
+	sched, err := scheduler.New(scheduler.Config{
+		Store: a.store, Dialers: dialers, DialerLimits: limits, Logger: a.log.Named("scheduler"),
+		Registerer: a.registry, DefaultTimezone: cfg.Server.DefaultTimezone,
+		StatusCallbackURL: func(name string) string { return public + "/call/status/" + name },
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.goRun("scheduler", sched.Run)
+	a.http.Handle(http.MethodPost, "/call/status/{dialer}", sched.StatusHandler())
+	return sched, nil
+}
