@@ -1,6 +1,7 @@
 // Package e2e drives the real callgate binary as a user would: a config
-// file, HTTP requests, signals. TestMain builds the binary once; tests
-// start gateways with startGateway and talk to them over 127.0.0.1.
+// file, HTTP requests, signals. TestMain builds the binary once
+// (CALLGATE_E2E_RACE=1 builds it with -race); tests start gateways with
+// startGateway and talk to them over 127.0.0.1.
 package e2e
 
 import (
@@ -36,7 +37,12 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "callgate")
-	build := exec.Command("go", "build", "-o", binary, "github.com/callgate/callgate")
+	args := []string{"build", "-o", binary}
+	if os.Getenv("CALLGATE_E2E_RACE") != "" {
+		// Slower to build and run, but catches races in the real process.
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/callgate/callgate")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: building callgate:", err)
