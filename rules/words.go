@@ -25,6 +25,7 @@ func Words(n float64) (string, error) {
 	s := strconv.FormatFloat(math.Abs(n), 'f', -1, 64)
 	intPart, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
+	b.Grow(64)
 	if n < 0 {
 		b.WriteString("minus ")
 	}
@@ -63,32 +64,41 @@ func writeGroups(b *strings.Builder, digits, suffix string) {
 	if v == 0 {
 		return
 	}
+	sep := ""
 	if s := b.String(); s != "" && s[len(s)-1] != ' ' { // after a higher group, not after "minus "
-		b.WriteByte(' ')
+		sep = " "
 	}
-	parts := make([]string, 0, 4)
+	word := func(n int, unit string) {
+		b.WriteString(sep)
+		writeBelow100(b, n)
+		b.WriteString(unit)
+		sep = " "
+	}
 	if lakh := v / 100000; lakh > 0 {
-		parts = append(parts, below100(lakh)+" lakh")
+		word(lakh, " lakh")
 	}
 	if th := v / 1000 % 100; th > 0 {
-		parts = append(parts, below100(th)+" thousand")
+		word(th, " thousand")
 	}
 	if h := v / 100 % 10; h > 0 {
-		parts = append(parts, ones[h]+" hundred")
+		word(h, " hundred")
 	}
 	if r := v % 100; r > 0 {
-		parts = append(parts, below100(r))
+		word(r, "")
 	}
-	b.WriteString(strings.Join(parts, " "))
 	b.WriteString(suffix)
 }
 
-func below100(n int) string {
-	if n < 20 {
-		return ones[n]
+// writeBelow100 writes 0 ≤ n < 100 in words: 25 → "twenty-five".
+func writeBelow100(b *strings.Builder, n int) {
+	switch {
+	case n < 20:
+		b.WriteString(ones[n])
+	case n%10 == 0:
+		b.WriteString(tens[n/10])
+	default:
+		b.WriteString(tens[n/10])
+		b.WriteByte('-')
+		b.WriteString(ones[n%10])
 	}
-	if n%10 == 0 {
-		return tens[n/10]
-	}
-	return tens[n/10] + "-" + ones[n%10]
 }
