@@ -30,7 +30,7 @@ const (
 	browserDialSecret = "e2e-dialer-secret"
 )
 
-func sha(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
+func dashSHA(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
 
 // browserConfig: one agent calls through a fake voice platform with a
 // retry on no_answer; a second agent's integration holds a revoked token,
@@ -75,7 +75,7 @@ agent "renewals" {
   dialer       = "voice"
   integrations = ["hubspot-revoked"]
 }
-`, sha(browserAdminToken), sha(browserAPIKey), hubspotToken, browserSecret, hubspotURL, browserSecret, hubspotURL, dialURL, browserDialSecret)
+`, dashSHA(browserAdminToken), dashSHA(browserAPIKey), hubspotToken, browserSecret, hubspotURL, browserSecret, hubspotURL, dialURL, browserDialSecret)
 }
 
 // postContactCreated posts a signed contact.creation webhook for id to agent.
@@ -118,7 +118,7 @@ type e2eCall struct {
 	ToNumber string `json:"to_number"`
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitDashboard(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -143,12 +143,12 @@ func TestBrowserDashboard(t *testing.T) {
 	g := startGateway(t, browserConfig(fake.URL, fake.Token(), platform.URL))
 
 	postContactCreated(t, g, "sales-intro", contact)
-	waitFor(t, "the call is dialed", func() bool { return len(platform.Dials()) == 1 })
+	waitDashboard(t, "the call is dialed", func() bool { return len(platform.Dials()) == 1 })
 	if _, err := platform.Finish(context.Background(), http.DefaultClient, 0, "no_answer", browserDialSecret, 1); err != nil {
 		t.Fatal(err)
 	}
 	var calls struct{ Calls []e2eCall }
-	waitFor(t, "the call waits for its retry", func() bool {
+	waitDashboard(t, "the call waits for its retry", func() bool {
 		adminGet(t, g, "/api/v1/calls", &calls)
 		return len(calls.Calls) == 1 && calls.Calls[0].Status == "retry_scheduled"
 	})
@@ -161,7 +161,7 @@ func TestBrowserDashboard(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"events"`
 	}
-	waitFor(t, "the revoked token's event fails", func() bool {
+	waitDashboard(t, "the revoked token's event fails", func() bool {
 		adminGet(t, g, "/api/v1/events?status=failed", &events)
 		return len(events.Events) == 1
 	})
