@@ -195,6 +195,9 @@ func TestFetchErrors(t *testing.T) {
 		{name: "429 with Retry-After", prepare: func(s *hubspottest.Server, c sdk.Credentials) {
 			s.FailNextWith(429, map[string]string{"Retry-After": "37"}, "")
 		}, ids: 2, class: sdk.ClassRateLimited, minRetry: 37 * time.Second, maxRetry: 37 * time.Second},
+		{name: "429 without any rate-limit headers", prepare: func(s *hubspottest.Server, c sdk.Credentials) {
+			s.FailNextWith(429, map[string]string{"X-HubSpot-RateLimit-Max": "", "X-HubSpot-RateLimit-Remaining": "", "X-HubSpot-RateLimit-Interval-Milliseconds": "", "X-HubSpot-RateLimit-Secondly": ""}, "")
+		}, ids: 2, class: sdk.ClassRateLimited, minRetry: 10 * time.Second, maxRetry: 10 * time.Second},
 		{name: "429 daily", prepare: func(s *hubspottest.Server, c sdk.Credentials) { s.ExhaustDaily() },
 			ids: 2, class: sdk.ClassRateLimited, says: []string{"daily", "midnight"}, minRetry: time.Hour, maxRetry: time.Hour},
 		{name: "429 html body", prepare: func(s *hubspottest.Server, c sdk.Credentials) {

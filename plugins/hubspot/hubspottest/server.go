@@ -153,8 +153,9 @@ func (s *Server) FailNext(n, status int) {
 	}
 }
 
-// FailNextWith queues one reply: status, extra headers, and body (HubSpot's
-// error body for status when empty).
+// FailNextWith queues one reply: status, extra headers (an empty value
+// removes a header, e.g. the X-HubSpot-RateLimit-* ones), and body
+// (HubSpot's error body for status when empty).
 func (s *Server) FailNextWith(status int, header map[string]string, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -211,7 +212,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.nextFailure(); ok {
 		for k, v := range f.header {
-			w.Header().Set(k, v)
+			if v == "" {
+				w.Header().Del(k)
+			} else {
+				w.Header().Set(k, v)
+			}
 		}
 		if f.body != "" {
 			w.Header().Set("Content-Type", "application/json;charset=utf-8")
