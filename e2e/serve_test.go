@@ -168,3 +168,36 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version = %d %q %q", res.Code, res.Stdout, res.Stderr)
 	}
 }
+
+func TestServeRefusesBadStarts(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		want   string
+	}{
+		{"data dir cannot be created", `
+server {
+  listen   = "{{.Listen}}"
+  data_dir = "/dev/null/callgate"
+}
+`, "data dir /dev/null/callgate: cannot create it"},
+		{"config with problems", `
+server {
+  listen   = "{{.Listen}}"
+  data_dir = "{{.DataDir}}"
+  max_body_bytes = 0
+}
+`, "callgate.hcl:5:20: max_body_bytes must be positive, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := launch(t, gatewayOptions{Config: tt.config, NoWait: true})
+			if code := g.Wait(20 * time.Second); code != 1 {
+				t.Fatalf("exit code = %d, want 1\n%s", code, g.Output())
+			}
+			if !strings.Contains(g.Output(), tt.want) {
+				t.Fatalf("output lacks %q:\n%s", tt.want, g.Output())
+			}
+		})
+	}
+}
