@@ -29,7 +29,7 @@ func BenchmarkFetch100(b *testing.B) {
 	}
 	client := &http.Client{}
 	fields := []string{"firstname", "lastname", "email", "company"}
-	batchBody, _ := json.Marshal(map[string]any{"properties": append(fields, hubspot.PhoneProperties...), "propertiesWithHistory": []string{}, "inputs": inputs})
+	batchBody, _ := json.Marshal(map[string]any{"properties": append(fields, hubspot.PhoneProperties()...), "propertiesWithHistory": []string{}, "inputs": inputs})
 	send := func(b *testing.B, req *http.Request) {
 		req.Header.Set("Authorization", "Bearer "+srv.Token())
 		res, err := client.Do(req)

@@ -14,12 +14,18 @@ import (
 // BatchLimit is the most ids HubSpot's batch read takes in one request.
 const BatchLimit = 100
 
-// PhoneProperties are the contact properties read as phone candidates, in
-// order of preference; the host chooses among them by the agent's phone_fields.
-var PhoneProperties = []string{"mobilephone", "phone", "hs_calculated_mobile_number", "hs_calculated_phone_number"}
+// PhoneProperties returns the contact properties read as phone candidates,
+// in order of preference; the host chooses among them by the agent's
+// phone_fields.
+func PhoneProperties() []string {
+	return []string{"mobilephone", "phone", "hs_calculated_mobile_number", "hs_calculated_phone_number"}
+}
 
-// DefaultFields are read when the host asks for no fields in particular.
-var DefaultFields = []string{"firstname", "lastname", "email", "company", "country", "hs_timezone", "lifecyclestage"}
+// DefaultFields returns the properties read when the host asks for none in
+// particular.
+func DefaultFields() []string {
+	return []string{"firstname", "lastname", "email", "company", "country", "hs_timezone", "lifecyclestage"}
+}
 
 // object is HubSpot's SimplePublicObject.
 type object struct {
@@ -170,7 +176,7 @@ func toRecord(o object, defs propertyCache) sdk.Record {
 			}
 		}
 	}
-	for _, name := range PhoneProperties {
+	for _, name := range PhoneProperties() {
 		addPhone(name)
 	}
 	// Custom phone-number properties the host asked for come after HubSpot's own.
@@ -190,11 +196,12 @@ func toRecord(o object, defs propertyCache) sdk.Record {
 // requestedProperties is the host's fields plus the phone properties, each once.
 func requestedProperties(fields []string) []string {
 	if len(fields) == 0 {
-		fields = DefaultFields
+		fields = DefaultFields()
 	}
-	out := make([]string, 0, len(fields)+len(PhoneProperties))
+	phones := PhoneProperties()
+	out := make([]string, 0, len(fields)+len(phones))
 	seen := map[string]bool{}
-	for _, f := range append(slices.Clip(fields), PhoneProperties...) {
+	for _, f := range append(slices.Clip(fields), phones...) {
 		f = strings.TrimSpace(f)
 		if f != "" && !seen[f] {
 			seen[f] = true

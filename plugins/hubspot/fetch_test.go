@@ -121,7 +121,7 @@ func TestFetchPropertiesAndTypes(t *testing.T) {
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	q := strings.Split(mustQuery(t, last.RawQuery, "properties"), ",")
-	wantProps := append(slices.Clone(fields), hubspot.PhoneProperties...)
+	wantProps := append(slices.Clone(fields), hubspot.PhoneProperties()...)
 	slices.Sort(q)
 	wantProps = uniqSorted(wantProps)
 	if !slices.Equal(q, wantProps) {
@@ -144,7 +144,7 @@ func TestFetchBatchPropertiesExact(t *testing.T) {
 	if err := json.Unmarshal(reqs[len(reqs)-1].Body, &body); err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{"company", "firstname"}, hubspot.PhoneProperties...)
+	want := append([]string{"company", "firstname"}, hubspot.PhoneProperties()...)
 	if !slices.Equal(body.Properties, want) || body.PropertiesWithHistory == nil || len(body.Inputs) != 3 {
 		t.Errorf("batch body %+v", body)
 	}

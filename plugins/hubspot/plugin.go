@@ -101,12 +101,14 @@ func NewWithOptions(o Options) (*Plugin, error) {
 	}, nil
 }
 
-// EventTypes are the subscription types the plugin understands.
-var EventTypes = []string{
-	"contact.creation", "contact.propertyChange", "contact.deletion", "contact.privacyDeletion",
-	"contact.merge", "contact.restore", "contact.associationChange",
-	"object.creation", "object.propertyChange", "object.deletion", "object.merge",
-	"object.restore", "object.associationChange",
+// EventTypes returns the subscription types the plugin understands.
+func EventTypes() []string {
+	return []string{
+		"contact.creation", "contact.propertyChange", "contact.deletion", "contact.privacyDeletion",
+		"contact.merge", "contact.restore", "contact.associationChange",
+		"object.creation", "object.propertyChange", "object.deletion", "object.merge",
+		"object.restore", "object.associationChange",
+	}
 }
 
 // Describe returns the plugin's manifest.
@@ -116,7 +118,7 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 		Version:         Version,
 		ProtocolVersion: sdk.ProtocolVersion,
 		DisplayName:     "HubSpot",
-		EventTypes:      append([]string(nil), EventTypes...),
+		EventTypes:      EventTypes(),
 		CredentialFields: []sdk.CredentialField{
 			{Name: CredAccessToken, Description: "private app (or project app) access token, pat-…", Secret: true, Required: true},
 			{Name: CredClientSecret, Description: "the app's client secret; when set, webhook signatures are required", Secret: true},
