@@ -131,6 +131,18 @@ func TestShowCallIsTheDesignRecord(t *testing.T) {
 	if gaps[0] != "1h0m0s" {
 		t.Errorf("gaps %v, want Go durations", gaps)
 	}
+	bare, _, err := e.db.CreateCall(store.Call{AgentID: "renewals", Status: store.CallSkipped, Reason: "no phone"}, store.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	e.do(t, "GET", "/api/v1/calls/"+bare.ID, "", &raw)
+	if _, ok := raw["variables"].(map[string]any); !ok {
+		t.Errorf("variables of a call without any: %v, want {}", raw["variables"])
+	}
+	if _, ok := raw["attempts"].([]any); !ok {
+		t.Errorf("attempts of a call without any: %v, want []", raw["attempts"])
+	}
 	var env reply.Envelope
 	if code := e.do(t, "GET", "/api/v1/calls/01NOPE", "", &env); code != 404 || env.Status != "error" {
 		t.Fatalf("unknown call: %d %+v", code, env)

@@ -129,6 +129,9 @@ func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 	if calls == nil {
 		calls = []store.Call{}
 	}
+	for i := range calls {
+		calls[i] = Record(calls[i])
+	}
 	reply.JSON(w, http.StatusOK, CallList{Calls: calls, NextCursor: next})
 }
 
@@ -139,7 +142,25 @@ func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "call "+id, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, c)
+	reply.JSON(w, http.StatusOK, Record(c))
+}
+
+// Record is c as the API shows it (DESIGN §5.3): variables an object and
+// attempts a list even when empty, policy gaps and on lists, never null.
+func Record(c store.Call) store.Call {
+	if c.Variables == nil {
+		c.Variables = map[string]string{}
+	}
+	if c.Attempts == nil {
+		c.Attempts = []store.Attempt{}
+	}
+	if c.Policy.Retry.Gaps == nil {
+		c.Policy.Retry.Gaps = []store.Duration{}
+	}
+	if c.Policy.Retry.On == nil {
+		c.Policy.Retry.On = []string{}
+	}
+	return c
 }
 
 // CancelReason is recorded on calls canceled by an operator.
@@ -151,7 +172,7 @@ func (a *API) cancelCall(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, c)
+	reply.JSON(w, http.StatusOK, Record(c))
 }
 
 // ErrNotPending is returned by CancelCall for a call already final.
