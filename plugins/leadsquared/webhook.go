@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,12 +230,21 @@ func toEvent(lead map[string]any, hint, bodyHash string, receivedAt time.Time) (
 // are its Mobile and Phone, in that order, when set.
 func toRecord(lead map[string]any) sdk.Record {
 	rec := sdk.Record{Fields: make(map[string]sdk.Value, len(lead))}
-	for k, raw := range lead {
-		name := canonical(strings.TrimSpace(k))
-		if name == "" {
-			continue
+	// Keys spelled canonically win over other spellings of the same field
+	// ("ProspectID" over "prospectid"); the rest go in sorted order, so the
+	// record never depends on map order.
+	keys := slices.Sorted(maps.Keys(lead))
+	for _, exact := range []bool{true, false} {
+		for _, k := range keys {
+			name := canonical(strings.TrimSpace(k))
+			if name == "" || (name == k) != exact {
+				continue
+			}
+			if _, dup := rec.Fields[name]; dup {
+				continue
+			}
+			rec.Fields[name] = fieldValue(name, lead[k])
 		}
-		rec.Fields[name] = fieldValue(name, raw)
 	}
 	rec.ObjectID = strings.TrimSpace(text(rec.Fields["ProspectID"]))
 	for _, f := range []string{"Mobile", "Phone"} {
