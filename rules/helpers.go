@@ -77,34 +77,45 @@ func (p *Program) zone(name string) (*time.Location, error) {
 func (p *Program) e164(params ...any) (any, error) {
 	region := p.region
 	if len(params) == 2 {
-		region = strings.ToUpper(strings.TrimSpace(params[1].(string)))
+		r, ok, err := text("e164 region", params[1])
+		if err != nil {
+			return nil, err
+		}
+		if ok && strings.TrimSpace(r) != "" {
+			region = strings.ToUpper(strings.TrimSpace(r))
+		}
 	}
-	return E164(params[0], region)
+	e, err := E164(params[0], region)
+	if e == "" || err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
-// E164 normalises a phone number (a string, or a number without its +)
-// to E.164 using region for numbers written without +country. It returns
-// nil for nil, empty or invalid input.
-func E164(v any, region string) (any, error) {
+// E164 normalises a phone number (text, or a number without its +) to
+// E.164, reading numbers written without +country in region. It returns ""
+// for nil, empty or invalid input, and an error only for a value that
+// cannot be a phone number at all (a bool, a fraction, …).
+func E164(v any, region string) (string, error) {
 	var s string
 	switch x := v.(type) {
 	case nil:
-		return nil, nil
+		return "", nil
 	case string:
 		s = x
 	default:
 		f, ok, err := number(v)
 		if err != nil || !ok || f != math.Trunc(f) || f < 0 {
-			return nil, fmt.Errorf("e164: want a phone number as text, got %s", describe(v))
+			return "", fmt.Errorf("e164: want a phone number as text, got %s", describe(v))
 		}
 		s = strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	if strings.TrimSpace(s) == "" || len(s) > 64 {
-		return nil, nil
+		return "", nil
 	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return nil, nil
+		return "", nil
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
@@ -209,8 +220,15 @@ func RoundTo(n, step float64) (float64, error) {
 }
 
 func (p *Program) formatDate(params ...any) (any, error) {
-	layout := params[1].(string)
-	loc, err := p.zone(params[2].(string))
+	layout, ok, err := text("format_date layout", params[1])
+	if err != nil || !ok {
+		return nil, fmt.Errorf("format_date: the layout must be text such as '2 Jan 2006', got %s", describe(params[1]))
+	}
+	zone, _, err := text("format_date timezone", params[2])
+	if err != nil {
+		return nil, err
+	}
+	loc, err := p.zone(zone)
 	if err != nil {
 		return nil, fmt.Errorf("format_date: %w", err)
 	}

@@ -127,8 +127,8 @@ func (p *Program) Try(t Trial) (Report, error) {
 // the field it came from.
 func (p *Program) pickPhone(contact map[string]any, fields []string) (number, field string) {
 	for _, f := range fields {
-		if e, err := E164(contact[f], p.region); err == nil && e != nil {
-			return e.(string), f
+		if e, err := E164(contact[f], p.region); err == nil && e != "" {
+			return e, f
 		}
 	}
 	return "", ""
