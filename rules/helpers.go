@@ -20,7 +20,7 @@ import (
 // environment, the node limit and callgate's helpers. Helpers return nil
 // for a nil input, so `title(contact.firstname) ?? 'there'` works.
 func (p *Program) options() []expr.Option {
-	return []expr.Option{
+	opts := []expr.Option{
 		expr.Env(Env{}),
 		expr.MaxNodes(MaxNodes),
 		expr.Patch(zonePatcher{}),
@@ -34,6 +34,12 @@ func (p *Program) options() []expr.Option {
 		// expr keeps the overload it picked before patching.
 		expr.Function("format_date", p.formatDate, new(func(any, string, string) string)),
 	}
+	// expr's date() and now() builtins read and give times in the agent's
+	// timezone too (expr.Timezone panics on a name it cannot load).
+	if _, err := time.LoadLocation(p.location.String()); err == nil {
+		opts = append(opts, expr.Timezone(p.location.String()))
+	}
+	return opts
 }
 
 // zonePatcher rewrites format_date(t, layout) into

@@ -298,6 +298,9 @@ func TestEnvironmentNames(t *testing.T) {
 		"now":                               "2026-11-27T05:00:00Z",
 		"now - event.occurred_at":           "1h0m0s",
 		"contact[event.property] ?? 'none'": "none",
+		// date() reads in the agent's zone (Kolkata); results show in the call's (UTC).
+		"date('2026-11-27 10:00', '2006-01-02 15:04')":        "2026-11-27T04:30:00Z",
+		"date('2026-11-27 10:00', '2006-01-02 15:04', 'UTC')": "2026-11-27T10:00:00Z",
 	}
 	vars := map[string]string{}
 	i := 0
@@ -307,7 +310,7 @@ func TestEnvironmentNames(t *testing.T) {
 		vars[name], want[name] = src, w
 		i++
 	}
-	p, err := Compile(Spec{When: "true", Variables: vars})
+	p, err := Compile(Spec{When: "true", Variables: vars, Location: kolkata(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
