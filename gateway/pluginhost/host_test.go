@@ -16,6 +16,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/sdk"
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -293,11 +294,29 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
-const helperEnv = "PLUGINHOST_TEST_HELPER_PLUGIN"
+const (
+	helperEnv     = "PLUGINHOST_TEST_HELPER_PLUGIN"
+	helperModeEnv = "PLUGINHOST_TEST_HELPER_MODE"
+)
 
 // runHelperHost is the test binary re-executed as a gateway: it starts a
-// Host, prints the plugin's pid and waits to be killed.
+// Host (or, in mode "bare", a plain go-plugin client without the kernel's
+// parent-death signal, to test sdk.Serve's own watch), prints the plugin's
+// pid and waits to be killed.
 func runHelperHost() {
+	if os.Getenv(helperModeEnv) == "bare" {
+		pc := plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig: sdk.Handshake(), VersionedPlugins: sdk.VersionedPlugins(nil),
+			Cmd:              exec.Command(os.Getenv(helperEnv), "plugin", "orphan"),
+			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC}, AutoMTLS: true,
+		})
+		if _, err := pc.Client(); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println(pc.ReattachConfig().Pid)
+		select {}
+	}
 	h, err := New(Config{Executable: os.Getenv(helperEnv), Builtins: []string{"orphan"}})
 	if err == nil {
 		err = h.Start(context.Background())
@@ -311,8 +330,14 @@ func runHelperHost() {
 }
 
 func TestNoOrphanAfterGatewaySIGKILL(t *testing.T) {
+	for _, mode := range []string{"host", "bare"} {
+		t.Run(mode, func(t *testing.T) { testNoOrphan(t, mode) })
+	}
+}
+
+func testNoOrphan(t *testing.T, mode string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+testPlugin)
+	cmd.Env = append(os.Environ(), helperEnv+"="+testPlugin, helperModeEnv+"="+mode)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
