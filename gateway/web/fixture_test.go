@@ -80,13 +80,16 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := web.New(web.Options{Config: current, API: a, Calls: db, Events: inbox})
+	now := time.Now().UTC().Truncate(time.Second)
+	// A stopped clock: sessions do not expire and the sign-in throttle
+	// does not refill while a test runs.
+	d, err := web.New(web.Options{Config: current, API: a, Calls: db, Events: inbox, Now: func() time.Time { return now }})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv := httptest.NewServer(d.Handler())
 	tb.Cleanup(srv.Close)
-	return &fixture{db: db, inbox: inbox, srv: srv, now: time.Now().UTC().Truncate(time.Second)}
+	return &fixture{db: db, inbox: inbox, srv: srv, now: now}
 }
 
 // addCall stores a call the way the pipeline does, from an event.

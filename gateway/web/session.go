@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // cookieName holds the session id; the admin token itself never leaves
@@ -170,8 +172,17 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
+	if !d.signInLimit.Allow() {
+		// Refused sign-ins spend this budget; guessing a weak token by
+		// brute force then takes years instead of hours.
+		w.Header().Set("Retry-After", "60")
+		d.render(w, r, nil, "login", http.StatusTooManyRequests, page{Title: "Sign in",
+			Error: "Too many refused sign-ins; wait a minute and try again."})
+		return
+	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if !tokenAllowed(token, d.opts.Config().Server.AdminTokenSHA256) {
+		d.signInLimit.refused()
 		d.opts.Logger.Warn("dashboard: sign-in refused", "remote", r.RemoteAddr)
 		msg := "That admin token was not accepted."
 		if len(d.opts.Config().Server.AdminTokenSHA256) == 0 {
@@ -217,3 +228,21 @@ func (d *Dashboard) authed(next func(http.ResponseWriter, *http.Request, *sessio
 		next(w, r, sess)
 	})
 }
+
+// signInLimit lets every sign-in through while refusals stay rare: each
+// refused token takes one token from a bucket of 10 refilled at 10 a
+// minute, and an empty bucket turns sign-ins away until it refills.
+type signInLimit struct {
+	limiter *rate.Limiter
+	now     func() time.Time
+}
+
+func newSignInLimit(now func() time.Time) *signInLimit {
+	return &signInLimit{limiter: rate.NewLimiter(rate.Every(6*time.Second), 10), now: now}
+}
+
+// Allow reports whether a sign-in may be tried now.
+func (l *signInLimit) Allow() bool { return l.limiter.TokensAt(l.now()) >= 1 }
+
+// refused spends one token.
+func (l *signInLimit) refused() { l.limiter.AllowN(l.now(), 1) }

@@ -62,10 +62,11 @@ type Options struct {
 
 // Dashboard serves the pages.
 type Dashboard struct {
-	opts     Options
-	sessions *sessions
-	pages    map[string]*template.Template
-	static   http.Handler
+	opts        Options
+	sessions    *sessions
+	signInLimit *signInLimit
+	pages       map[string]*template.Template
+	static      http.Handler
 }
 
 // New parses the embedded templates and returns the dashboard.
@@ -92,7 +93,7 @@ func New(opts Options) (*Dashboard, error) {
 	if opts.PageSize == 0 {
 		opts.PageSize = 50
 	}
-	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
+	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), signInLimit: newSignInLimit(opts.Now), pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "dnd"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

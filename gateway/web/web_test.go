@@ -227,3 +227,17 @@ func TestPages(t *testing.T) {
 		}
 	})
 }
+
+func TestRefusedSignInsAreThrottled(t *testing.T) {
+	f := newFixture(t, "")
+	c := newClient(t, f.srv.URL)
+	for i := 0; i < 10; i++ {
+		if resp, _ := c.post("/ui/login", url.Values{"token": {"guess"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i, resp.StatusCode)
+		}
+	}
+	resp, body := c.post("/ui/login", url.Values{"token": {adminToken}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many refused sign-ins") {
+		t.Fatalf("after 10 refusals: %d, want 429 with Retry-After", resp.StatusCode)
+	}
+}
