@@ -89,7 +89,6 @@ type Program struct {
 
 type compiledVariable struct {
 	name    string
-	source  string
 	program *vm.Program
 }
 
@@ -115,7 +114,7 @@ func Compile(spec Spec) (*Program, error) {
 
 	var errs CompileErrors
 	opts := p.options()
-	when, err := compileOne(p.whenSrc, append(opts, expr.AsBool())...)
+	when, err := compileOne(p.whenSrc, append(opts[:len(opts):len(opts)], expr.AsBool())...)
 	if err != nil {
 		errs = append(errs, compileError("when", err))
 	}
@@ -138,7 +137,7 @@ func Compile(spec Spec) (*Program, error) {
 			errs = append(errs, compileError(field, err))
 			continue
 		}
-		p.variables = append(p.variables, compiledVariable{name: name, source: src, program: prog})
+		p.variables = append(p.variables, compiledVariable{name: name, program: prog})
 	}
 
 	seen := make(map[string]bool, len(spec.Required))
