@@ -86,6 +86,7 @@ func (e *Error) Problems() []Problem {
 	return out
 }
 
+// Error lists the problems one per line, as file:line:col: message.
 func (e *Error) Error() string {
 	ps := e.Problems()
 	lines := make([]string, len(ps))
