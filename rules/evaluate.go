@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -81,15 +83,31 @@ func (p *Program) evaluate(env Env, allVariables bool) (Result, error) {
 	return res, whenErr
 }
 
-// run executes one program; a panic becomes an error.
+// run executes one program; a panic becomes an error. Errors keep expr's
+// message and position but not its caret snippet: they end up in one-line
+// reasons on call records.
 func run(v *vm.VM, prog *vm.Program, env any) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	return v.Run(prog, env)
+	out, err = v.Run(prog, env)
+	var fe *file.Error
+	if err != nil && errors.As(err, &fe) && fe.Snippet != "" {
+		err = &runtimeError{msg: fmt.Sprintf("%s (%d:%d)", fe.Message, fe.Line, fe.Column+1), err: err}
+	}
+	return out, err
 }
+
+// runtimeError is an expression's runtime error without the snippet.
+type runtimeError struct {
+	msg string
+	err error
+}
+
+func (e *runtimeError) Error() string { return e.msg }
+func (e *runtimeError) Unwrap() error { return e.err }
 
 // Decision is the pipeline's verdict on a Result: call only when the when
 // rule is true, no variable failed and every required variable has a

@@ -185,6 +185,10 @@ func TestTryWhenError(t *testing.T) {
 	if rep.Variables["a"] != "2500" {
 		t.Errorf("variables = %v, want them evaluated anyway", rep.Variables)
 	}
+	want := `when rule "contact.amount > 1000" failed: invalid operation: string > int (1:16)`
+	if rep.WhenError != want {
+		t.Errorf("when error = %q, want %q (one line, with the position)", rep.WhenError, want)
+	}
 }
 
 func TestParseRecord(t *testing.T) {
