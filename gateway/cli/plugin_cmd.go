@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/callgate/callgate/plugins/hubspot"
+	"github.com/callgate/callgate/plugins/leadsquared"
 	"github.com/callgate/callgate/sdk"
 	"github.com/spf13/cobra"
 )
@@ -15,7 +16,8 @@ import (
 // `callgate plugin NAME`.
 func builtinPlugins() map[string]func() sdk.CRM {
 	return map[string]func() sdk.CRM{
-		"hubspot": func() sdk.CRM { return hubspot.New() },
+		"hubspot":     func() sdk.CRM { return hubspot.New() },
+		"leadsquared": func() sdk.CRM { return leadsquared.New() },
 	}
 }
 

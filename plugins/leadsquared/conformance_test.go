@@ -1,0 +1,123 @@
+package leadsquared_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/callgate/callgate/plugins/leadsquared"
+	"github.com/callgate/callgate/plugins/leadsquared/leadsquaredtest"
+	"github.com/callgate/callgate/sdk"
+	"github.com/callgate/callgate/sdk/sdktest"
+)
+
+// callgateBin is the callgate binary TestMain built, served as
+// `callgate plugin leadsquared` the way the gateway runs a built-in.
+var callgateBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "callgate-leadsquared-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "leadsquared tests:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	callgateBin = filepath.Join(dir, "callgate")
+	build := exec.Command("go", "build", "-o", callgateBin, "github.com/callgate/callgate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "leadsquared tests: building callgate:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// fixtures are the golden payloads as LeadSquared posts them, with
+// credentials for a fake LeadSquared.
+func fixtures(t *testing.T, srv *leadsquaredtest.Server) sdktest.Fixtures {
+	files, err := filepath.Glob("testdata/webhooks/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var webhooks []sdktest.Webhook
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden") {
+			continue
+		}
+		ct := leadsquaredtest.ContentJSON
+		if strings.HasSuffix(f, ".form") {
+			ct = leadsquaredtest.ContentForm
+		}
+		webhooks = append(webhooks, sdktest.Webhook{
+			Name: filepath.Base(f),
+			Request: sdk.WebhookRequest{
+				Method:  "POST",
+				URL:     "https://calls.example.com/call/crm-webhook?type=leadsquared&agent_id=sales-intro",
+				Headers: leadsquaredtest.WebhookHeaders(ct, ""),
+				Body:    mustReadFile(t, f),
+			},
+		})
+	}
+	if len(webhooks) == 0 {
+		t.Fatal("no golden payloads")
+	}
+	return sdktest.Fixtures{Credentials: creds(srv), Webhooks: webhooks}
+}
+
+// TestConformance runs the SDK's suite on the plugin in process, over the
+// real gRPC boundary, with every golden payload.
+func TestConformance(t *testing.T) {
+	srv := leadsquaredtest.New(leadsquaredtest.Options{})
+	defer srv.Close()
+	sdktest.Conformance(t, sdktest.Plugin{Impl: leadsquared.New()}, fixtures(t, srv))
+}
+
+// TestConformanceBinary runs it against `callgate plugin leadsquared`: the
+// registered built-in, in its own process, as the gateway starts it.
+func TestConformanceBinary(t *testing.T) {
+	srv := leadsquaredtest.New(leadsquaredtest.Options{})
+	defer srv.Close()
+	sdktest.Conformance(t, sdktest.Plugin{Path: callgateBin, Args: []string{"plugin", "leadsquared"}}, fixtures(t, srv))
+}
+
+// TestBinaryFetch reads leads from the fake through the plugin process.
+func TestBinaryFetch(t *testing.T) {
+	srv := leadsquaredtest.New(leadsquaredtest.Options{})
+	defer srv.Close()
+	l := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{FirstName: "Ada", Mobile: "+91-9876543210", City: "Pune"})
+	srv.AddLead(l)
+	crm := sdktest.Start(t, sdktest.Plugin{Path: callgateBin, Args: []string{"plugin", "leadsquared"}})
+	m, err := crm.Describe(ctx(t))
+	if err != nil || m.Name != "leadsquared" {
+		t.Fatalf("Describe = %+v, %v", m, err)
+	}
+	res, err := crm.FetchRecords(ctx(t), sdk.FetchRequest{Credentials: creds(srv), ObjectType: "lead", IDs: []string{l.ID()}, Fields: []string{"FirstName", "mx_City"}})
+	if err != nil || len(res.Records) != 1 {
+		t.Fatalf("fetch = %+v, %v", res, err)
+	}
+	if got := res.Records[0].Fields["mx_City"].Any(); got != "Pune" {
+		t.Errorf("mx_City = %v", got)
+	}
+	bad := creds(srv)
+	bad[leadsquared.CredSecretKey] = "not-the-secret-7a7a"
+	err = crm.CheckCredentials(ctx(t), bad)
+	if sdk.ClassOf(err) != sdk.ClassAuth || strings.Contains(err.Error(), "not-the-secret-7a7a") {
+		t.Errorf("CheckCredentials with a wrong secret = %v", err)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
