@@ -101,7 +101,11 @@ func describePlugin(o *rootOptions, p api.PluginStatus, integrations []api.Integ
 			if c.Secret {
 				tags = append(tags, "secret")
 			}
-			t.row("credential "+c.Name, strings.TrimSpace(c.Description+" ("+strings.Join(tags, ", ")+")"))
+			desc := c.Description
+			if len(tags) > 0 {
+				desc += " (" + strings.Join(tags, ", ") + ")"
+			}
+			t.row("credential "+c.Name, strings.TrimSpace(desc))
 		}
 	}
 	for _, in := range integrations {
