@@ -14,6 +14,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/web"
+	"github.com/callgate/callgate/rules"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -46,6 +47,19 @@ agent "sales-intro" {
 `, publicURL, hex.EncodeToString(sum[:]))
 }
 
+// rulesTester dry-runs an agent's rules with the rules engine's Try, as
+// the gateway's rules test does.
+type rulesTester struct{ cfg *config.Config }
+
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+	ag := rt.cfg.Agents[req.AgentID]
+	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables}
+	for k, v := range ag.Variables {
+		spec.Variables[k] = v.Source
+	}
+	return rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event, PhoneFields: ag.PhoneFields})
+}
+
 // fixture is a dashboard over a real store and inbox.
 type fixture struct {
 	db    *store.DB
@@ -76,7 +90,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 		tb.Fatal(err)
 	}
 	current := func() *config.Config { return cfg }
-	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db})
+	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -225,6 +225,12 @@ func TestPages(t *testing.T) {
 		if resp.StatusCode != 400 || !strings.Contains(body, "record: is not valid JSON") {
 			t.Fatalf("bad record: %d", resp.StatusCode)
 		}
+		resp, body = c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"},
+			"record": {`{"firstname":"ada","mobilephone":"098123 45678"}`}})
+		if resp.StatusCode != 200 || !strings.Contains(body, `id="rules-result"`) || !strings.Contains(body, "&#34;call&#34;: true") ||
+			!strings.Contains(body, "&#34;firstname&#34;: &#34;ada&#34;") {
+			t.Fatalf("rules test: %d\n%s", resp.StatusCode, body)
+		}
 	})
 }
 
