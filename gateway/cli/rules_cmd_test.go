@@ -206,3 +206,18 @@ func TestRulesTesterForTheAPI(t *testing.T) {
 		})
 	}
 }
+
+func TestRulesTestReadsStdin(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"callgate.hcl": rulesTestConfig})
+	var stdout, stderr bytes.Buffer
+	o := &rootOptions{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	root := newRootCmd(o)
+	root.SetIn(strings.NewReader(`{"firstname":"ravi","company":"X","amount":1,"hs_lead_status":"OPEN","phone":"9876543210"}`))
+	root.SetArgs([]string{"rules", "test", "-c", filepath.Join(dir, "callgate.hcl"), "--agent", "sales-intro", "--record", "-"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("%v: %s", err, &stderr)
+	}
+	if out := stdout.String(); !strings.Contains(out, `firstname  "Ravi"`) || !strings.Contains(out, "decision   call") {
+		t.Errorf("stdout:\n%s", out)
+	}
+}
