@@ -81,6 +81,7 @@ type Program struct {
 	variables []compiledVariable // sorted by name
 	required  []string
 	fields    []string
+	dynamic   bool // a rule reads contact[<computed name>]
 	location  *time.Location
 	region    string
 	zones     *sync.Map // IANA name → *time.Location, filled lazily
@@ -155,7 +156,7 @@ func Compile(spec Spec) (*Program, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	p.fields = p.collectFields()
+	p.fields, p.dynamic = p.collectFields()
 	return p, nil
 }
 
@@ -201,7 +202,12 @@ func (p *Program) Fields() []string {
 	return append([]string(nil), p.fields...)
 }
 
-func (p *Program) collectFields() []string {
+// ComputedFields reports whether a rule reads a contact field by a computed
+// name (contact[event.property]), which Fields cannot list: a caller that
+// wants such rules to see data fetches the whole record.
+func (p *Program) ComputedFields() bool { return p.dynamic }
+
+func (p *Program) collectFields() ([]string, bool) {
 	c := &fieldCollector{seen: map[string]bool{}}
 	if p.when != nil {
 		node := p.when.Node()
@@ -212,16 +218,25 @@ func (p *Program) collectFields() []string {
 		ast.Walk(&node, c)
 	}
 	sort.Strings(c.fields)
-	return c.fields
+	// `contact` used whole (keys(contact), let c = contact; c.x) reads
+	// fields no member access names.
+	return c.fields, c.dynamic || c.uses > c.members
 }
 
 // fieldCollector finds contact.x and contact["x"] in an AST.
 type fieldCollector struct {
-	seen   map[string]bool
-	fields []string
+	seen    map[string]bool
+	fields  []string
+	dynamic bool
+	uses    int // every `contact` identifier
+	members int // those that are contact.x or contact[…]
 }
 
 func (c *fieldCollector) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && id.Value == "contact" {
+		c.uses++
+		return
+	}
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok {
 		return
@@ -230,8 +245,13 @@ func (c *fieldCollector) Visit(node *ast.Node) {
 	if !ok || id.Value != "contact" {
 		return
 	}
+	c.members++
 	s, ok := m.Property.(*ast.StringNode)
-	if !ok || c.seen[s.Value] {
+	if !ok {
+		c.dynamic = true
+		return
+	}
+	if c.seen[s.Value] {
 		return
 	}
 	c.seen[s.Value] = true

@@ -105,9 +105,37 @@ func TestFields(t *testing.T) {
 	if got := p.Fields(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Fields() = %v, want %v", got, want)
 	}
+	if !p.ComputedFields() {
+		t.Error("ComputedFields() = false with contact[event.property] in a rule")
+	}
 	p.Fields()[0] = "changed"
 	if p.Fields()[0] != "amount" {
 		t.Error("Fields() hands out the program's own slice")
+	}
+}
+
+func TestComputedFields(t *testing.T) {
+	tests := []struct {
+		when       string
+		wantFields string
+		want       bool
+	}{
+		{`contact["a"] == 1 && contact.b == 2 && contact?.c == 3`, "a,b,c", false},
+		{`contact[event.property] == 1`, "", true},
+		{`len(keys(contact)) > 3`, "", true},
+		{`let c = contact; c.x == 1 && contact.y == 2`, "y", true},
+		{`event.kind == 'created'`, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.when, func(t *testing.T) {
+			p, err := Compile(Spec{When: tt.when})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.ComputedFields() != tt.want || strings.Join(p.Fields(), ",") != tt.wantFields {
+				t.Errorf("ComputedFields() = %v, Fields() = %v; want %v, %s", p.ComputedFields(), p.Fields(), tt.want, tt.wantFields)
+			}
+		})
 	}
 }
 
