@@ -258,11 +258,13 @@ var isoLayouts = [...]string{
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04",
 	"2006-01-02",
+	"20060102",
 }
 
 // AsTime reads a time.Time, an ISO 8601 string (a date, or a date and time
 // with or without an offset; without one it is read in loc) or a number of
-// milliseconds since the Unix epoch (as HubSpot sends dates). ok is false
+// milliseconds since the Unix epoch (as HubSpot sends dates; as text, more
+// than eight digits, since 20261127 is a date). ok is false
 // for nil or an empty string.
 func AsTime(v any, loc *time.Location) (t time.Time, ok bool, err error) {
 	switch x := v.(type) {
@@ -275,7 +277,7 @@ func AsTime(v any, loc *time.Location) (t time.Time, ok bool, err error) {
 		if s == "" {
 			return time.Time{}, false, nil
 		}
-		if isDigits(s) {
+		if isDigits(s) && len(s) > 8 { // 20261127 is a date, not milliseconds
 			ms, err := strconv.ParseInt(s, 10, 64)
 			if err == nil {
 				return time.UnixMilli(ms), true, nil

@@ -87,6 +87,7 @@ func TestHelpersOnValues(t *testing.T) {
 		{"format_date date only", p.formatDate, []any{"2026-11-27", "Monday, 2 January", ""}, "Friday, 27 November", ""},
 		{"format_date epoch ms", p.formatDate, []any{1764235800000.0, "2 Jan 2006 3:04 PM", ""}, "27 Nov 2025 3:00 PM", ""},
 		{"format_date epoch ms text", p.formatDate, []any{"1764235800000", "2006-01-02", ""}, "2025-11-27", ""},
+		{"format_date compact date", p.formatDate, []any{"20261127", "2 Jan 2006", ""}, "27 Nov 2026", ""},
 		{"format_date nil", p.formatDate, []any{nil, "2006", ""}, nil, ""},
 		{"format_date bad text", p.formatDate, []any{"next tuesday", "2006", ""}, nil, `format_date: "next tuesday" is not an ISO 8601 date`},
 		{"format_date bad zone", p.formatDate, []any{"2026-11-27", "2006", "Mars/Olympus"}, nil, `unknown timezone "Mars/Olympus"`},
