@@ -50,6 +50,7 @@ agent "lead-intro" {
   dialer       = "voice"
   integrations = ["leadsquared"]
   phone_fields = ["Mobile", "Phone"]
+  when         = "event.kind == 'created' && !(contact.DoNotCall ?? false)"
   variables = {
     name    = "contact.FirstName"
     company = "contact.Company ?? ''"
@@ -152,6 +153,23 @@ func TestLeadSquaredLeadBecomesACall(t *testing.T) {
 		}
 	})
 
+	t.Run("a Do Not Call lead is not called", func(t *testing.T) {
+		dnc := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{FirstName: "Ravi", Mobile: "+91-9000000009", DoNotCall: true, CreatedOn: created})
+		status, out := post(leadsquaredtest.ContentJSON, leadsquaredtest.WebhookBody(dnc), true)
+		if status != 200 || out["accepted"] != 1.0 {
+			t.Fatalf("webhook = %d %v", status, out)
+		}
+		waitLSQ(t, "the DoNotCall lead is ignored", func() bool {
+			n := 0
+			for _, e := range lsqEvents(t, g) {
+				if e.Status == "ignored" {
+					n++
+				}
+			}
+			return n == 2 // the update above, and this lead
+		})
+	})
+
 	t.Run("text/plain is refused", func(t *testing.T) {
 		status, out := post("text/plain", leadsquaredtest.WebhookBody(lead), true)
 		if status != http.StatusUnsupportedMediaType || !strings.Contains(fmt.Sprint(out["message"]), "text/plain") {
@@ -165,6 +183,39 @@ func TestLeadSquaredLeadBecomesACall(t *testing.T) {
 	if reqs := lsq.Requests(); len(reqs) != 0 {
 		t.Errorf("the gateway asked LeadSquared %d times; the webhook carries the lead", len(reqs))
 	}
+
+	t.Run("the plugins page checks the keys", func(t *testing.T) {
+		status, raw := g.Do(http.MethodGet, "/api/v1/plugins", nil, http.Header{"Authorization": {"Bearer " + lsqAdminToken}})
+		var list struct {
+			Plugins      []struct{ Name, State string }
+			Integrations []struct {
+				Name, Type  string
+				Credentials struct {
+					OK    bool   `json:"ok"`
+					Error string `json:"error"`
+				}
+			}
+		}
+		if err := json.Unmarshal(raw, &list); err != nil || status != 200 {
+			t.Fatalf("GET /api/v1/plugins = %d %s", status, raw)
+		}
+		found := false
+		for _, in := range list.Integrations {
+			if in.Name == "leadsquared" {
+				found = true
+				if in.Type != "leadsquared" || !in.Credentials.OK {
+					t.Errorf("integration = %+v", in)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no leadsquared integration in %s", raw)
+		}
+		reqs := lsq.Requests()
+		if len(reqs) != 1 || reqs[0].KeysInQuery || !strings.Contains(reqs[0].Path, "LeadsMetaData.Get") {
+			t.Errorf("LeadSquared saw %+v, want one metadata call with the keys in headers", reqs)
+		}
+	})
 }
 
 type lsqEvent struct {
