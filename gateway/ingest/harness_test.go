@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/dialer"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot"
@@ -98,6 +100,9 @@ type envOptions struct {
 	scheduler ingest.Scheduler
 	dnd       ingest.DND
 	tweak     func(*config.Config)
+	// withScheduler wires the real scheduler (log dialer, not running) and
+	// the store's DND list.
+	withScheduler bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -120,6 +125,17 @@ func newEnv(t *testing.T, o envOptions) *env {
 	inbox, err := store.NewInbox(db, store.InboxOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.withScheduler {
+		voice, err := dialer.New(cfg.Dialers["voice"], dialer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched, err := scheduler.New(scheduler.Config{Store: db, Dialers: map[string]scheduler.Dialer{"voice": voice}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.scheduler, o.dnd = sched, db
 	}
 	if o.plugins == nil {
 		o.plugins = plugins{"hubspot": sdktest.Serve(t, hubspot.New())}
