@@ -13,8 +13,8 @@ import (
 
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/dialer"
-	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/ingest"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"

@@ -73,7 +73,9 @@ func TestWebhookStatusCodes(t *testing.T) {
 			return e.signed(q+"&min_trigger_time=10:00&max_trigger_time=17:30&carry_over=1&num_of_retries=2&gap_between_retries=1.5,3&timezone=callee", 104)
 		}, 200, "", [3]int{1, 0, 0}},
 		{"missing key", func() (string, []byte, http.Header) { return e.signed("type=hubspot&agent_id=sales", 105) }, 403, "Missing X-API-KEY", [3]int{}},
-		{"wrong key", func() (string, []byte, http.Header) { return e.signed("type=hubspot&agent_id=sales&x_api_key=nope", 105) }, 403, "Invalid API key", [3]int{}},
+		{"wrong key", func() (string, []byte, http.Header) {
+			return e.signed("type=hubspot&agent_id=sales&x_api_key=nope", 105)
+		}, 403, "Invalid API key", [3]int{}},
 		{"key not for this agent", func() (string, []byte, http.Header) {
 			return e.signed("type=hubspot&agent_id=support&x_api_key="+keySales, 105)
 		}, 403, `may not trigger agent "support"`, [3]int{}},
