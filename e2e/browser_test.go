@@ -189,6 +189,22 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("after replay the page says %q", got)
 	}
 
+	b.do("open agents", chromedp.Navigate(g.URL+"/ui/agents"), chromedp.WaitVisible(chromedp.ID("rules-test")))
+	b.do("pick the agent", chromedp.SetValue(chromedp.CSS(`#rules-test select[name="agent_id"]`), "sales-intro"))
+	b.do("paste a record", chromedp.SendKeys(chromedp.ID("record"), `{"firstname":"grace","mobilephone":"+14155550123"}`))
+	b.submit("try the rules", "#rules-test button")
+	if got := b.text("#rules-result"); !strings.Contains(got, `"call": true`) || !strings.Contains(got, `"firstname": "Grace"`) {
+		t.Fatalf("rules test shows %q", got)
+	}
+
+	b.do("open plugins", chromedp.Navigate(g.URL+"/ui/plugins"), chromedp.WaitVisible(chromedp.ID("integrations")))
+	if got := b.text("#plugins"); !strings.Contains(got, "hubspot") || !strings.Contains(got, "running") {
+		t.Fatalf("plugins table shows %q", got)
+	}
+	if got := b.text("#integrations"); !strings.Contains(got, "accepted") || !strings.Contains(got, "rejected") {
+		t.Fatalf("integrations table shows %q (want the good token accepted and the revoked one rejected)", got)
+	}
+
 	b.do("open DND", chromedp.Navigate(g.URL+"/ui/dnd"), chromedp.WaitVisible(chromedp.ID("dnd-add")))
 	b.do("type the number", chromedp.SendKeys(chromedp.CSS(`#dnd-add input[name="number"]`), "098765 43210"))
 	b.submit("add to DND", "#dnd-add button")
