@@ -198,7 +198,11 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
-	if id, _, ok := d.currentSession(r); ok {
+	if id, sess, ok := d.currentSession(r); ok {
+		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.csrf)) != 1 {
+			http.Error(w, "this form is stale or was not sent by the dashboard: reload the page and try again", http.StatusForbidden)
+			return
+		}
 		d.sessions.delete(id)
 	}
 	d.setSessionCookie(w, r, "", -1)
