@@ -15,28 +15,34 @@ import (
 )
 
 // callgateBin is the callgate binary TestMain built, served as
-// `callgate plugin leadsquared` the way the gateway runs a built-in.
-var callgateBin string
+// `callgate plugin leadsquared` the way the gateway runs a built-in;
+// buildErr says why there is none (the binary tests then fail with it,
+// the others still run).
+var callgateBin, buildErr = "", error(nil)
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "callgate-leadsquared-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "leadsquared tests:", err)
-		return 1
+		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
 	callgateBin = filepath.Join(dir, "callgate")
 	build := exec.Command("go", "build", "-o", callgateBin, "github.com/callgate/callgate")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "leadsquared tests: building callgate:", err)
-		return 1
+	if out, err := build.CombinedOutput(); err != nil {
+		buildErr = fmt.Errorf("go build github.com/callgate/callgate: %v\n%s", err, out)
 	}
-	return m.Run()
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// binary returns the built callgate, or fails the test with why not.
+func binary(t *testing.T) sdktest.Plugin {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return sdktest.Plugin{Path: callgateBin, Args: []string{"plugin", "leadsquared"}}
 }
 
 // fixtures are the golden payloads as LeadSquared posts them, with
@@ -84,7 +90,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceBinary(t *testing.T) {
 	srv := leadsquaredtest.New(leadsquaredtest.Options{})
 	defer srv.Close()
-	sdktest.Conformance(t, sdktest.Plugin{Path: callgateBin, Args: []string{"plugin", "leadsquared"}}, fixtures(t, srv))
+	sdktest.Conformance(t, binary(t), fixtures(t, srv))
 }
 
 // TestBinaryFetch reads leads from the fake through the plugin process.
@@ -93,7 +99,7 @@ func TestBinaryFetch(t *testing.T) {
 	defer srv.Close()
 	l := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{FirstName: "Ada", Mobile: "+91-9876543210", City: "Pune"})
 	srv.AddLead(l)
-	crm := sdktest.Start(t, sdktest.Plugin{Path: callgateBin, Args: []string{"plugin", "leadsquared"}})
+	crm := sdktest.Start(t, binary(t))
 	m, err := crm.Describe(ctx(t))
 	if err != nil || m.Name != "leadsquared" {
 		t.Fatalf("Describe = %+v, %v", m, err)

@@ -137,7 +137,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f = &s.failures[0]
 		s.failures = s.failures[1:]
 	}
-	limited := s.overLimit()
+	authorized := access == s.opts.AccessKey && secret == s.opts.SecretKey
+	limited := f == nil && authorized && s.overLimit() // rejected calls do not count
 	s.mu.Unlock()
 
 	switch {
@@ -149,7 +150,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(f.status)
 		_, _ = io.WriteString(w, f.body)
 		return
-	case access != s.opts.AccessKey || secret != s.opts.SecretKey:
+	case !authorized:
 		writeError(w, http.StatusUnauthorized, "MXUnAuthorizedAccessException", "Invalid Access Key or Secret Key")
 		return
 	case limited:
