@@ -5,8 +5,9 @@
 // environment (contact, event, call, now) with callgate's helpers (e164,
 // title, first_name, words, round_to, format_date).
 //
-// A compiled Program holds no mutable state besides a timezone cache, so
-// one Program serves any number of goroutines. Evaluation never panics: a
+// A compiled Program's only mutable parts are a timezone cache and a pool
+// of expr VMs, both safe for concurrent use, so one Program serves any
+// number of goroutines. Evaluation never panics: a
 // runtime error in `when` is returned as an error naming the rule, and one
 // in a variable is recorded in Result.VariableErrors.
 package rules
