@@ -99,7 +99,9 @@ func (p *Plugin) fetchChunk(ctx context.Context, a account, ids []string, cols s
 		rec := toRecord(lead)
 		asked, ok := want[strings.ToLower(rec.ObjectID)]
 		if !ok {
-			continue // not one we asked for (or no id): ignore rather than misattribute
+			// Not one we asked for (or no id): ignore rather than misattribute.
+			p.log.Warn("LeadSquared returned a lead that was not asked for", "prospect_id", truncate(rec.ObjectID, 60), "host", a.host)
+			continue
 		}
 		rec.ObjectID = asked
 		delete(want, strings.ToLower(asked))
