@@ -130,7 +130,7 @@ func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 		calls = []store.Call{}
 	}
 	for i := range calls {
-		calls[i] = Record(calls[i])
+		calls[i] = CallRecord(calls[i])
 	}
 	reply.JSON(w, http.StatusOK, CallList{Calls: calls, NextCursor: next})
 }
@@ -142,12 +142,12 @@ func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "call "+id, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, Record(c))
+	reply.JSON(w, http.StatusOK, CallRecord(c))
 }
 
-// Record is c as the API shows it (DESIGN §5.3): variables an object and
+// CallRecord is c as the API shows it (DESIGN §5.3): variables an object and
 // attempts a list even when empty, policy gaps and on lists, never null.
-func Record(c store.Call) store.Call {
+func CallRecord(c store.Call) store.Call {
 	if c.Variables == nil {
 		c.Variables = map[string]string{}
 	}
@@ -172,7 +172,7 @@ func (a *API) cancelCall(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, Record(c))
+	reply.JSON(w, http.StatusOK, CallRecord(c))
 }
 
 // ErrNotPending is returned by CancelCall for a call already final.
