@@ -41,7 +41,8 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 			"--record (a JSON object of field → value, or a HubSpot object with \"properties\";\n" +
 			"\"-\" reads stdin) for the event in --event (callgate's event JSON or a HubSpot\n" +
 			"webhook; default: a creation). Prints the decision, each variable and the\n" +
-			"fields the record lacks. Exits 1 when the config or the files cannot be read.",
+			"fields the record lacks. env() variables that are not set read as a placeholder\n" +
+			"(rules never see secrets). Exits 1 when the config or the files cannot be read.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return rulesTest(o, t, cmd.InOrStdin())
@@ -66,7 +67,7 @@ type rulesTestOutput struct {
 }
 
 func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
-	cfg, err := config.Load(t.Config)
+	cfg, err := loadForRules(t.Config, o.Getenv)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%w (pass the gateway's config with --config)", err)
@@ -97,6 +98,26 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 		return enc.Encode(rulesTestOutput{Agent: ag.Name, Report: rep})
 	}
 	return printReport(o.Stdout, ag.Name, rep)
+}
+
+// unsetEnvPlaceholder stands in for env() variables that are not set when
+// rules are tried: rules never read secrets, and an operator trying rules
+// on a laptop should not need the production ones.
+const unsetEnvPlaceholder = "unset-while-testing-rules"
+
+// loadForRules loads the config as serve would, except that env() of an
+// unset variable reads unsetEnvPlaceholder instead of failing.
+func loadForRules(path string, getenv func(string) string) (*config.Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return config.LoadWithEnv(path, src, func(name string) (string, bool) {
+		if v := getenv(name); v != "" {
+			return v, true
+		}
+		return unsetEnvPlaceholder, true
+	})
 }
 
 // tryAgentRules runs ag's rules on the trial's record as the pipeline
