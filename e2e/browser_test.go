@@ -196,6 +196,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := b.text("#rules-result"); !strings.Contains(got, `"call": true`) || !strings.Contains(got, `"firstname": "Grace"`) {
 		t.Fatalf("rules test shows %q", got)
 	}
+	b.screenshot("e2e-agents.png")
 
 	b.do("open plugins", chromedp.Navigate(g.URL+"/ui/plugins"), chromedp.WaitVisible(chromedp.ID("integrations")))
 	if got := b.text("#plugins"); !strings.Contains(got, "hubspot") || !strings.Contains(got, "running") {
@@ -204,6 +205,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := b.text("#integrations"); !strings.Contains(got, "accepted") || !strings.Contains(got, "rejected") {
 		t.Fatalf("integrations table shows %q (want the good token accepted and the revoked one rejected)", got)
 	}
+	b.screenshot("e2e-plugins.png")
 
 	b.do("open DND", chromedp.Navigate(g.URL+"/ui/dnd"), chromedp.WaitVisible(chromedp.ID("dnd-add")))
 	b.do("type the number", chromedp.SendKeys(chromedp.CSS(`#dnd-add input[name="number"]`), "098765 43210"))
