@@ -256,7 +256,7 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 	switch {
 	case err == nil:
 		s.m.dials.WithLabelValues(l.name, "placed").Inc()
-		s.placed(ctx, l, c.ID, a.N, placed)
+		s.placed(l, c.ID, a.N, placed)
 	case ctx.Err() != nil:
 		// Shutting down mid-dial: the attempt stays in dialing and the next
 		// start's recovery decides whether it may be re-sent.
@@ -276,10 +276,23 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 	}
 }
 
-// placed notes that the platform accepted the attempt, and applies the
-// outcome of a synchronous dialer.
-func (s *Scheduler) placed(ctx context.Context, l *lane, id string, n int, p dialer.Placed) {
+// placed notes that the platform accepted the attempt; a synchronous
+// dialer's outcome is recorded in the same transaction.
+func (s *Scheduler) placed(l *lane, id string, n int, p dialer.Placed) {
 	now := s.clock.Now().UTC()
+	if p.Outcome != nil {
+		o := *p.Outcome
+		o.CallID, o.Attempt = id, n
+		if o.ProviderCallID == "" {
+			o.ProviderCallID = p.ProviderCallID
+		}
+		// record, not HandleOutcome: a shutdown starting now must not drop
+		// an outcome the platform already gave (the call would be retried).
+		if err := s.recordPlaced(l.name, o, &now); err != nil {
+			s.log.Error("record a synchronous outcome", "call", id, "attempt", n, "error", err)
+		}
+		return
+	}
 	_, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
 		a := findAttempt(c, n)
 		if a == nil || (a.PlacedAt != nil && (a.ProviderCallID != "" || p.ProviderCallID == "")) {
@@ -291,21 +304,10 @@ func (s *Scheduler) placed(ctx context.Context, l *lane, id string, n int, p dia
 		if a.ProviderCallID == "" {
 			a.ProviderCallID = p.ProviderCallID
 		}
-		a.NeedsOperator = false
 		return nil, nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNoChange) {
 		s.log.Error("record a placed attempt", "call", id, "attempt", n, "error", err)
-	}
-	if p.Outcome != nil {
-		o := *p.Outcome
-		o.CallID, o.Attempt = id, n
-		if o.ProviderCallID == "" {
-			o.ProviderCallID = p.ProviderCallID
-		}
-		if err := s.HandleOutcome(ctx, l.name, o); err != nil {
-			s.log.Error("record a synchronous outcome", "call", id, "attempt", n, "error", err)
-		}
 	}
 }
 

@@ -34,6 +34,12 @@ func (s *Scheduler) HandleOutcome(ctx context.Context, dialerName string, o Outc
 
 // record applies an outcome; see HandleOutcome.
 func (s *Scheduler) record(dialerName string, o Outcome) error {
+	return s.recordPlaced(dialerName, o, nil)
+}
+
+// recordPlaced is record that also marks the attempt placed at placedAt
+// (for outcomes a dialer returns with the placement).
+func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Time) error {
 	now := s.clock.Now().UTC()
 	var ended, wasLive bool
 	var n int
@@ -50,6 +56,9 @@ func (s *Scheduler) record(dialerName string, o Outcome) error {
 			return nil, store.ErrNoChange // a redelivered callback
 		}
 		n = a.N
+		if placedAt != nil && a.PlacedAt == nil {
+			a.PlacedAt = placedAt
+		}
 		status, reason := o.Status, o.Reason
 		if !validOutcome(status) {
 			status, reason = store.OutcomeFailed, fmt.Sprintf("the dialer reported an unknown outcome %q", o.Status)
