@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
+)
+
+// Bench secrets: valid only for the bench's own temporary gateway on 127.0.0.1.
+const (
+	benchAPIKey       = "bench-api-key"
+	benchClientSecret = "bench-client-secret"
+)
+
+// benchOptions are the flags of `callgate bench`.
+type benchOptions struct {
+	Clients   int
+	Duration  time.Duration
+	BigEvents int // events in one "big" request
+	BigCount  int // big requests sent one after another
+	Verbose   bool
+	// IngestOnly sends contact.deletion events, which ingest stores as
+	// ignored: the figures are the webhook path up to the fsync'd commit,
+	// without the pipeline and scheduler competing for the disk.
+	IngestOnly bool
+}
+
+func newBenchCmd(o *rootOptions) *cobra.Command {
+	var b benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the webhook path: signed HubSpot webhooks against a bare handler and the gateway",
+		Long: "Starts a gateway on a temporary data dir (the real plugin process, fsync'd inbox,\n" +
+			"pipeline, scheduler and log dialer, with an in-process fake HubSpot) and a bare\n" +
+			"net/http handler, then sends signed single-event contact.creation webhooks from\n" +
+			"--clients concurrent clients for --duration to each, and reports requests/s and\n" +
+			"p50/p99 latency. Last, it sends --big-count requests of --big-events events one\n" +
+			"after another and reports how long each took to be acknowledged.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runBench(ctx, o, b)
+		},
+	}
+	cmd.Flags().IntVar(&b.Clients, "clients", 32, "concurrent clients")
+	cmd.Flags().DurationVar(&b.Duration, "duration", 10*time.Second, "how long each load runs")
+	cmd.Flags().IntVar(&b.BigEvents, "big-events", 100, "events in each request of the acknowledgement test")
+	cmd.Flags().IntVar(&b.BigCount, "big-count", 50, "requests in the acknowledgement test")
+	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send contact.deletion events (stored ignored): measure ingest without the pipeline")
+	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
+	return cmd
+}
+
+func benchConfig(addr, dataDir, hubspotURL, hubspotToken string) string {
+	keySum := sha256.Sum256([]byte(benchAPIKey))
+	return fmt.Sprintf(`
+server {
+  listen           = %q
+  public_url       = "http://%s"
+  data_dir         = %q
+  inbox_high_water = 10000000
+  log_level        = "warn"
+}
+api_key "bench" { sha256 = %q }
+integration "hubspot" {
+  access_token  = %q
+  client_secret = %q
+  base_url      = %q
+}
+dialer "log" {
+  type        = "log"
+  concurrency = 1000
+}
+agent "bench" {
+  dialer    = "log"
+  variables = { firstname = "contact.firstname ?? 'there'" }
+}
+`, addr, addr, dataDir, hex.EncodeToString(keySum[:]), hubspotToken, benchClientSecret, hubspotURL)
+}
+
+func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
+	fake := hubspottest.New(hubspottest.Options{RateMax: 1 << 30})
+	defer fake.Close()
+	dataDir, err := os.MkdirTemp("", "callgate-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: make a temporary data dir: %w", err)
+	}
+	defer os.RemoveAll(dataDir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("bench: listen: %w", err)
+	}
+	addr := ln.Addr().String()
+	cfg, err := config.LoadBytes("bench.hcl", []byte(benchConfig(addr, dataDir, fake.URL, fake.Token())))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("bench: config: %w", err)
+	}
+	var logOut io.Writer = io.Discard
+	if b.Verbose {
+		logOut = o.Stderr
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "callgate", Output: logOut, Level: hclog.Warn})
+	a, err := newApp(appConfig{Config: cfg, Logger: log, Listener: ln})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("bench: start the gateway: %w", err)
+	}
+	runCtx, stopGateway := context.WithCancel(ctx)
+	defer stopGateway()
+	done := make(chan error, 1)
+	go func() { done <- a.run(runCtx, nil) }()
+
+	bare := &http.Server{Handler: bareHandler()}
+	bareLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("bench: listen: %w", err)
+	}
+	go func() { _ = bare.Serve(bareLn) }()
+	defer bare.Close()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: b.Clients * 2, MaxIdleConnsPerHost: b.Clients * 2}, Timeout: 30 * time.Second}
+	base := "http://" + addr
+	if err := waitReady(ctx, client, base+"/readyz"); err != nil {
+		return fmt.Errorf("bench: gateway not ready: %w", err)
+	}
+	query := "/call/crm-webhook?type=hubspot&agent_id=bench&x_api_key=" + benchAPIKey
+	gw := &webhookSigner{url: base + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly}
+	bareSigner := &webhookSigner{url: "http://" + bareLn.Addr().String() + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly}
+
+	what := "contact.creation (the pipeline, scheduler and log dialer work behind)"
+	if b.IngestOnly {
+		what = "contact.deletion (stored ignored: ingest alone)"
+	}
+	fmt.Fprintf(o.Stdout, "callgate bench: %d clients × %s per target, signed single-event HubSpot webhooks, %s\n", b.Clients, b.Duration, what)
+	runLoad(ctx, "warmup", client, gw, b.Clients, min(b.Duration/5, 2*time.Second)) // plugin caches, connections
+	rb := runLoad(ctx, "bare", client, bareSigner, b.Clients, b.Duration)
+	fmt.Fprintln(o.Stdout, rb)
+	rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
+	fmt.Fprintln(o.Stdout, rg)
+	if rb.Rate() > 0 {
+		fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
+	}
+	big := ackLatency(ctx, fmt.Sprintf("%d-event", b.BigEvents), client, gw, b.BigEvents, b.BigCount)
+	fmt.Fprintln(o.Stdout, big)
+	fmt.Fprintf(o.Stdout, "%d-event request acknowledged in p50 %.2fms, p99 %.2fms (goal < 50ms)\n", b.BigEvents, ms(big.P50), ms(big.P99))
+	fmt.Fprintf(o.Stdout, "inbox still pending at the end: %d events\n", pendingNow(ctx, client, base))
+
+	stopGateway()
+	if err := <-done; err != nil {
+		return fmt.Errorf("bench: gateway: %w", err)
+	}
+	return nil
+}
+
+// pendingNow reads the inbox depth from /metrics (0 when unreadable).
+func pendingNow(ctx context.Context, client *http.Client, base string) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var n float64
+	for _, line := range strings.Split(string(raw), "\n") {
+		if _, err := fmt.Sscanf(line, "callgate_inbox_pending_events %g", &n); err == nil {
+			return int(n)
+		}
+	}
+	return 0
+}
