@@ -93,11 +93,20 @@ func run(v *vm.VM, prog *vm.Program, env any) (out any, err error) {
 		}
 	}()
 	out, err = v.Run(prog, env)
-	var fe *file.Error
-	if err != nil && errors.As(err, &fe) && fe.Snippet != "" {
-		err = &runtimeError{msg: fmt.Sprintf("%s (%d:%d)", fe.Message, fe.Line, fe.Column+1), err: err}
+	if err != nil {
+		err = withoutSnippet(err)
 	}
 	return out, err
+}
+
+// withoutSnippet drops expr's caret snippet from a runtime error. (A
+// function of its own so the error target escapes only on errors.)
+func withoutSnippet(err error) error {
+	var fe *file.Error
+	if errors.As(err, &fe) && fe.Snippet != "" {
+		return &runtimeError{msg: fmt.Sprintf("%s (%d:%d)", fe.Message, fe.Line, fe.Column+1), err: err}
+	}
+	return err
 }
 
 // runtimeError is an expression's runtime error without the snippet.
