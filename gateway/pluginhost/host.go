@@ -53,8 +53,9 @@ type Config struct {
 	// External are the configured external plugin binaries.
 	External []*config.Plugin
 	// Env is extra KEY=VALUE pairs for every plugin's environment. Plugins
-	// get only PATH, TZ, SSL_CERT_FILE, SSL_CERT_DIR (when set) and these:
-	// never the gateway's whole environment.
+	// get only PATH, TZ, SSL_CERT_FILE, SSL_CERT_DIR (when set),
+	// GOMAXPROCS=1 and these (which win over the defaults): never the
+	// gateway's whole environment.
 	Env []string
 	// Logger receives the host's and the plugins' log lines. Default: null.
 	Logger hclog.Logger

@@ -128,7 +128,7 @@ func TestStartDescribeAndCall(t *testing.T) {
 
 func TestPluginEnvironmentIsMinimal(t *testing.T) {
 	t.Setenv("CALLGATE_TEST_SECRET", "do-not-pass")
-	h, _ := newHost(t, Config{Builtins: []string{"alpha"}, Env: []string{"EXTRA=1"}})
+	h, _ := newHost(t, Config{Builtins: []string{"alpha"}, Env: []string{"EXTRA=1", "GOMAXPROCS=2"}})
 	res, err := webhook(t, h, "alpha", "env")
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +140,15 @@ func TestPluginEnvironmentIsMinimal(t *testing.T) {
 	got := strings.Join(keys, ",")
 	if strings.Contains(got, "CALLGATE_TEST_SECRET") || !strings.Contains(got, "EXTRA") || !strings.Contains(got, sdk.MagicCookieKey) {
 		t.Fatalf("plugin environment: %s", got)
+	}
+	var procs []string
+	for _, e := range res.Events {
+		if strings.HasPrefix(e.Key, "GOMAXPROCS=") {
+			procs = append(procs, e.Key)
+		}
+	}
+	if strings.Join(procs, ",") != "GOMAXPROCS=2" {
+		t.Fatalf("Config.Env should override the GOMAXPROCS=1 default: %v", procs)
 	}
 }
 

@@ -114,7 +114,11 @@ func (p *process) env() []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	env = append(env, sdk.EnvLogLevel+"="+logLevelName(p.h.cfg.Logger))
+	// One P per plugin: plugin work is I/O and small parses, and on a small
+	// machine a second P mostly spins against the gateway for a core
+	// (docs/performance.md: ~25 % less CPU and latency per call). Config.Env
+	// may override it; the last value of a key wins.
+	env = append(env, sdk.EnvLogLevel+"="+logLevelName(p.h.cfg.Logger), "GOMAXPROCS=1")
 	return append(env, p.h.cfg.Env...)
 }
 
