@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -92,5 +93,16 @@ func TestTransportBackoff(t *testing.T) {
 	}
 	if got := scheduler.TransportBackoff(time.Millisecond, 3); got != 4*time.Millisecond {
 		t.Fatalf("TransportBackoff(1ms, 3) = %s, want 4ms", got)
+	}
+}
+
+func TestLimitsFromConfig(t *testing.T) {
+	got := scheduler.LimitsFromConfig(&config.Dialer{Concurrency: 7, Rate: 5, RateBurst: 2, OutcomeTimeout: time.Hour, Timeout: 10 * time.Second})
+	want := scheduler.Limits{Concurrency: 7, Rate: 5, Burst: 2, OutcomeTimeout: time.Hour, DialTimeout: 20 * time.Second}
+	if got != want {
+		t.Fatalf("LimitsFromConfig = %+v, want %+v", got, want)
+	}
+	if (scheduler.LimitsFromConfig(nil) != scheduler.Limits{}) {
+		t.Fatal("nil block: want zero limits (defaults apply)")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -274,3 +275,11 @@ func (s *Scheduler) notify(c store.Call, a *store.Attempt, final bool) []store.O
 }
 
 func attemptKey(callID string, n int) string { return fmt.Sprintf("%s-%d", callID, n) }
+
+// LimitsFromConfig reads a dialer block's pacing settings.
+func LimitsFromConfig(d *config.Dialer) Limits {
+	if d == nil {
+		return Limits{}
+	}
+	return Limits{Concurrency: d.Concurrency, Rate: d.Rate, Burst: d.RateBurst, OutcomeTimeout: d.OutcomeTimeout, DialTimeout: 2 * d.Timeout}
+}
