@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,11 @@ func TestBenchRuns(t *testing.T) {
 	// CALLGATE_BENCH_DURATION=10s runs the full measurement (make loadtest
 	// uses the binary instead: callgate bench).
 	if d, err := time.ParseDuration(os.Getenv("CALLGATE_BENCH_DURATION")); err == nil {
-		b = benchOptions{Clients: 32, Duration: d, BigEvents: 100, BigCount: 50, IngestOnly: os.Getenv("CALLGATE_BENCH_INGEST_ONLY") != ""}
+		clients := 32
+		if n, err := strconv.Atoi(os.Getenv("CALLGATE_BENCH_CLIENTS")); err == nil {
+			clients = n
+		}
+		b = benchOptions{Clients: clients, Duration: d, BigEvents: 100, BigCount: 50, IngestOnly: os.Getenv("CALLGATE_BENCH_INGEST_ONLY") != ""}
 		defer func() { t.Log("\n" + out.String()) }()
 	}
 	err := runBench(context.Background(), o, b)
