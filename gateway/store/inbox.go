@@ -243,6 +243,9 @@ func (in *Inbox) commit(batch []*appendReq) {
 func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
 	events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
 	keys, expiry := tx.Bucket(bucketInboxKeys), tx.Bucket(bucketInboxExpiry)
+	// ULIDs and expiry times only grow: fill pages full instead of
+	// splitting them in half, which writes fewer pages per commit.
+	events.FillPercent, pending.FillPercent, expiry.FillPercent = 0.95, 0.95, 0.95
 	res := AppendResult{Events: make([]Event, len(r.evs)), Duplicate: make([]bool, len(r.evs))}
 	var added int64
 	expires := r.now.Add(in.ttl).UnixNano()
