@@ -170,7 +170,7 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 	now := s.clock.Now().UTC()
 	c.ID = s.db.NewID(now)
 	c.CreatedAt, c.UpdatedAt = now, now
-	c.Attempts, c.LeaseUntil, c.NextAttemptAt = nil, nil, nil
+	c.Attempts, c.LeaseUntil, c.NextAttemptAt = []store.Attempt{}, nil, nil
 	if !store.Final(c.Status) {
 		start := now
 		if sub.NotBefore.After(now) {
