@@ -64,6 +64,9 @@ type Config struct {
 	Workers      int           // groups fetched at once (default 4)
 	PollInterval time.Duration // claim again at least this often (default 1s)
 	FetchTimeout time.Duration // one FetchRecords call (default 30s)
+	// Gather is how long a wake-up waits for more events before claiming
+	// (default 25ms).
+	Gather time.Duration
 	// NotFoundBackoff are the waits between reads of a record the CRM does
 	// not serve yet; when they run out the event is skipped.
 	NotFoundBackoff []time.Duration // default 2s, 10s, 30s, 60s
@@ -112,6 +115,9 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.Gather <= 0 {
+		cfg.Gather = 25 * time.Millisecond
+	}
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = 30 * time.Second
 	}
@@ -152,6 +158,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-p.wake:
+			// Let a burst of webhooks gather: one claim and one save for
+			// many events instead of two commits per request, which would
+			// queue with ingest's commits on the store's single writer.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(p.cfg.Gather):
+			}
 		case <-t.C:
 		}
 	}
