@@ -1,6 +1,8 @@
 package scheduler_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,47 @@ func TestRecoverKeepsWaitingForPlacedAttempts(t *testing.T) {
 	}
 	if got := later.call(c.ID); got.Status != store.CallCompleted {
 		t.Fatalf("recovered call = %s", got.Status)
+	}
+}
+
+// TestRecoverFromKillSnapshot copies the bbolt file while the first
+// scheduler is still hanging in Dial — the state a kill -9 leaves, with no
+// shutdown code run — and starts a second scheduler on the copy.
+func TestRecoverFromKillSnapshot(t *testing.T) {
+	for _, dedupes := range []bool{true, false} {
+		name := map[bool]string{true: "idempotent dialer re-sends once", false: "other dialer never re-sends"}[dedupes]
+		t.Run(name, func(t *testing.T) {
+			first := schedtest.NewDialer("voice", dedupes)
+			first.Always(schedtest.Hang)
+			e := newEnv(t, monday8.Add(2*time.Hour), withDialer(first))
+			e.run()
+			c := e.submit("+919876543210", policy(nil, 0))
+			e.dialed()
+			e.waitStatus(c.ID, store.CallDialing)
+			snap := t.TempDir()
+			raw, err := os.ReadFile(filepath.Join(e.dir, store.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(snap, store.FileName), raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			second := schedtest.NewDialer("voice", dedupes)
+			after := newEnv(t, monday8.Add(2*time.Hour+time.Second), withDir(snap), withDialer(second))
+			after.run()
+			if dedupes {
+				r := after.dialed()
+				if r.IdempotencyKey != c.ID+"-1" {
+					t.Fatalf("re-sent with key %s, want %s-1", r.IdempotencyKey, c.ID)
+				}
+			} else {
+				after.eventually("marked for an operator", func() bool { return after.call(c.ID).Attempts[0].NeedsOperator })
+			}
+			after.noDial()
+			if n := len(second.Requests()); n != map[bool]int{true: 1, false: 0}[dedupes] {
+				t.Fatalf("%d dials after the crash", n)
+			}
+		})
 	}
 }
