@@ -85,3 +85,25 @@ func TestNotificationsCommittedWithChanges(t *testing.T) {
 		t.Errorf("call notifications = %q, want attempt_ended,call_ended", got)
 	}
 }
+
+// TestOutcomeAfterTransportFailure: the dial timed out but the platform
+// had placed the call and reports its outcome; the attempt is restored
+// from the outcome and not sent again.
+func TestOutcomeAfterTransportFailure(t *testing.T) {
+	e := newEnv(t, monday8.Add(2*time.Hour))
+	e.dialer.Next(schedtest.Unreachable)
+	e.run()
+	c := e.submit("+919876543210", policy(nil, 0))
+	e.dialed()
+	e.eventually("backoff", func() bool { return e.call(c.ID).TransportFailures == 1 })
+	e.outcome(c.ID, 1, store.OutcomeCompleted)
+	got := e.call(c.ID)
+	if got.Status != store.CallCompleted || len(got.Attempts) != 1 || got.Attempts[0].Outcome != store.OutcomeCompleted {
+		t.Fatalf("call = %s %+v", got.Status, got.Attempts)
+	}
+	e.clock.Advance(time.Minute)
+	e.noDial()
+	if err := e.s.HandleOutcome(t.Context(), "voice", scheduler.Outcome{CallID: c.ID, Attempt: 2, Status: "completed"}); err == nil {
+		t.Fatal("an outcome for an attempt never made was accepted")
+	}
+}

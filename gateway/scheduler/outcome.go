@@ -49,6 +49,13 @@ func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Ti
 			return nil, fmt.Errorf("call %s on dialer %s: %w", o.CallID, dialerName, ErrUnknownCall)
 		}
 		a := findAttempt(c, o.Attempt)
+		if a == nil && reachedAfterAll(c, o.Attempt) {
+			// The dial "failed" in transit but the platform placed it: the
+			// attempt happened, so it is restored rather than re-sent.
+			c.Attempts = append(c.Attempts, store.Attempt{N: o.Attempt, StartedAt: now, PlacedAt: &now})
+			c.Status, c.NextAttemptAt = store.CallDialing, nil
+			a = &c.Attempts[len(c.Attempts)-1]
+		}
 		if a == nil {
 			return nil, fmt.Errorf("call %s attempt %d: %w", c.ID, o.Attempt, ErrUnknownAttempt)
 		}
@@ -103,6 +110,14 @@ func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Ti
 	}
 	s.log.Info("attempt ended", "call", c.ID, "agent", c.AgentID, "attempt", n, "outcome", c.Attempts[n-1].Outcome, "status", c.Status)
 	return nil
+}
+
+// reachedAfterAll reports whether an outcome for attempt n belongs to an
+// attempt taken back after a transport failure (a timeout the platform
+// had in fact accepted) that has not been re-sent yet.
+func reachedAfterAll(c *store.Call, n int) bool {
+	return n == len(c.Attempts)+1 && c.TransportFailures > 0 &&
+		(c.Status == store.CallScheduled || c.Status == store.CallRetryScheduled)
 }
 
 // decide moves a call on after its live attempt a ended at now.
