@@ -4,7 +4,7 @@ package store
 // this package that owns buckets names them here.
 var allBuckets = [][]byte{
 	// inbox.go
-	bucketInboxEvents, bucketInboxPending, bucketInboxKeys, bucketInboxExpiry,
+	bucketInboxEvents, bucketInboxPending, bucketInboxKeys, bucketInboxExpiry, bucketInboxDue,
 	// calls.go, schedule.go, dnd.go, outbox.go
 	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketDue, bucketLeases, bucketDND,
 	bucketOutbox, bucketOutboxDue,

@@ -20,6 +20,7 @@ var (
 	bucketInboxPending = []byte("inbox_pending") // event id → not_before(8) | lease_until(8), unix nanos
 	bucketInboxKeys    = []byte("inbox_keys")    // dedupe key → expires(8) | event id
 	bucketInboxExpiry  = []byte("inbox_expiry")  // expires(8) | dedupe key → nil, for the sweep
+	bucketInboxDue     = []byte("inbox_due")     // due(8) | event id → nil: pending events by when they may be claimed
 )
 
 // ErrNotReplayable is returned by ReplayEvent for an event that is pending
@@ -100,14 +101,34 @@ func NewInbox(db *DB, o InboxOptions) (*Inbox, error) {
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	var n int64
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		n = 0
+		// Rebuild the due index from the pending events, every lease
+		// released.
+		if err := tx.DeleteBucket(bucketInboxDue); err != nil {
+			return err
+		}
+		due, err := tx.CreateBucket(bucketInboxDue)
+		if err != nil {
+			return err
+		}
 		p := tx.Bucket(bucketInboxPending)
+		type entry struct{ id, v []byte }
+		var all []entry
 		c := p.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			nb := int64(0)
+			if len(v) == 16 {
+				nb = int64(binary.BigEndian.Uint64(v[:8]))
+			}
+			all = append(all, entry{append([]byte(nil), k...), pendingValue(nb, 0)})
+		}
+		for _, e := range all {
 			n++
-			if len(v) == 16 && binary.BigEndian.Uint64(v[8:]) != 0 {
-				if err := p.Put(k, pendingValue(int64(binary.BigEndian.Uint64(v[:8])), 0)); err != nil {
-					return err
-				}
+			if err := p.Put(e.id, e.v); err != nil {
+				return err
+			}
+			if err := due.Put(inboxDueKey(e.v, e.id), nil); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -246,6 +267,7 @@ func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
 	// ULIDs and expiry times only grow: fill pages full instead of
 	// splitting them in half, which writes fewer pages per commit.
 	events.FillPercent, pending.FillPercent, expiry.FillPercent = 0.95, 0.95, 0.95
+	tx.Bucket(bucketInboxDue).FillPercent = 0.95
 	res := AppendResult{Events: make([]Event, len(r.evs)), Duplicate: make([]bool, len(r.evs))}
 	var added int64
 	expires := r.now.Add(in.ttl).UnixNano()
@@ -276,7 +298,7 @@ func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
 			return 0, err
 		}
 		if ev.Status == EventPending {
-			if err := pending.Put([]byte(ev.ID), pendingValue(ev.NotBefore.UnixNano(), 0)); err != nil {
+			if err := setPending(tx, []byte(ev.ID), ev.NotBefore.UnixNano(), 0); err != nil {
 				return 0, err
 			}
 			added++
@@ -296,6 +318,45 @@ func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
 	}
 	r.res = res
 	return added, nil
+}
+
+// setPending records id as pending, claimable from max(notBefore,
+// leaseUntil), and moves its entry in the due index.
+func setPending(tx *bolt.Tx, id []byte, notBefore, leaseUntil int64) error {
+	pending, due := tx.Bucket(bucketInboxPending), tx.Bucket(bucketInboxDue)
+	if old := pending.Get(id); old != nil {
+		if err := due.Delete(inboxDueKey(old, id)); err != nil {
+			return err
+		}
+	}
+	v := pendingValue(notBefore, leaseUntil)
+	if err := pending.Put(id, v); err != nil {
+		return err
+	}
+	return due.Put(inboxDueKey(v, id), nil)
+}
+
+// clearPending takes id out of the queue; false if it was not in it.
+func clearPending(tx *bolt.Tx, id []byte) (bool, error) {
+	pending, due := tx.Bucket(bucketInboxPending), tx.Bucket(bucketInboxDue)
+	old := pending.Get(id)
+	if old == nil {
+		return false, nil
+	}
+	if err := due.Delete(inboxDueKey(old, id)); err != nil {
+		return false, err
+	}
+	return true, pending.Delete(id)
+}
+
+// inboxDueKey is the due-index key of a pending value: when it may be claimed
+// (the later of not_before and the lease), then the id.
+func inboxDueKey(v, id []byte) []byte {
+	var at uint64
+	if len(v) == 16 {
+		at = max(binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]))
+	}
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), at), id...)
 }
 
 func pendingValue(notBefore, leaseUntil int64) []byte {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -9,38 +10,32 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ClaimEvents leases up to max pending events that are due (NotBefore ≤ now
+// ClaimEvents leases up to maxEvents pending events that are due (NotBefore ≤ now
 // and no unexpired lease), oldest first. A claimed event is not claimed
 // again until lease passes or SaveEvent releases it; after a crash the
 // next NewInbox releases every lease.
-func (in *Inbox) ClaimEvents(now time.Time, lease time.Duration, max int) ([]Event, error) {
+func (in *Inbox) ClaimEvents(now time.Time, lease time.Duration, maxEvents int) ([]Event, error) {
 	var out []Event
 	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
 		out = out[:0]
 		events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
-		t := now.UnixNano()
-		type claim struct{ id, v []byte }
-		var claims []claim
-		c := pending.Cursor()
-		for k, v := c.First(); k != nil && len(claims) < max; k, v = c.Next() {
-			if len(v) != 16 {
-				continue
-			}
-			if int64(binary.BigEndian.Uint64(v[:8])) > t || int64(binary.BigEndian.Uint64(v[8:])) > t {
-				continue
-			}
-			claims = append(claims, claim{append([]byte(nil), k...), pendingValue(int64(binary.BigEndian.Uint64(v[:8])), now.Add(lease).UnixNano())})
+		limit := binary.BigEndian.AppendUint64(nil, uint64(max(now.UnixNano(), 0)))
+		var ids [][]byte
+		c := tx.Bucket(bucketInboxDue).Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < maxEvents && bytes.Compare(k[:8], limit) <= 0; k, _ = c.Next() {
+			ids = append(ids, append([]byte(nil), k[8:]...))
 		}
-		for _, cl := range claims {
-			raw := events.Get(cl.id)
-			if raw == nil {
+		for _, id := range ids {
+			v := pending.Get(id)
+			raw := events.Get(id)
+			if v == nil || raw == nil {
 				continue
 			}
 			var ev Event
 			if err := json.Unmarshal(raw, &ev); err != nil {
-				return fmt.Errorf("decode event %s: %w", cl.id, err)
+				return fmt.Errorf("decode event %s: %w", id, err)
 			}
-			if err := pending.Put(cl.id, cl.v); err != nil {
+			if err := setPending(tx, id, int64(binary.BigEndian.Uint64(v[:8])), now.Add(lease).UnixNano()); err != nil {
 				return err
 			}
 			out = append(out, ev)
@@ -79,14 +74,14 @@ func (in *Inbox) SaveEvents(evs []Event) error {
 			}
 			was := pending.Get([]byte(ev.ID)) != nil
 			if ev.Status == EventPending {
-				if err := pending.Put([]byte(ev.ID), pendingValue(ev.NotBefore.UnixNano(), 0)); err != nil {
+				if err := setPending(tx, []byte(ev.ID), ev.NotBefore.UnixNano(), 0); err != nil {
 					return err
 				}
 				if !was {
 					delta++
 				}
 			} else if was {
-				if err := pending.Delete([]byte(ev.ID)); err != nil {
+				if _, err := clearPending(tx, []byte(ev.ID)); err != nil {
 					return err
 				}
 				delta--
@@ -175,7 +170,7 @@ func (in *Inbox) ListEvents(f EventFilter) ([]Event, string, error) {
 func (in *Inbox) ReplayEvent(id string, now time.Time) (Event, error) {
 	var ev Event
 	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
-		events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
+		events := tx.Bucket(bucketInboxEvents)
 		raw := events.Get([]byte(id))
 		if raw == nil {
 			return fmt.Errorf("event %s: %w", id, ErrNotFound)
@@ -198,7 +193,7 @@ func (in *Inbox) ReplayEvent(id string, now time.Time) (Event, error) {
 		if err := events.Put([]byte(id), raw); err != nil {
 			return err
 		}
-		return pending.Put([]byte(id), pendingValue(0, 0))
+		return setPending(tx, []byte(id), 0, 0)
 	})
 	if err != nil {
 		return Event{}, fmt.Errorf("inbox: replay: %w", err)

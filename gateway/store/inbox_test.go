@@ -261,3 +261,37 @@ func TestAppendAfterClose(t *testing.T) {
 		t.Fatal("append after close should fail")
 	}
 }
+
+// TestClaimByDueTime: claims come from the due index, so a backlog of
+// events waiting for a retry neither hides due events nor is scanned.
+func TestClaimByDueTime(t *testing.T) {
+	clk := newClock()
+	_, in := openInbox(t, t.TempDir(), clk.Now)
+	var waiting []Event
+	for i := range 300 {
+		e := ev(fmt.Sprint("wait-", i))
+		e.NotBefore = clk.Now().Add(time.Hour)
+		waiting = append(waiting, e)
+	}
+	due := ev("due")
+	if _, err := in.AppendEvents(context.Background(), append(waiting, due), AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := in.ClaimEvents(clk.Now(), time.Minute, 1)
+	if err != nil || len(got) != 1 || got[0].Key != "due" {
+		t.Fatalf("claim = %+v, %v; want the one due event", got, err)
+	}
+	// Released with a shorter wait than the backlog, it is due first again.
+	got[0].NotBefore = clk.Now().Add(time.Second)
+	if err := in.SaveEvent(got[0]); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(2 * time.Second)
+	if again, _ := in.ClaimEvents(clk.Now(), time.Minute, 5); len(again) != 1 || again[0].Key != "due" {
+		t.Fatalf("after its retry wait: %d events", len(again))
+	}
+	clk.Add(time.Hour)
+	if all, _ := in.ClaimEvents(clk.Now(), time.Minute, 1000); len(all) != 300 {
+		t.Fatalf("an hour later %d events due, want the 300 waiting (the leased one is not)", len(all))
+	}
+}
