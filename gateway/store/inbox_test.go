@@ -291,7 +291,7 @@ func TestClaimByDueTime(t *testing.T) {
 		t.Fatalf("after its retry wait: %d events", len(again))
 	}
 	clk.Add(time.Hour)
-	if all, _ := in.ClaimEvents(clk.Now(), time.Minute, 1000); len(all) != 300 {
-		t.Fatalf("an hour later %d events due, want the 300 waiting (the leased one is not)", len(all))
+	if all, _ := in.ClaimEvents(clk.Now(), time.Minute, 1000); len(all) != 301 {
+		t.Fatalf("an hour later %d events due, want the 300 waiting and the one whose lease ran out", len(all))
 	}
 }
