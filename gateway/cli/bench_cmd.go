@@ -141,7 +141,10 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 		return fmt.Errorf("bench: gateway not ready: %w", err)
 	}
 	query := "/call/crm-webhook?type=hubspot&agent_id=bench&x_api_key=" + benchAPIKey
-	gw := &webhookSigner{url: base + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly}
+	gw := &webhookSigner{url: base + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly,
+		created: func(id int64) {
+			fake.AddContact(fmt.Sprint(id), map[string]any{"firstname": "Bench", "mobilephone": fmt.Sprintf("+9198%08d", id%100_000_000)})
+		}}
 	bareSigner := &webhookSigner{url: "http://" + bareLn.Addr().String() + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly}
 
 	what := "contact.creation (the pipeline, scheduler and log dialer work behind)"

@@ -54,6 +54,9 @@ type webhookSigner struct {
 	// deletion sends contact.deletion events: the same verify, parse and
 	// commit, but stored ignored, so the pipeline and scheduler stay idle.
 	deletion bool
+	// created, when set, is told each object id before it is sent (the
+	// bench adds the contact to its fake HubSpot).
+	created func(objectID int64)
 }
 
 type benchEvent struct {
@@ -78,6 +81,9 @@ func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, erro
 	evs := make([]benchEvent, n)
 	for i := range evs {
 		id := s.seq.Add(1)
+		if s.created != nil {
+			s.created(1_000_000 + id)
+		}
 		evs[i] = benchEvent{EventID: id, SubscriptionID: 1, PortalID: s.portal, AppID: 1, OccurredAt: now.UnixMilli(),
 			SubscriptionType: typ, ObjectID: 1_000_000 + id, ChangeSource: "CRM_UI"}
 	}
