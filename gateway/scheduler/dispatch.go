@@ -264,6 +264,14 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 	case errors.Is(err, dialer.ErrTransport):
 		s.m.dials.WithLabelValues(l.name, "transport_error").Inc()
 		s.transportFailed(l, c.ID, a.N, err)
+	case errors.Is(err, dialer.ErrUncertain):
+		// The request reached a platform that cannot deduplicate, but its
+		// answer was lost: the person may be ringing now. Recording a
+		// failure would let the retry ladder call again after the gap, so
+		// the attempt waits for its outcome (or its lease) like one found
+		// in flight after a crash.
+		s.m.dials.WithLabelValues(l.name, "uncertain").Inc()
+		s.uncertain(c.ID, a.N, err)
 	default:
 		result := "error"
 		if errors.Is(err, dialer.ErrRejected) {
@@ -274,6 +282,26 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 			s.log.Error("record a rejected dial", "call", c.ID, "attempt", a.N, "error", err)
 		}
 	}
+}
+
+// uncertain marks an attempt that may have been placed for an operator.
+func (s *Scheduler) uncertain(id string, n int, cause error) {
+	now := s.clock.Now().UTC()
+	_, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+		a := findAttempt(c, n)
+		if a == nil || a.Outcome != "" || c.Status != store.CallDialing {
+			return nil, store.ErrNoChange
+		}
+		a.NeedsOperator = true
+		c.UpdatedAt = now
+		c.Reason = fmt.Sprintf("attempt %d may have been placed (%v); not re-sent, so nobody is called twice: "+
+			"waiting for its outcome or for the lease to fail it", n, cause)
+		return nil, nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNoChange) {
+		s.log.Error("record an uncertain dial", "call", id, "attempt", n, "error", err)
+	}
+	s.log.Warn("attempt may have been placed; needs an operator", "call", id, "attempt", n)
 }
 
 // placed notes that the platform accepted the attempt; a synchronous

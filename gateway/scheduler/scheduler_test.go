@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
@@ -213,6 +214,32 @@ func TestRejectedDialFailsTheAttempt(t *testing.T) {
 	got = e.waitStatus(c.ID, store.CallFailed)
 	if !strings.Contains(got.Reason, "2 attempt") {
 		t.Fatalf("reason %q", got.Reason)
+	}
+}
+
+// TestUncertainDialIsNotRetried: a platform that cannot deduplicate took
+// the request but its answer was lost; the attempt must wait for its
+// outcome (or its lease), never be retried at once.
+func TestUncertainDialIsNotRetried(t *testing.T) {
+	e := newEnv(t, monday8.Add(2*time.Hour), withLimits(scheduler.Limits{OutcomeTimeout: 10 * time.Minute}))
+	e.dialer.Next(func(context.Context, dialer.Request) (dialer.Placed, error) {
+		return dialer.Placed{}, errors.Join(dialer.ErrRejected, dialer.ErrUncertain)
+	})
+	e.run()
+	c := e.submit("+919876543210", policy(nil, 2, 30*time.Minute))
+	e.dialed()
+	var got store.Call
+	e.eventually("attempt marked for an operator", func() bool {
+		got = e.call(c.ID)
+		return len(got.Attempts) == 1 && got.Attempts[0].NeedsOperator
+	})
+	if got.Status != store.CallDialing || got.Attempts[0].Outcome != "" || !strings.Contains(got.Reason, "may have been placed") {
+		t.Fatalf("call = %s %q, attempt %+v; want dialing, waiting for its outcome", got.Status, got.Reason, got.Attempts[0])
+	}
+	e.noDial()
+	e.outcome(c.ID, 1, store.OutcomeCompleted)
+	if got := e.waitStatus(c.ID, store.CallCompleted); len(got.Attempts) != 1 {
+		t.Fatalf("attempts = %d, want 1", len(got.Attempts))
 	}
 }
 

@@ -49,6 +49,11 @@ func (s *Scheduler) StatusHandler() http.Handler {
 			s.log.Warn("status callback with a bad signature", "dialer", name)
 			reply.Error(w, http.StatusUnauthorized, "invalid signature")
 			return
+		case errors.Is(err, dialer.ErrIgnored):
+			// Platforms post events for calls callgate did not place; a 4xx
+			// would only make them redeliver.
+			reply.JSON(w, http.StatusOK, reply.Envelope{Status: "done", Message: "ignored: " + err.Error()})
+			return
 		case err != nil:
 			reply.Errorf(w, http.StatusBadRequest, "%v", err)
 			return

@@ -54,6 +54,7 @@ func TestStatusHandler(t *testing.T) {
 		{"bad token", "/call/status/voice", "wrong", done, http.StatusUnauthorized},
 		{"unknown dialer", "/call/status/nope", "secret", done, http.StatusNotFound},
 		{"malformed", "/call/status/voice", "secret", "not an object", http.StatusBadRequest},
+		{"not about a callgate call", "/call/status/voice", "secret", map[string]string{"event": "call_started"}, http.StatusOK},
 		{"unknown call", "/call/status/voice", "secret", schedtest.Callback{CallID: "01NOPE", Attempt: 1, Status: "completed"}, http.StatusNotFound},
 		{"unknown attempt", "/call/status/voice", "secret", schedtest.Callback{CallID: c.ID, Attempt: 7, Status: "completed"}, http.StatusNotFound},
 		{"outcome", "/call/status/voice", "secret", done, http.StatusOK},

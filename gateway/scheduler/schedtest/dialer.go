@@ -148,8 +148,13 @@ func (d *Dialer) ParseOutcome(r *http.Request, body []byte) (dialer.Outcome, err
 		return dialer.Outcome{}, dialer.ErrBadSignature
 	}
 	var cb Callback
-	if err := json.Unmarshal(body, &cb); err != nil || cb.CallID == "" {
+	if err := json.Unmarshal(body, &cb); err != nil {
 		return dialer.Outcome{}, fmt.Errorf("%w: want {\"call_id\",\"attempt\",\"status\"}", dialer.ErrBadCallback)
+	}
+	if cb.CallID == "" {
+		// Like real platforms, the fake posts events about calls callgate
+		// did not place.
+		return dialer.Outcome{}, fmt.Errorf("%w: no call_id", dialer.ErrIgnored)
 	}
 	return dialer.Outcome{CallID: cb.CallID, Attempt: cb.Attempt, Status: cb.Status, Reason: cb.Reason}, nil
 }
