@@ -237,6 +237,7 @@ func TestLoadProblems(t *testing.T) {
 		{"when is not bool", dialer + "agent \"a\" {\n  when = \"1 + 2\"\n}\n", []string{`agent "a": when: expected bool`}},
 		{"variable does not compile, placed inside the string", dialer + "agent \"a\" {\n  variables = {\n    n = \"contact.x + \"\n  }\n}\n", []string{`6:21: agent "a": variables.n:`}},
 		{"heredoc rule, placed on its line", dialer + "agent \"a\" {\n  variables = {\n    n = <<EOT\ncontact.x ??\n  nosuch.y\nEOT\n  }\n}\n", []string{`8:3: agent "a": variables.n: unknown name nosuch`}},
+		{"escaped line break in a quoted rule, placed on the file's line", dialer + "agent \"a\" {\n  variables = {\n    n = \"1 +\\n 'a' * 2\"\n  }\n}\n", []string{`6:20: agent "a": variables.n:`}},
 		{"duplicate variable", dialer + "agent \"a\" {\n  variables = {\n    n = \"'a'\"\n    n = \"'b'\"\n  }\n}\n", []string{`7:5: variables: "n" is given twice`}},
 		{"several problems, all reported in file order", "server {\n  listen = \"nope\"\n  default_region = \"QQ\"\n}\ndialer \"d\" {\n  type = \"fax\"\n}\nagent \"a\" {\n  dialer = \"x\"\n  retry {\n    max = 99\n  }\n}\n", []string{
 			`2:12: listen`, `3:20: default_region`, `6:10: dialer type`, `9:12: agent "a" names dialer "x"`, `11:11: retry max`}},

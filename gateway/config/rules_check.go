@@ -75,8 +75,20 @@ func exprErrorRange(e Expr, line, col int, agentDef hcl.Range) hcl.Range {
 	}
 	start := e.textStart
 	pos := hcl.Pos{Line: start.Line + line - 1, Column: col, Byte: start.Byte + col - 1}
-	if line == 1 {
+	switch {
+	case line == 1:
 		pos.Column = start.Column + col - 1
+	case e.Range.Start.Line == e.Range.End.Line:
+		// A quoted string on one file line: the expression's line breaks
+		// were written as the two characters \n, so its lines follow each
+		// other on that one file line.
+		off := col - 1
+		for i, l := range strings.SplitN(e.Source, "\n", line) {
+			if i < line-1 {
+				off += len(l) + len(`\n`)
+			}
+		}
+		pos = hcl.Pos{Line: start.Line, Column: start.Column + off, Byte: start.Byte + off}
 	}
 	return hcl.Range{Filename: e.Range.Filename, Start: pos, End: pos}
 }
