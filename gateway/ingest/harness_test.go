@@ -86,6 +86,15 @@ agent "sales" {
 agent "support" {
   dialer = "voice"
 }
+integration "lsq" {
+  type       = "leadsquared"
+  access_key = "k"
+  secret_key = "s"
+}
+agent "lsq-only" {
+  dialer       = "voice"
+  integrations = ["lsq"]
+}
 %s
 `, publicURL, t.TempDir(), sum(keyAny), sum(keySales), hubspottest.DefaultToken, secret, hubspotURL, extra)
 	cfg, err := config.LoadBytes("test.hcl", []byte(src))

@@ -87,6 +87,9 @@ func TestWebhookStatusCodes(t *testing.T) {
 		{"unknown type", func() (string, []byte, http.Header) {
 			return e.signed("type=zoho&agent_id=sales&x_api_key="+keyAny, 105)
 		}, 400, `Unknown type "zoho": use one of hubspot`, [3]int{}},
+		{"agent without that integration", func() (string, []byte, http.Header) {
+			return e.signed("type=hubspot&agent_id=lsq-only&x_api_key="+keyAny, 105)
+		}, 400, `Agent "lsq-only" has no hubspot integration`, [3]int{}},
 		{"bad window", func() (string, []byte, http.Header) { return e.signed(q+"&min_trigger_time=9am", 105) }, 400, "invalid min_trigger_time", [3]int{}},
 		{"bad retries", func() (string, []byte, http.Header) { return e.signed(q+"&number_of_retries=11", 105) }, 400, "invalid number_of_retries", [3]int{}},
 		{"bad signature", func() (string, []byte, http.Header) {
