@@ -184,6 +184,18 @@ func TestHubSpotWebhookBecomesOneCall(t *testing.T) {
 		t.Fatalf("%d dials, want 1", n)
 	}
 
+	t.Run("metrics", func(t *testing.T) {
+		status, body := g.Do(http.MethodGet, "/metrics", nil, nil)
+		for _, want := range []string{
+			`callgate_events_accepted_total{type="hubspot"} 2`, `callgate_events_duplicate_total{type="hubspot"} 1`,
+			`callgate_inbox_pending_events 0`, `callgate_events_finished_total{status="called",type="hubspot"} 2`,
+			`callgate_crm_fetch_seconds_count{type="hubspot"}`,
+		} {
+			if status != http.StatusOK || !strings.Contains(string(body), want) {
+				t.Fatalf("/metrics (%d) lacks %s:\n%s", status, want, grepLines(string(body), "callgate_events", "callgate_inbox", "callgate_crm"))
+			}
+		}
+	})
 	t.Run("bad signature", func(t *testing.T) {
 		path := "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=" + webhookAPIKey
 		body, _ := json.Marshal([]hubspotEvent{creation(502, time.Now(), 0)})
@@ -192,4 +204,18 @@ func TestHubSpotWebhookBecomesOneCall(t *testing.T) {
 			t.Fatalf("= %d %s, want 401", status, out)
 		}
 	})
+}
+
+// grepLines keeps the lines of s that hold one of the words.
+func grepLines(s string, words ...string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		for _, w := range words {
+			if strings.Contains(line, w) && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -102,6 +102,11 @@ func TestWebhookStatusCodes(t *testing.T) {
 			b, h := hubspottest.ContactCreation(hubspottest.Webhook{URL: u, ObjectIDs: []int64{105}})
 			return u, b, h
 		}, 401, "Invalid signature", [3]int{}},
+		{"stale v3 timestamp", func() (string, []byte, http.Header) {
+			u := e.url + "/call/crm-webhook?" + q
+			b, h := hubspottest.ContactCreation(hubspottest.Webhook{Secret: secret, URL: u, ObjectIDs: []int64{105}, Time: time.Now().Add(-6 * time.Minute)})
+			return u, b, h
+		}, 401, "Invalid signature", [3]int{}},
 		{"signed for another URL", func() (string, []byte, http.Header) {
 			_, b, h := e.signed(q+"&x=1", 105)
 			return e.url + "/call/crm-webhook?" + q, b, h
