@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X $(PKG)/gateway/cli.version=$(VERSION) -X $(PKG)/gateway/cli.commit=$(COMMIT)
 
-.PHONY: build run test vet fmt-check lint bench proto clean
+.PHONY: build run test test-examples vet fmt-check lint bench loadtest proto clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -18,6 +18,12 @@ run: build
 
 test: vet fmt-check
 	$(GO) test -race ./...
+	$(MAKE) test-examples
+
+# The out-of-tree example plugin is its own module, built only against sdk/:
+# its tests include the conformance suite run on its built binary.
+test-examples:
+	cd examples/leadform && $(GO) vet ./... && $(GO) test -race ./...
 
 vet:
 	$(GO) vet ./...
@@ -31,6 +37,11 @@ lint: vet fmt-check
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Signed single-event HubSpot webhooks from 32 clients against the gateway and
+# against a bare net/http handler, in the same run (docs/performance.md).
+loadtest: build
+	./$(BIN) bench --clients 32 --duration 10s
 
 # Regenerates the committed protobuf/gRPC code; the tools are pinned in go.mod.
 proto:

@@ -45,7 +45,10 @@ func newAdminServer(t *testing.T) *adminServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inbox.Close() })
-	cfg, err := config.LoadBytes("t.hcl", []byte(rulesTestConfig))
+	// The shared test config reads HUBSPOT_ACCESS_TOKEN, which these tests
+	// do not set: give every env() a placeholder, as `rules test` does.
+	placeholder := func(name string) (string, bool) { return "test-" + name, true }
+	cfg, err := config.LoadWithEnv("t.hcl", []byte(rulesTestConfig), placeholder)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newAgentsCmd(o),
 		newKeysCmd(o),
 		newDemoCmd(o),
+		newBenchCmd(o),
 		newPluginCmd(),
 	}
 }
