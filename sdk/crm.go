@@ -47,7 +47,22 @@ type Manifest struct {
 	EventTypes       []string
 	CredentialFields []CredentialField
 	Capabilities     []string
+	// ContentTypes are the media types HandleWebhook parses (e.g.
+	// "application/json", "application/x-www-form-urlencoded"), without
+	// parameters. The gateway answers 415 naming them to a webhook of any
+	// other type and never calls the plugin for it. Empty means
+	// "application/json" only. A request with no Content-Type is always
+	// handed to the plugin.
+	ContentTypes []string
+	// PhoneFields are the record fields tried for the number to call, in
+	// order, when an agent does not set phone_fields (e.g. HubSpot's
+	// "mobilephone", "phone"). Empty: only the record's Phones are tried.
+	PhoneFields []string
 }
+
+// DefaultContentType is what a plugin accepts when its Manifest lists no
+// ContentTypes.
+const DefaultContentType = "application/json"
 
 // CredentialField names one credential a plugin needs (e.g. access_token).
 // Secret fields are never logged or echoed in errors.
@@ -66,8 +81,14 @@ type Credentials map[string]string
 type WebhookRequest struct {
 	Method string
 	// URL is the full URL the CRM called, as it signed it: the gateway's
-	// public_url plus the raw path and query as received.
-	URL         string
+	// public_url plus the raw path and query as received. It may carry
+	// the gateway's API key (?x_api_key=…), which CRMs such as HubSpot
+	// sign with the rest of the URL: a plugin must never log it, echo it
+	// in an error, or send it anywhere.
+	URL string
+	// Headers are the request's headers minus the gateway's own
+	// credentials: X-API-KEY, Authorization and Cookie are removed before
+	// the plugin sees them.
 	Headers     map[string][]string
 	Body        []byte
 	Credentials Credentials

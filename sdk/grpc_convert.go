@@ -75,6 +75,8 @@ func manifestToPB(m Manifest) *crmpb.Manifest {
 		DisplayName:     utf(m.DisplayName),
 		EventTypes:      utfs(m.EventTypes),
 		Capabilities:    utfs(m.Capabilities),
+		ContentTypes:    utfs(m.ContentTypes),
+		PhoneFields:     utfs(m.PhoneFields),
 	}
 	for _, f := range m.CredentialFields {
 		out.CredentialFields = append(out.CredentialFields, &crmpb.CredentialField{
@@ -92,6 +94,8 @@ func manifestFromPB(m *crmpb.Manifest) Manifest {
 		DisplayName:     m.GetDisplayName(),
 		EventTypes:      m.GetEventTypes(),
 		Capabilities:    m.GetCapabilities(),
+		ContentTypes:    m.GetContentTypes(),
+		PhoneFields:     m.GetPhoneFields(),
 	}
 	for _, f := range m.GetCredentialFields() {
 		out.CredentialFields = append(out.CredentialFields, CredentialField{

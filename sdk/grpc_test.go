@@ -113,6 +113,8 @@ func TestRoundTrip(t *testing.T) {
 			EventTypes:       []string{"contact.creation"},
 			CredentialFields: []sdk.CredentialField{{Name: "access_token", Description: "token", Secret: true, Required: true}, {Name: "base_url"}},
 			Capabilities:     []string{sdk.CapabilityFetch, sdk.CapabilityWriteback},
+			ContentTypes:     []string{"application/json", "application/x-www-form-urlencoded"},
+			PhoneFields:      []string{"Mobile", "Phone"},
 		}
 		got, err := crm.Describe(ctx)
 		if err != nil {

@@ -351,7 +351,12 @@ type Manifest struct {
 	EventTypes       []string           `protobuf:"bytes,5,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	CredentialFields []*CredentialField `protobuf:"bytes,6,rep,name=credential_fields,json=credentialFields,proto3" json:"credential_fields,omitempty"`
 	// Known: writeback, list_fields, fetch, inline.
-	Capabilities  []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Capabilities []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// Media types HandleWebhook parses; empty means application/json.
+	ContentTypes []string `protobuf:"bytes,8,rep,name=content_types,json=contentTypes,proto3" json:"content_types,omitempty"`
+	// Record fields tried for the number to call when an agent sets no
+	// phone_fields, in order.
+	PhoneFields   []string `protobuf:"bytes,9,rep,name=phone_fields,json=phoneFields,proto3" json:"phone_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -431,6 +436,20 @@ func (x *Manifest) GetCredentialFields() []*CredentialField {
 func (x *Manifest) GetCapabilities() []string {
 	if x != nil {
 		return x.Capabilities
+	}
+	return nil
+}
+
+func (x *Manifest) GetContentTypes() []string {
+	if x != nil {
+		return x.ContentTypes
+	}
+	return nil
+}
+
+func (x *Manifest) GetPhoneFields() []string {
+	if x != nil {
+		return x.PhoneFields
 	}
 	return nil
 }
@@ -575,9 +594,11 @@ type HandleWebhookRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
 	// The full URL as the CRM signed it: the gateway's public_url plus the raw
-	// path and query as received.
+	// path and query as received. It may carry the gateway's API key
+	// (x_api_key): never log it.
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
-	// Canonical header names (Content-Type) to their values.
+	// Canonical header names (Content-Type) to their values, minus the
+	// gateway's credentials (X-API-KEY, Authorization, Cookie).
 	Headers       map[string]*HeaderValues `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Body          []byte                   `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
 	Credentials   *Credentials             `protobuf:"bytes,5,opt,name=credentials,proto3" json:"credentials,omitempty"`
@@ -1548,7 +1569,7 @@ const file_crm_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06secret\x18\x03 \x01(\bR\x06secret\x12\x1a\n" +
-	"\brequired\x18\x04 \x01(\bR\brequired\"\x9a\x02\n" +
+	"\brequired\x18\x04 \x01(\bR\brequired\"\xe2\x02\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
@@ -1557,7 +1578,9 @@ const file_crm_proto_rawDesc = "" +
 	"\vevent_types\x18\x05 \x03(\tR\n" +
 	"eventTypes\x12M\n" +
 	"\x11credential_fields\x18\x06 \x03(\v2 .callgate.crm.v1.CredentialFieldR\x10credentialFields\x12\"\n" +
-	"\fcapabilities\x18\a \x03(\tR\fcapabilities\"\x11\n" +
+	"\fcapabilities\x18\a \x03(\tR\fcapabilities\x12#\n" +
+	"\rcontent_types\x18\b \x03(\tR\fcontentTypes\x12!\n" +
+	"\fphone_fields\x18\t \x03(\tR\vphoneFields\"\x11\n" +
 	"\x0fDescribeRequest\"w\n" +
 	"\x10DescribeResponse\x125\n" +
 	"\bmanifest\x18\x01 \x01(\v2\x19.callgate.crm.v1.ManifestR\bmanifest\x12,\n" +

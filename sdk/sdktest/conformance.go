@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"mime"
 	"regexp"
 	"slices"
 	"strings"
@@ -280,6 +282,14 @@ func checkManifest(t *testing.T, m sdk.Manifest) {
 			t.Errorf("unknown capability %q (known: %v)", c, knownCapabilities)
 		}
 	}
+	for _, p := range mediaTypeProblems(m.ContentTypes) {
+		t.Error(p)
+	}
+	for i, f := range m.PhoneFields {
+		if strings.TrimSpace(f) == "" || slices.Contains(m.PhoneFields[:i], f) {
+			t.Errorf("phone field %q is empty or listed twice", f)
+		}
+	}
 	seen := map[string]bool{}
 	for _, f := range m.CredentialFields {
 		if f.Name == "" || seen[f.Name] {
@@ -287,6 +297,25 @@ func checkManifest(t *testing.T, m sdk.Manifest) {
 		}
 		seen[f.Name] = true
 	}
+}
+
+// mediaTypeProblems wants each declared content type to be a bare,
+// lower-case type/subtype media type (the gateway compares them with the
+// request's parsed media type), listed once; it returns what is wrong.
+func mediaTypeProblems(types []string) []string {
+	var out []string
+	for i, ct := range types {
+		mt, params, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			out = append(out, fmt.Sprintf("content type %q is not a media type: %v", ct, err))
+		case mt != ct || len(params) > 0 || !strings.Contains(mt, "/") || strings.Contains(mt, "*"):
+			out = append(out, fmt.Sprintf("content type %q: want a bare lower-case type/subtype such as %q", ct, sdk.DefaultContentType))
+		case slices.Contains(types[:i], ct):
+			out = append(out, fmt.Sprintf("content type %q is listed twice", ct))
+		}
+	}
+	return out
 }
 
 // secretCredentials returns base with every secret field set to a
