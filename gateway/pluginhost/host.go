@@ -248,6 +248,19 @@ func (h *Host) CRM(name string) (sdk.CRM, bool) {
 	return p.client, true
 }
 
+// Manifest returns the named plugin's manifest as it last described
+// itself (kept while it restarts); false when there is no such plugin or
+// it has never started.
+func (h *Host) Manifest(name string) (sdk.Manifest, bool) {
+	p, ok := h.procs[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.manifest, p.manifest.Name != ""
+}
+
 // Status returns every plugin's status, sorted by name.
 func (h *Host) Status() []Status {
 	out := make([]Status, 0, len(h.names))

@@ -105,6 +105,12 @@ func TestStartDescribeAndCall(t *testing.T) {
 	if _, ok := h.CRM("nope"); ok {
 		t.Fatal("CRM of an unknown plugin")
 	}
+	if m, ok := h.Manifest("gamma"); !ok || m.Name != "gamma" || m.EventTypes[0] != "test.created" {
+		t.Fatalf("manifest of gamma: %+v, %v", m, ok)
+	}
+	if _, ok := h.Manifest("nope"); ok {
+		t.Fatal("manifest of an unknown plugin")
+	}
 	if _, err := webhook(t, h, "alpha", "not a number"); sdk.ClassOf(err) != sdk.ClassBadRequest {
 		t.Fatalf("want bad_request, got %v", err)
 	}
