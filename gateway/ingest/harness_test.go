@@ -34,6 +34,17 @@ func sum(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToSt
 type plugins map[string]sdk.CRM
 
 func (p plugins) CRM(name string) (sdk.CRM, bool) { c, ok := p[name]; return c, ok }
+
+// Manifest describes the plugin on each call; the host keeps the
+// manifest of the plugin's last start.
+func (p plugins) Manifest(name string) (sdk.Manifest, bool) {
+	c, ok := p[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	m, err := c.Describe(context.Background())
+	return m, err == nil
+}
 func (p plugins) Names() []string {
 	var out []string
 	for n := range p {

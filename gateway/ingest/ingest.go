@@ -37,9 +37,12 @@ type Inbox interface {
 	PendingEvents() int
 }
 
-// Plugins finds a CRM plugin by name (*pluginhost.Host).
+// Plugins finds a CRM plugin and its manifest by name (*pluginhost.Host).
+// Manifest answers false while a plugin has never described itself; its
+// webhooks then go to the plugin unchecked (and fail while it is down).
 type Plugins interface {
 	CRM(name string) (sdk.CRM, bool)
+	Manifest(name string) (sdk.Manifest, bool)
 	Names() []string
 }
 

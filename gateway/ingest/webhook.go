@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/callgate/callgate/gateway/reply"
@@ -63,9 +64,10 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	if err != nil {
 		return WebhookReply{}, err
 	}
-	formBody, err := checkContentType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return WebhookReply{}, err
+	if m, ok := h.cfg.Plugins.Manifest(typ); ok {
+		if err := checkContentType(typ, r.Header.Get("Content-Type"), m.ContentTypes); err != nil {
+			return WebhookReply{}, err
+		}
 	}
 	limit := cfg.Server.MaxBodyBytes
 	if limit <= 0 {
@@ -90,13 +92,13 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	wr, err := crm.HandleWebhook(ctx, sdk.WebhookRequest{
 		Method:      r.Method,
 		URL:         signedURL(cfg.Server.PublicURL, cfg.Server.Listen, r),
-		Headers:     r.Header.Clone(),
+		Headers:     pluginHeaders(r.Header),
 		Body:        body,
 		Credentials: sdk.Credentials(integ.Credentials),
 		ReceivedAt:  now,
 	})
 	if err != nil {
-		return WebhookReply{}, pluginError(typ, err, formBody)
+		return WebhookReply{}, pluginError(typ, err)
 	}
 	h.m.received.WithLabelValues(typ).Add(float64(len(wr.Events)))
 	evs, err := toStoreEvents(wr.Events, ag.Name, typ, integ.Name, over)
@@ -126,23 +128,34 @@ func message(res store.AppendResult) string {
 	return fmt.Sprintf("%d events received", n)
 }
 
-// checkContentType refuses media types no plugin accepts (415) and says
-// whether the body is a form, which a JSON-only plugin then refuses.
-// An absent Content-Type is left to the plugin.
-func checkContentType(ct string) (form bool, err error) {
+// checkContentType refuses (415) a media type the plugin does not
+// declare in its manifest; declaring none means application/json. An
+// absent Content-Type is left to the plugin.
+func checkContentType(typ, ct string, accepted []string) error {
 	if ct == "" {
-		return false, nil
+		return nil
 	}
-	mt, _, perr := mime.ParseMediaType(ct)
+	if len(accepted) == 0 {
+		accepted = []string{sdk.DefaultContentType}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	switch {
-	case perr != nil:
-		return false, fail(http.StatusUnsupportedMediaType, "Unreadable Content-Type %q: send application/json", ct)
-	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json":
-		return false, nil
-	case mt == "application/x-www-form-urlencoded":
-		return true, nil
+	case err != nil:
+		return fail(http.StatusUnsupportedMediaType, "Unreadable Content-Type %q: the %s plugin accepts %s", ct, typ, strings.Join(accepted, ", "))
+	case slices.Contains(accepted, mt):
+		return nil
 	}
-	return false, fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: send application/json", mt)
+	return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: the %s plugin accepts %s", mt, typ, strings.Join(accepted, ", "))
+}
+
+// pluginHeaders is a copy of the request's headers without those that
+// authenticate to callgate itself: plugins never see them.
+func pluginHeaders(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"X-Api-Key", "Authorization", "Cookie"} {
+		out.Del(k)
+	}
+	return out
 }
 
 // signedURL is the URL the CRM signed: public_url (or http://listen) plus
@@ -164,7 +177,7 @@ func signedURL(publicURL, listen string, r *http.Request) string {
 }
 
 // pluginError maps a HandleWebhook error's class to the reply.
-func pluginError(typ string, err error, formBody bool) error {
+func pluginError(typ string, err error) error {
 	var se *sdk.Error
 	msg := err.Error()
 	if errors.As(err, &se) {
@@ -174,9 +187,6 @@ func pluginError(typ string, err error, formBody bool) error {
 	case sdk.ClassInvalidSignature:
 		return fail(http.StatusUnauthorized, "Invalid signature: %s", msg)
 	case sdk.ClassBadRequest:
-		if formBody {
-			return fail(http.StatusUnsupportedMediaType, "The %s plugin refused a form body (%s): send application/json", typ, msg)
-		}
 		return fail(http.StatusBadRequest, "Malformed %s webhook: %s", typ, msg)
 	case sdk.ClassAuth, sdk.ClassPermanent:
 		return fail(http.StatusBadRequest, "The %s plugin refused the webhook: %s", typ, msg)

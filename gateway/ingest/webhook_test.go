@@ -122,7 +122,7 @@ func TestWebhookStatusCodes(t *testing.T) {
 			h := hubspottest.Sign(secret, "v3", http.MethodPost, u, b, time.Now())
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
 			return u, b, h
-		}, 415, "refused a form body", [3]int{}},
+		}, 415, `Unsupported Content-Type "application/x-www-form-urlencoded": the hubspot plugin accepts application/json`, [3]int{}},
 		{"text body", func() (string, []byte, http.Header) {
 			u, b, h := e.signed(q, 105)
 			h.Set("Content-Type", "text/plain")
@@ -187,6 +187,8 @@ type failingCRM struct {
 	sdk.CRM
 	err error
 }
+
+func (f failingCRM) Describe(context.Context) (sdk.Manifest, error) { return sdk.Manifest{}, f.err }
 
 func (f failingCRM) HandleWebhook(context.Context, sdk.WebhookRequest) (sdk.WebhookResult, error) {
 	return sdk.WebhookResult{}, f.err
