@@ -45,6 +45,8 @@ func (*Plugin) Describe(context.Context) (sdk.Manifest, error) {
 			Secret:      true,
 		}},
 		Capabilities: []string{sdk.CapabilityInline},
+		ContentTypes: []string{"application/json"},
+		PhoneFields:  []string{"phone"},
 	}, nil
 }
 

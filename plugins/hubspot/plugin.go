@@ -127,6 +127,8 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredPropertiesPath, Description: "contact properties path (default " + DefaultPropertiesPath + ")"},
 		},
 		Capabilities: []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields},
+		ContentTypes: []string{"application/json"},
+		PhoneFields:  []string{"mobilephone", "phone"},
 	}, nil
 }
 

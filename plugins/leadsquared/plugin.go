@@ -84,6 +84,9 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredSecretKey, Description: "API secret key, shown next to the access key", Secret: true, Required: true},
 		},
 		Capabilities: []string{sdk.CapabilityInline, sdk.CapabilityFetch, sdk.CapabilityListFields},
+		// What decodeBody parses; the gateway answers 415 to the rest.
+		ContentTypes: []string{"application/json", "application/x-www-form-urlencoded", "text/json"},
+		PhoneFields:  []string{"Mobile", "Phone"},
 	}, nil
 }
 
