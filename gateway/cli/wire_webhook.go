@@ -19,15 +19,19 @@ import (
 )
 
 // wireWebhook brings up the webhook path in data-flow order: the plugin
-// host, the scheduler with its dialers, the inbox, the pipeline, and the
-// HTTP endpoints (/call/crm-webhook, /call/outbound,
+// host, the notifier, the scheduler with its dialers, the inbox, the
+// pipeline, and the HTTP endpoints (/call/crm-webhook, /call/outbound,
 // /call/delete-schedule-call, /call/status/{dialer}, /api/v1/events…).
 func (a *app) wireWebhook(cfg *config.Config) error {
 	host, err := a.startPluginHost(cfg)
 	if err != nil {
 		return err
 	}
-	sched, err := a.startScheduler(cfg)
+	notifier, err := a.startNotifier(cfg, host)
+	if err != nil {
+		return err
+	}
+	sched, err := a.startScheduler(cfg, notifier)
 	if err != nil {
 		return err
 	}
@@ -87,8 +91,9 @@ func (a *app) startPluginHost(cfg *config.Config) (*pluginhost.Host, error) {
 }
 
 // startScheduler builds a dialer per dialer block and the scheduler over
-// them, runs it in the background and mounts its status callbacks.
-func (a *app) startScheduler(cfg *config.Config) (*scheduler.Scheduler, error) {
+// them (committing notifier's items with each call change), runs it in the
+// background and mounts its status callbacks.
+func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*scheduler.Scheduler, error) {
 	dialers := map[string]scheduler.Dialer{}
 	limits := map[string]scheduler.Limits{}
 	for name, d := range cfg.Dialers {
@@ -106,7 +111,7 @@ func (a *app) startScheduler(cfg *config.Config) (*scheduler.Scheduler, error) {
 	}
 	sched, err := scheduler.New(scheduler.Config{
 		Store: a.store, Dialers: dialers, DialerLimits: limits, Logger: a.log.Named("scheduler"),
-		Registerer: a.registry, DefaultTimezone: cfg.Server.DefaultTimezone,
+		Registerer: a.registry, DefaultTimezone: cfg.Server.DefaultTimezone, Notifier: notifier,
 		StatusCallbackURL: func(name string) string { return public + "/call/status/" + name },
 	})
 	if err != nil {
