@@ -65,7 +65,8 @@ agent "lead-intro" {
 // Lead Creation webhook (JSON, key in the X-API-KEY header) becomes a call
 // with the lead's fields as variables; a redelivery and a later Lead Update
 // make no second call; a form-encoded lead with only a Phone is called on
-// that number; text/plain is refused. The lead travels inline: the fake
+// that number; text/plain is refused with the types the plugin declares,
+// and a form lead the plugin cannot use is its 400. The lead travels inline: the fake
 // LeadSquared API is never asked.
 func TestLeadSquaredLeadBecomesACall(t *testing.T) {
 	lsq := leadsquaredtest.New(leadsquaredtest.Options{})
@@ -170,10 +171,21 @@ func TestLeadSquaredLeadBecomesACall(t *testing.T) {
 		})
 	})
 
-	t.Run("text/plain is refused", func(t *testing.T) {
+	t.Run("text/plain is refused naming the plugin's types", func(t *testing.T) {
+		// The plugin's manifest declares what it parses; the gateway
+		// refuses the rest before calling it.
 		status, out := post("text/plain", leadsquaredtest.WebhookBody(lead), true)
-		if status != http.StatusUnsupportedMediaType || !strings.Contains(fmt.Sprint(out["message"]), "text/plain") {
+		msg := fmt.Sprint(out["message"])
+		if status != http.StatusUnsupportedMediaType || !strings.Contains(msg, `"text/plain"`) ||
+			!strings.Contains(msg, "application/json") || !strings.Contains(msg, "application/x-www-form-urlencoded") {
 			t.Fatalf("text/plain = %d %v", status, out)
+		}
+	})
+
+	t.Run("a form lead without ProspectID is the plugin's 400", func(t *testing.T) {
+		status, out := post(leadsquaredtest.ContentForm, []byte("FirstName=Ada&Mobile=%2B91-9876543210"), true)
+		if status != http.StatusBadRequest || !strings.Contains(fmt.Sprint(out["message"]), "ProspectID") {
+			t.Fatalf("form without ProspectID = %d %v", status, out)
 		}
 	})
 
