@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
-	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -97,35 +95,25 @@ agent "bench" {
 func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	fake := hubspottest.New(hubspottest.Options{RateMax: 1 << 30})
 	defer fake.Close()
-	dataDir, err := os.MkdirTemp("", "callgate-bench-")
-	if err != nil {
-		return fmt.Errorf("bench: make a temporary data dir: %w", err)
-	}
-	defer os.RemoveAll(dataDir)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("bench: listen: %w", err)
-	}
-	addr := ln.Addr().String()
-	cfg, err := config.LoadBytes("bench.hcl", []byte(benchConfig(addr, dataDir, fake.URL, fake.Token())))
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("bench: config: %w", err)
 	}
 	var logOut io.Writer = io.Discard
 	if b.Verbose {
 		logOut = o.Stderr
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "callgate", Output: logOut, Level: hclog.Warn})
-	a, err := newApp(appConfig{Config: cfg, Logger: log, Listener: ln})
+	local, err := startLocalGateway(ctx, localOptions{Name: "bench", Listener: ln, Log: logOut, Level: hclog.Warn,
+		Config: func(addr, dataDir string) string { return benchConfig(addr, dataDir, fake.URL, fake.Token()) }})
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("bench: start the gateway: %w", err)
+		return err
 	}
-	runCtx, stopGateway := context.WithCancel(ctx)
-	defer stopGateway()
-	done := make(chan error, 1)
-	go func() { done <- a.run(runCtx, nil) }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			local.Close()
+		}
+	}()
 
 	bare := &http.Server{Handler: bareHandler()}
 	bareLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -136,7 +124,7 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	defer bare.Close()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: b.Clients * 2, MaxIdleConnsPerHost: b.Clients * 2}, Timeout: 30 * time.Second}
-	base := "http://" + addr
+	base := local.Base
 	if err := waitReady(ctx, client, base+"/readyz"); err != nil {
 		return fmt.Errorf("bench: gateway not ready: %w", err)
 	}
@@ -165,8 +153,8 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	fmt.Fprintf(o.Stdout, "%d-event request acknowledged in p50 %.2fms, p99 %.2fms (goal < 50ms)\n", b.BigEvents, ms(big.P50), ms(big.P99))
 	fmt.Fprintf(o.Stdout, "inbox still pending at the end: %d events\n", pendingNow(ctx, client, base))
 
-	stopGateway()
-	if err := <-done; err != nil {
+	stopped = true
+	if err := local.Close(); err != nil {
 		return fmt.Errorf("bench: gateway: %w", err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/signal"
 	"sort"
 	"strconv"
@@ -20,7 +19,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
-	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
@@ -113,42 +111,25 @@ func runDemo(ctx context.Context, o *rootOptions, d demoOptions) error {
 		"city": "Bengaluru", "mobilephone": "+91 98765 43210", "email": "ada@example.com",
 	})
 
-	dataDir, err := os.MkdirTemp("", "callgate-demo-")
-	if err != nil {
-		return fmt.Errorf("demo: make a temporary data dir: %w", err)
-	}
-	defer os.RemoveAll(dataDir)
 	ln, err := net.Listen("tcp", d.Listen)
 	if err != nil {
 		return fmt.Errorf("demo: listen on %s: %w (pick another with --listen)", d.Listen, err)
-	}
-	addr := ln.Addr().String()
-	cfg, err := config.LoadBytes("demo.hcl", []byte(demoConfig(addr, dataDir, fake.URL, fake.Token())))
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("demo: config: %w", err)
 	}
 	var logOut io.Writer = io.Discard
 	if d.Verbose {
 		logOut = o.Stderr
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "callgate", Output: logOut, Level: hclog.Info})
-	a, err := newApp(appConfig{Config: cfg, Logger: log, Listener: ln})
+	gw, err := startLocalGateway(ctx, localOptions{Name: "demo", Listener: ln, Log: logOut, Level: hclog.Info,
+		Config: func(addr, dataDir string) string { return demoConfig(addr, dataDir, fake.URL, fake.Token()) }})
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("demo: start the gateway: %w", err)
+		return err
 	}
-	runCtx, stopGateway := context.WithCancel(ctx)
-	defer stopGateway()
-	done := make(chan error, 1)
-	go func() { done <- a.run(runCtx, nil) }()
 
-	base := "http://" + addr
-	fmt.Fprintf(o.Stdout, "callgate demo: gateway on %s, fake HubSpot on %s, data in %s\n", base, fake.URL, dataDir)
-	call, err := demoPlaceCall(ctx, a.store, base, contactID, d.Timeout)
+	base := gw.Base
+	fmt.Fprintf(o.Stdout, "callgate demo: gateway on %s, fake HubSpot on %s, data in %s\n", base, fake.URL, gw.DataDir)
+	call, err := demoPlaceCall(ctx, gw.store, base, contactID, d.Timeout)
 	if err != nil {
-		stopGateway()
-		<-done
+		gw.Close()
 		return err
 	}
 	printDemoCall(o, call, base)
@@ -156,8 +137,7 @@ func runDemo(ctx context.Context, o *rootOptions, d demoOptions) error {
 		fmt.Fprintln(o.Stdout, "\nServing until Ctrl-C.")
 		<-ctx.Done()
 	}
-	stopGateway()
-	if err := <-done; err != nil {
+	if err := gw.Close(); err != nil {
 		return fmt.Errorf("demo: gateway: %w", err)
 	}
 	return nil
