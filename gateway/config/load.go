@@ -34,7 +34,10 @@ const (
 	maxProblemsInOneReport = 200
 )
 
-// DefaultPhoneFields are the record fields tried for the number, in order.
+// DefaultPhoneFields are HubSpot's phone fields, for callers that show a
+// default without asking the plugin. An agent that sets no phone_fields
+// keeps PhoneFields empty: the pipeline then uses its plugin's manifest's
+// PhoneFields (HubSpot declares these).
 func DefaultPhoneFields() []string { return []string{"mobilephone", "phone"} }
 
 // DefaultRetryOn are the outcomes retried when retry.on is not set.
@@ -179,7 +182,6 @@ func newDialer(name string) *Dialer {
 func newAgent(name string) *Agent {
 	return &Agent{
 		Name:         name,
-		PhoneFields:  DefaultPhoneFields(),
 		When:         Expr{Source: DefaultWhen},
 		Variables:    map[string]Expr{},
 		Retry:        Retry{Gaps: []time.Duration{DefaultRetryGap}, On: DefaultRetryOn()},

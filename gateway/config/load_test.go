@@ -68,7 +68,6 @@ agent "sales-intro" {
 		Dialer:       "log", // the only dialer
 		Timezone:     "Asia/Kolkata",
 		Region:       "IN",
-		PhoneFields:  []string{"mobilephone", "phone"},
 		When:         Expr{Source: "event.kind == 'created'"},
 		Retry:        Retry{Max: 0, Gaps: []time.Duration{time.Hour}, On: []string{"no_answer", "busy", "failed", "voicemail"}},
 		DedupeWindow: 24 * time.Hour,

@@ -75,7 +75,7 @@ type Agent struct {
 	Integrations      []string // integration names; empty = by type
 	Timezone          string   // IANA or "callee"; default server.default_timezone
 	Region            string   // default server.default_region
-	PhoneFields       []string // default ["mobilephone", "phone"]
+	PhoneFields       []string // empty: the plugin's manifest's PhoneFields
 	When              Expr     // default event.kind == 'created'
 	Variables         map[string]Expr
 	RequiredVariables []string

@@ -22,7 +22,7 @@ import (
 // DND, and the scheduler.
 func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 	ev, ag, rec := &j.ev, j.ag, j.rec
-	number, why := pickPhone(ag, rec, regionOf(cfg, ag))
+	number, why := pickPhone(j.phones, rec, regionOf(cfg, ag))
 	if number == "" {
 		p.finish(j, store.EventSkipped, why)
 		return
@@ -87,7 +87,7 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 		}
 	}
 	fields := map[string]any{}
-	for _, f := range append(j.prog.Fields(), phoneFields(ag)...) {
+	for _, f := range append(j.prog.Fields(), j.phones...) {
 		if v, ok := contact[f]; ok {
 			fields[f] = v
 		}
@@ -134,18 +134,12 @@ func regionOf(cfg *config.Config, ag *config.Agent) string {
 	return config.DefaultRegion
 }
 
-func phoneFields(ag *config.Agent) []string {
-	if len(ag.PhoneFields) == 0 {
-		return config.DefaultPhoneFields()
-	}
-	return ag.PhoneFields
-}
-
-// pickPhone returns the first valid number among the agent's phone fields,
-// then the plugin's phone candidates, in E.164; or "" and why not. The
+// pickPhone returns the first valid number among the phone fields (the
+// agent's, else the plugin's), then the record's phone candidates, in
+// E.164; or "" and why not. The
 // reason shows the raw value: operators need it to fix the record, and
 // only the authenticated admin API shows reasons.
-func pickPhone(ag *config.Agent, rec *sdk.Record, region string) (string, string) {
+func pickPhone(phones []string, rec *sdk.Record, region string) (string, string) {
 	var tried []string
 	var firstBad string
 	try := func(where, raw string) string {
@@ -162,7 +156,7 @@ func pickPhone(ag *config.Agent, rec *sdk.Record, region string) (string, string
 		}
 		return n
 	}
-	for _, f := range phoneFields(ag) {
+	for _, f := range phones {
 		if n := try(f, fieldText(rec.Fields[f])); n != "" {
 			return n, ""
 		}
@@ -175,7 +169,10 @@ func pickPhone(ag *config.Agent, rec *sdk.Record, region string) (string, string
 	if firstBad != "" {
 		return "", firstBad
 	}
-	return "", fmt.Sprintf("no phone number: the record has none of %s", strings.Join(phoneFields(ag), ", "))
+	if len(phones) == 0 {
+		return "", "no phone number: the record has none; set the agent's phone_fields to the fields that hold it"
+	}
+	return "", fmt.Sprintf("no phone number: the record has none of %s", strings.Join(phones, ", "))
 }
 
 func fieldText(v sdk.Value) string {

@@ -26,7 +26,10 @@ type job struct {
 	crm   sdk.CRM
 	prog  *rules.Program
 	rec   *sdk.Record
-	done  bool // ev is final (or re-queued) already
+	// phones are the record fields tried for the number: the agent's
+	// phone_fields, else the plugin's manifest's PhoneFields.
+	phones []string
+	done   bool // ev is final (or re-queued) already
 }
 
 // groupKey gathers events one FetchRecords call can serve.
@@ -126,6 +129,12 @@ func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
 		p.retry(j, fmt.Errorf("plugin %q is not running", ev.Type))
 		return false
 	}
+	j.phones = j.ag.PhoneFields
+	if len(j.phones) == 0 {
+		if m, ok := p.cfg.Plugins.Manifest(ev.Type); ok {
+			j.phones = m.PhoneFields
+		}
+	}
 	prog, err := p.program(cfg, j.ag)
 	if err != nil {
 		p.finish(j, store.EventFailed, err.Error())
@@ -163,11 +172,7 @@ func fieldsFor(g []*job) []string {
 		for _, f := range j.prog.Fields() {
 			add(f)
 		}
-		phones := j.ag.PhoneFields
-		if len(phones) == 0 {
-			phones = config.DefaultPhoneFields()
-		}
-		for _, f := range phones {
+		for _, f := range j.phones {
 			add(f)
 		}
 	}

@@ -32,9 +32,11 @@ type Inbox interface {
 	SaveEvents(evs []store.Event) error
 }
 
-// Plugins finds a CRM plugin by name (*pluginhost.Host).
+// Plugins finds a CRM plugin and its manifest by name (*pluginhost.Host).
+// The manifest's PhoneFields are an agent's phone fields when it sets none.
 type Plugins interface {
 	CRM(name string) (sdk.CRM, bool)
+	Manifest(name string) (sdk.Manifest, bool)
 }
 
 // Submitter schedules calls (*scheduler.Scheduler).

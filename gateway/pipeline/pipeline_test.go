@@ -26,6 +26,17 @@ type plugins map[string]sdk.CRM
 
 func (p plugins) CRM(name string) (sdk.CRM, bool) { c, ok := p[name]; return c, ok }
 
+// Manifest describes the plugin on each call; the host keeps the
+// manifest of the plugin's last start.
+func (p plugins) Manifest(name string) (sdk.Manifest, bool) {
+	c, ok := p[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	m, err := c.Describe(context.Background())
+	return m, err == nil
+}
+
 // env is a pipeline over a real inbox and store, the real scheduler, the
 // real HubSpot plugin behind real gRPC, and a fake HubSpot.
 type env struct {
@@ -38,6 +49,12 @@ type env struct {
 }
 
 func newEnv(t *testing.T, token string) *env {
+	t.Helper()
+	return newEnvWith(t, token, "", nil)
+}
+
+// newEnvWith is newEnv with more config and more plugins.
+func newEnvWith(t *testing.T, token, extraHCL string, extra plugins) *env {
 	t.Helper()
 	clk := schedtest.NewClock(t0)
 	hs := hubspottest.New(hubspottest.Options{Clock: clk.Now})
@@ -69,7 +86,8 @@ agent "updates" {
   dialer = "voice"
   when   = "event.kind == 'updated' && event.property == 'lifecyclestage' && event.value == 'lead'"
 }
-`, t.TempDir(), token, hs.URL)
+%s
+`, t.TempDir(), token, hs.URL, extraHCL)
 	cfg, err := config.LoadBytes("test.hcl", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +113,13 @@ agent "updates" {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ps := plugins{"hubspot": sdktest.Serve(t, plugin)}
+	for name, crm := range extra {
+		ps[name] = crm
+	}
 	p, err := pipeline.New(pipeline.Config{
 		Config: func() *config.Config { return cfg }, Inbox: inbox, Scheduler: sched, DND: db, Now: clk.Now,
-		Plugins: plugins{"hubspot": sdktest.Serve(t, plugin)},
+		Plugins: ps,
 	})
 	if err != nil {
 		t.Fatal(err)
