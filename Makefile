@@ -14,6 +14,8 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 run: build
+	@echo "callgate: serving configs/quickstart.hcl on http://127.0.0.1:8080 (dashboard: /ui/, admin token demo-admin-token)."
+	@echo "callgate: to watch a first call end to end, run ./$(BIN) demo in another terminal. Ctrl-C stops."
 	./$(BIN) serve --config configs/quickstart.hcl
 
 test: vet fmt-check
