@@ -30,7 +30,8 @@ func Sign(secret string, body []byte) string {
 }
 
 // Run delivers due items until ctx ends. It sleeps until the next item is
-// due, a Wake, or MaxIdle, whichever comes first.
+// due, a commit that wrote outbox items, a Wake, or MaxIdle, whichever
+// comes first.
 func (n *Notifier) Run(ctx context.Context) error {
 	for {
 		done, err := n.DeliverDue(ctx)
@@ -55,6 +56,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-n.wake:
+		case <-n.db.OutboxCommitted():
 		case <-t.C:
 		}
 		t.Stop()

@@ -61,7 +61,7 @@ func (db *DB) CreateCall(c Call, o CreateOptions) (Call, bool, error) {
 	var res Created
 	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		var err error
-		res, err = createCall(tx, nc)
+		res, err = db.createCall(tx, nc)
 		return err
 	})
 	if err != nil {
@@ -80,7 +80,7 @@ func (db *DB) CreateCalls(batch []NewCall) ([]Created, error) {
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for i, nc := range batch {
-			res, err := createCall(tx, nc)
+			res, err := db.createCall(tx, nc)
 			if err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ func (db *DB) prepare(nc NewCall) NewCall {
 	return nc
 }
 
-func createCall(tx *bolt.Tx, nc NewCall) (Created, error) {
+func (db *DB) createCall(tx *bolt.Tx, nc NewCall) (Created, error) {
 	c, o := nc.Call, nc.Options
 	if c.AgentID == "" {
 		return Created{}, errors.New("call has no agent id")
@@ -145,7 +145,7 @@ func createCall(tx *bolt.Tx, nc NewCall) (Created, error) {
 			return Created{}, err
 		}
 	}
-	if err := putOutbox(tx, o.Outbox); err != nil {
+	if err := db.putOutbox(tx, o.Outbox); err != nil {
 		return Created{}, err
 	}
 	return Created{Call: c, Created: true}, nil
@@ -185,7 +185,7 @@ func (db *DB) UpdateCall(c Call, outbox []OutboxItem) error {
 		if err := putCall(tx, &old, &c); err != nil {
 			return err
 		}
-		return putOutbox(tx, outbox)
+		return db.putOutbox(tx, outbox)
 	})
 	if err != nil {
 		return fmt.Errorf("store: update call %s: %w", c.ID, err)
@@ -220,7 +220,7 @@ func (db *DB) MutateCall(id string, fn func(c *Call) ([]OutboxItem, error)) (Cal
 			return err
 		}
 		out = c
-		return putOutbox(tx, items)
+		return db.putOutbox(tx, items)
 	})
 	if err != nil {
 		return Call{}, err

@@ -49,7 +49,11 @@ type OutboxItem struct {
 
 // putOutbox stores items inside tx (calls.go writes them with the call
 // change they report). Empty IDs get a ULID; a zero CreatedAt takes NextAt.
-func putOutbox(tx *bolt.Tx, items []OutboxItem) error {
+// Once tx commits, OutboxCommitted signals.
+func (db *DB) putOutbox(tx *bolt.Tx, items []OutboxItem) error {
+	if len(items) > 0 {
+		tx.OnCommit(db.signalOutbox)
+	}
 	b, due := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDue)
 	for i := range items {
 		it := &items[i]
@@ -99,7 +103,7 @@ func dueKey(t time.Time, id string) []byte {
 
 // EnqueueOutbox stores items on their own (outside a call change).
 func (db *DB) EnqueueOutbox(items ...OutboxItem) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return putOutbox(tx, items) })
+	return db.bolt.Update(func(tx *bolt.Tx) error { return db.putOutbox(tx, items) })
 }
 
 // UpdateOutbox rewrites an item after a delivery try (Attempts, NextAt,
@@ -109,7 +113,7 @@ func (db *DB) UpdateOutbox(it OutboxItem) error {
 		if tx.Bucket(bucketOutbox).Get([]byte(it.ID)) == nil {
 			return fmt.Errorf("outbox item %s: %w", it.ID, ErrNotFound)
 		}
-		return putOutbox(tx, []OutboxItem{it})
+		return db.putOutbox(tx, []OutboxItem{it})
 	})
 }
 
@@ -237,7 +241,7 @@ func (db *DB) RetryOutbox(id string, now time.Time) error {
 			return fmt.Errorf("outbox item %s: %w", id, err)
 		}
 		it.Dead, it.Attempts, it.NextAt, it.UpdatedAt = false, 0, now, now
-		return putOutbox(tx, []OutboxItem{it})
+		return db.putOutbox(tx, []OutboxItem{it})
 	})
 }
 
@@ -250,3 +254,15 @@ func (db *DB) OutboxDepth() (pending, dead int, err error) {
 	})
 	return pending, dead, err
 }
+
+func (db *DB) signalOutbox() {
+	select {
+	case db.outboxCommitted <- struct{}{}:
+	default: // a signal is already waiting
+	}
+}
+
+// OutboxCommitted receives after a commit that wrote outbox items (new or
+// rescheduled), so the one deliverer can sleep until there is work rather
+// than poll. Signals collapse: one receive may stand for several commits.
+func (db *DB) OutboxCommitted() <-chan struct{} { return db.outboxCommitted }

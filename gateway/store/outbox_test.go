@@ -181,7 +181,7 @@ func TestPutOutboxIsPartOfTheCallersTransaction(t *testing.T) {
 	db := openOutboxDB(t)
 	boom := errors.New("call update failed")
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := putOutbox(tx, []OutboxItem{obHook("a", ob0)}); err != nil {
+		if err := db.putOutbox(tx, []OutboxItem{obHook("a", ob0)}); err != nil {
 			return err
 		}
 		return boom // the call change fails: its notification must not survive
@@ -229,5 +229,47 @@ func TestOutboxSurvivesReopen(t *testing.T) {
 	defer db.Close()
 	if got, _ := db.DueOutbox(ob0, 10); obIDs(got) != "a," || string(got[0].Body) != `{"n":1}` {
 		t.Fatalf("after reopen: %+v", got)
+	}
+}
+
+// TestOutboxCommittedSignalsAfterCommit: the deliverer is woken by a
+// commit that wrote outbox items, never by one that rolled back, and
+// signals collapse so it never falls behind a burst.
+func TestOutboxCommittedSignalsAfterCommit(t *testing.T) {
+	db := openOutboxDB(t)
+	signalled := func() bool {
+		select {
+		case <-db.OutboxCommitted():
+			return true
+		default:
+			return false
+		}
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := db.putOutbox(tx, []OutboxItem{obHook("a", ob0)}); err != nil {
+			return err
+		}
+		if signalled() {
+			t.Error("signalled before the commit")
+		}
+		return errors.New("rolled back")
+	})
+	if err == nil || signalled() {
+		t.Fatalf("err %v; a rolled-back write signalled", err)
+	}
+	if err := db.EnqueueOutbox(obHook("b", ob0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnqueueOutbox(obHook("c", ob0)); err != nil {
+		t.Fatal(err)
+	}
+	if !signalled() {
+		t.Fatal("no signal after committed outbox writes")
+	}
+	if signalled() {
+		t.Fatal("two commits left two signals; they should collapse into one")
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return db.putOutbox(tx, nil) }); err != nil || signalled() {
+		t.Fatalf("err %v; a commit without outbox items signalled", err)
 	}
 }

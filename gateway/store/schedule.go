@@ -99,7 +99,7 @@ func (db *DB) ClaimDue(dialer string, now time.Time, limit int, fn func(c *Call)
 			if err := putCall(tx, &old, &c); err != nil {
 				return err
 			}
-			if err := putOutbox(tx, items); err != nil {
+			if err := db.putOutbox(tx, items); err != nil {
 				return err
 			}
 			if ok {

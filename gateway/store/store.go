@@ -42,6 +42,9 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	ids  idSource // ULIDs for events and calls
+	// outboxCommitted holds one signal after a commit that wrote outbox
+	// items, so the deliverer sleeps instead of polling.
+	outboxCommitted chan struct{}
 }
 
 // ErrNotFound is returned when an event, call or other item does not exist.
@@ -66,7 +69,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data file %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, outboxCommitted: make(chan struct{}, 1)}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("data file %s: %w", path, err)
