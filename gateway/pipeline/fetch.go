@@ -129,12 +129,8 @@ func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
 		p.retry(j, fmt.Errorf("plugin %q is not running", ev.Type))
 		return false
 	}
-	j.phones = j.ag.PhoneFields
-	if len(j.phones) == 0 {
-		if m, ok := p.cfg.Plugins.Manifest(ev.Type); ok {
-			j.phones = m.PhoneFields
-		}
-	}
+	m, _ := p.cfg.Plugins.Manifest(ev.Type)
+	j.phones = PhoneFields(j.ag, m)
 	prog, err := p.program(cfg, j.ag)
 	if err != nil {
 		p.finish(j, store.EventFailed, err.Error())
