@@ -6,9 +6,17 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/sdk"
 )
+
+// Manifests finds a running plugin's manifest by name
+// (*pluginhost.Host implements it).
+type Manifests interface {
+	Manifest(name string) (sdk.Manifest, bool)
+}
 
 // Agent is one agent block as the API shows it: its policy and its rules.
 type Agent struct {
@@ -16,7 +24,8 @@ type Agent struct {
 	Dialer            string            `json:"dialer"`
 	Integrations      []string          `json:"integrations"`
 	Region            string            `json:"region"`
-	PhoneFields       []string          `json:"phone_fields"`
+	PhoneFields       []string          `json:"phone_fields"`      // the effective ones; empty: the record's phones only
+	PhoneFieldsFrom   string            `json:"phone_fields_from"` // "agent", "plugin NAME" or NoPluginRunning
 	When              string            `json:"when"`
 	Variables         map[string]string `json:"variables"`
 	RequiredVariables []string          `json:"required_variables"`
@@ -30,31 +39,46 @@ type AgentList struct {
 	Agents []Agent `json:"agents"`
 }
 
-// Agents lists cfg's agents sorted by name.
-func Agents(cfg *config.Config) []Agent {
+// NoPluginRunning is Agent.PhoneFieldsFrom for an agent without
+// phone_fields none of whose plugins runs: its fields are not known yet.
+const NoPluginRunning = "no running plugin"
+
+// Agents lists cfg's agents sorted by name. An agent without phone_fields
+// shows its plugin's, from plugins' manifests (nil: none known).
+func Agents(cfg *config.Config, plugins Manifests) []Agent {
+	manifest := func(string) (sdk.Manifest, bool) { return sdk.Manifest{}, false }
+	if plugins != nil {
+		manifest = plugins.Manifest
+	}
 	out := make([]Agent, 0, len(cfg.Agents))
 	for _, ag := range cfg.Agents {
-		out = append(out, agentView(cfg, ag))
+		out = append(out, agentView(cfg, ag, manifest))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-func agentView(cfg *config.Config, ag *config.Agent) Agent {
+// Agents lists the current config's agents with Options.Manifests.
+func (a *API) Agents() []Agent {
+	return Agents(a.opts.Config(), a.opts.Manifests)
+}
+
+func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.Manifest, bool)) Agent {
 	v := Agent{
 		ID:                ag.Name,
 		Dialer:            ag.Dialer,
 		Integrations:      nonNil(ag.Integrations),
 		Region:            firstOf(ag.Region, cfg.Server.DefaultRegion, config.DefaultRegion),
-		PhoneFields:       ag.PhoneFields,
 		When:              firstOf(ag.When.Source, config.DefaultWhen),
 		Variables:         map[string]string{},
 		RequiredVariables: nonNil(ag.RequiredVariables),
 		DedupeWindow:      ag.DedupeWindow.String(),
 		Writeback:         ag.Writeback,
 	}
-	if len(v.PhoneFields) == 0 {
-		v.PhoneFields = config.DefaultPhoneFields()
+	v.PhoneFields, v.PhoneFieldsFrom = pipeline.AgentPhoneFields(cfg, ag, manifest)
+	v.PhoneFields = nonNil(v.PhoneFields)
+	if v.PhoneFieldsFrom == "" {
+		v.PhoneFieldsFrom = NoPluginRunning
 	}
 	for name, e := range ag.Variables {
 		v.Variables[name] = e.Source
@@ -79,7 +103,7 @@ func agentView(cfg *config.Config, ag *config.Agent) Agent {
 }
 
 func (a *API) listAgents(w http.ResponseWriter, r *http.Request) {
-	reply.JSON(w, http.StatusOK, AgentList{Agents: Agents(a.opts.Config())})
+	reply.JSON(w, http.StatusOK, AgentList{Agents: a.Agents()})
 }
 
 func firstOf(vs ...string) string {

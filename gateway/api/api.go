@@ -65,6 +65,8 @@ type Manifest struct {
 	EventTypes       []string          `json:"event_types"`
 	CredentialFields []CredentialField `json:"credential_fields"`
 	Capabilities     []string          `json:"capabilities"`
+	ContentTypes     []string          `json:"content_types"` // webhook media types it parses (none listed: application/json)
+	PhoneFields      []string          `json:"phone_fields"`  // tried when an agent sets none
 }
 
 // CredentialField is one credential a plugin needs.
@@ -106,6 +108,7 @@ type Options struct {
 	Canceler    Canceler
 	DND         DND
 	Plugins     Plugins           // nil: no plugins listed
+	Manifests   Manifests         // nil: agents without phone_fields show none
 	Credentials CredentialChecker // nil: no credential checks
 	Rules       RulesTester       // nil: rules test answers 501
 	Backup      Backuper          // nil: no /api/v1/backup route

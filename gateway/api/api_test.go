@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -234,6 +235,69 @@ func TestAgents(t *testing.T) {
 		len(ren.Policy.Retry.On) != 4 || ren.DedupeWindow != "24h0m0s" {
 		t.Errorf("renewals defaults %+v", ren)
 	}
+	if strings.Join(ren.PhoneFields, ",") != "mobilephone,phone" || ren.PhoneFieldsFrom != "plugin hubspot" {
+		t.Errorf("renewals phone fields %v from %q", ren.PhoneFields, ren.PhoneFieldsFrom)
+	}
+}
+
+const phoneFieldsConfig = `
+integration "lsq" {
+  type       = "leadsquared"
+  access_key = "k"
+  secret_key = "s"
+}
+integration "hubspot" {
+  access_token = "t"
+}
+dialer "log" {
+  type = "log"
+}
+agent "lsq-default" {
+  integrations = ["lsq"]
+}
+agent "lsq-own" {
+  integrations = ["lsq"]
+  phone_fields = ["mx_Alt"]
+}
+agent "hubspot-default" {
+  integrations = ["hubspot"]
+}
+`
+
+// An agent's phone fields are its own, else its plugin's manifest's; with
+// no plugin running they are not known yet, and nothing pretends to be.
+func TestAgentPhoneFields(t *testing.T) {
+	cfg, err := config.LoadBytes("test.hcl", []byte(phoneFieldsConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		plugins    api.Manifests
+		agent      string
+		wantFields string
+		wantFrom   string
+	}{
+		{"leadsquared's", builtinManifests{}, "lsq-default", "Mobile,Phone", "plugin leadsquared"},
+		{"the agent's", builtinManifests{}, "lsq-own", "mx_Alt", "agent"},
+		{"hubspot's", builtinManifests{}, "hubspot-default", "mobilephone,phone", "plugin hubspot"},
+		{"no plugin host", nil, "lsq-default", "", api.NoPluginRunning},
+		{"no plugin host, the agent's", nil, "lsq-own", "mx_Alt", "agent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, ag := range api.Agents(cfg, tt.plugins) {
+				if ag.ID != tt.agent {
+					continue
+				}
+				if strings.Join(ag.PhoneFields, ",") != tt.wantFields || ag.PhoneFieldsFrom != tt.wantFrom || ag.PhoneFields == nil {
+					t.Errorf("phone fields %#v from %q, want %s from %q", ag.PhoneFields, ag.PhoneFieldsFrom, tt.wantFields, tt.wantFrom)
+				}
+				return
+			}
+			t.Fatalf("no agent %q", tt.agent)
+		})
+	}
 }
 
 func TestPluginsCachesCredentialChecks(t *testing.T) {
@@ -244,7 +308,9 @@ func TestPluginsCachesCredentialChecks(t *testing.T) {
 			t.Fatalf("status %d", code)
 		}
 	}
-	if len(got.Plugins) != 1 || got.Plugins[0].PID != 4242 || got.Plugins[0].State != "running" {
+	if len(got.Plugins) != 1 || got.Plugins[0].PID != 4242 || got.Plugins[0].State != "running" ||
+		strings.Join(got.Plugins[0].Manifest.PhoneFields, ",") != "mobilephone,phone" ||
+		strings.Join(got.Plugins[0].Manifest.ContentTypes, ",") != "application/json" {
 		t.Fatalf("plugins %+v", got.Plugins)
 	}
 	if len(got.Integrations) != 1 || got.Integrations[0].Credentials.OK || !strings.Contains(got.Integrations[0].Credentials.Error, "401") {

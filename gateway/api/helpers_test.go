@@ -17,7 +17,10 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/plugins/hubspot"
+	"github.com/callgate/callgate/plugins/leadsquared"
 	"github.com/callgate/callgate/rules"
+	"github.com/callgate/callgate/sdk"
 )
 
 const testConfig = `
@@ -76,6 +79,20 @@ func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, erro
 
 type plugins []api.PluginStatus
 
+// builtinManifests answers api.Manifests as the plugin host does once the
+// built-in plugins run, asking the real plugins for their manifests.
+type builtinManifests struct{}
+
+func (builtinManifests) Manifest(name string) (sdk.Manifest, bool) {
+	crms := map[string]sdk.CRM{"hubspot": hubspot.New(), "leadsquared": leadsquared.New()}
+	crm, ok := crms[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	m, err := crm.Describe(context.Background())
+	return m, err == nil
+}
+
 func (p plugins) Status() []api.PluginStatus { return p }
 
 // countingChecker rejects one integration and counts the checks.
@@ -127,11 +144,13 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{db: db, clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}, checker: &countingChecker{}}
 	a, err := api.New(api.Options{
-		Config:      func() *config.Config { return cfg },
-		Calls:       db,
-		Canceler:    sched,
-		DND:         db,
-		Plugins:     plugins{{Name: "hubspot", Version: "1.0.0", Source: "builtin", State: "running", PID: 4242}},
+		Config:   func() *config.Config { return cfg },
+		Calls:    db,
+		Canceler: sched,
+		DND:      db,
+		Plugins: plugins{{Name: "hubspot", Version: "1.0.0", Source: "builtin", State: "running", PID: 4242,
+			Manifest: &api.Manifest{ContentTypes: []string{"application/json"}, PhoneFields: []string{"mobilephone", "phone"}}}},
+		Manifests:   builtinManifests{},
 		Credentials: e.checker,
 		Rules:       rulesTester{cfg},
 		Backup:      db,

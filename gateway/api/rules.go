@@ -78,7 +78,7 @@ func (a *API) TestRules(r *http.Request, req RulesTest) (any, error) {
 }
 
 func agentNames(a *API) []string {
-	ags := Agents(a.opts.Config())
+	ags := a.Agents()
 	names := make([]string, len(ags))
 	for i, ag := range ags {
 		names[i] = ag.ID

@@ -21,6 +21,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/sdk"
 )
 
 const cliAdminToken = "cga_test-token"
@@ -60,8 +61,10 @@ func newAdminServer(t *testing.T) *adminServer {
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db,
 		Plugins: staticPlugins{{Name: "hubspot", Version: "0.3.0", Source: "builtin", State: "running", PID: 99,
 			Manifest: &api.Manifest{EventTypes: []string{"contact.creation"}, Capabilities: []string{"fetch"},
-				CredentialFields: []api.CredentialField{{Name: "access_token", Secret: true, Required: true}}}}},
-		Rules: newRulesTester(current, time.Now)})
+				CredentialFields: []api.CredentialField{{Name: "access_token", Secret: true, Required: true}},
+				ContentTypes:     []string{"application/json"}, PhoneFields: []string{"mobilephone", "phone"}}}},
+		Manifests: manifestFunc(builtinManifest),
+		Rules:     newRulesTester(current, builtinManifest, time.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +86,12 @@ func newAdminServer(t *testing.T) *adminServer {
 type staticPlugins []api.PluginStatus
 
 func (p staticPlugins) Status() []api.PluginStatus { return p }
+
+// manifestFunc is api.Manifests over builtinManifest, as the plugin host
+// would answer for the built-in plugins.
+type manifestFunc func(string) (sdk.Manifest, bool)
+
+func (f manifestFunc) Manifest(name string) (sdk.Manifest, bool) { return f(name) }
 
 // callgate runs the command line against s and returns stdout, stderr
 // and the exit code.
@@ -136,7 +145,13 @@ func TestAdminCommands(t *testing.T) {
 		{"dnd remove", []string{"dnd", "remove", "+919812345602"}, []string{"removed from the DND list"}},
 		{"agents list", []string{"agents", "list"}, []string{"sales-intro", "callee-zone", "Asia/Kolkata", "amount,company,firstname,greeting"}},
 		{"plugins list", []string{"plugins", "list"}, []string{"hubspot", "0.3.0", "running", "99"}},
-		{"plugins describe", []string{"plugins", "describe", "hubspot"}, []string{"event types", "contact.creation", "credential access_token", "required, secret"}},
+		{"plugins describe", []string{"plugins", "describe", "hubspot"}, []string{"event types", "contact.creation", "credential access_token", "required, secret",
+			"content types            application/json", "phone fields             mobilephone, phone"}},
+		{"agents list json", []string{"agents", "list", "-o", "json"}, []string{`"phone_fields": [
+        "mobilephone",
+        "phone"
+      ],
+      "phone_fields_from": "plugin hubspot"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

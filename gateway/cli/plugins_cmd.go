@@ -46,7 +46,7 @@ func newPluginsCmd(o *rootOptions) *cobra.Command {
 	}
 	describe := &cobra.Command{
 		Use:   "describe NAME",
-		Short: "Show one plugin's manifest: events, credentials, capabilities",
+		Short: "Show one plugin's manifest: events, credentials, capabilities, content types, phone fields",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var l api.PluginList
@@ -93,6 +93,8 @@ func describePlugin(o *rootOptions, p api.PluginStatus, integrations []api.Integ
 		t.row("protocol", strconv.Itoa(m.ProtocolVersion))
 		t.row("event types", strings.Join(m.EventTypes, ", "))
 		t.row("capabilities", strings.Join(m.Capabilities, ", "))
+		t.row("content types", strings.Join(m.ContentTypes, ", "))
+		t.row("phone fields", strings.Join(m.PhoneFields, ", "))
 		for _, c := range m.CredentialFields {
 			var tags []string
 			if c.Required {

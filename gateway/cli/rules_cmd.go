@@ -16,7 +16,9 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/rules"
+	"github.com/callgate/callgate/sdk"
 )
 
 // rulesTestOptions are the flags of `rules test`.
@@ -41,8 +43,10 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 			"--record (a JSON object of field → value, or a HubSpot object with \"properties\";\n" +
 			"\"-\" reads stdin) for the event in --event (callgate's event JSON or a HubSpot\n" +
 			"webhook; default: a creation). Prints the decision, each variable and the\n" +
-			"fields the record lacks. env() variables that are not set read as a placeholder\n" +
-			"(rules never see secrets). Exits 1 when the config or the files cannot be read.",
+			"fields the record lacks. An agent without phone_fields uses its built-in\n" +
+			"plugin's (HubSpot's for an external plugin, as the output says). env()\n" +
+			"variables that are not set read as a placeholder (rules never see secrets).\n" +
+			"Exits 1 when the config or the files cannot be read.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return rulesTest(o, t, cmd.InOrStdin())
@@ -62,7 +66,9 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 
 // rulesTestOutput is `rules test --output json`.
 type rulesTestOutput struct {
-	Agent string `json:"agent"`
+	Agent           string   `json:"agent"`
+	PhoneFields     []string `json:"phone_fields"`      // the fields tried for the number
+	PhoneFieldsFrom string   `json:"phone_fields_from"` // "agent", "plugin NAME" or why the default
 	rules.Report
 }
 
@@ -88,16 +94,16 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 	if err != nil {
 		return err
 	}
-	rep, err := tryAgentRules(cfg, ag, trial)
+	out, err := tryAgentRules(cfg, ag, builtinManifest, trial)
 	if err != nil {
 		return fmt.Errorf("agent %q: %w", t.Agent, err)
 	}
 	if o.Output == "json" {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rulesTestOutput{Agent: ag.Name, Report: rep})
+		return enc.Encode(out)
 	}
-	return printReport(o.Stdout, ag.Name, rep)
+	return printReport(o.Stdout, out)
 }
 
 // unsetEnvPlaceholder stands in for env() variables that are not set when
@@ -121,28 +127,51 @@ func loadForRules(path string, getenv func(string) string) (*config.Config, erro
 }
 
 // tryAgentRules runs ag's rules on the trial's record as the pipeline
-// would: the agent's phone fields, region and timezone.
-func tryAgentRules(cfg *config.Config, ag *config.Agent, trial rules.Trial) (rules.Report, error) {
+// would: the agent's phone fields (else its plugin's, from manifest),
+// region and timezone. An agent none of whose plugins manifest knows
+// gets config.DefaultPhoneFields, and the output says so.
+func tryAgentRules(cfg *config.Config, ag *config.Agent, manifest func(plugin string) (sdk.Manifest, bool), trial rules.Trial) (rulesTestOutput, error) {
+	out := rulesTestOutput{Agent: ag.Name}
+	out.PhoneFields, out.PhoneFieldsFrom = pipeline.AgentPhoneFields(cfg, ag, manifest)
+	if out.PhoneFieldsFrom == "" {
+		out.PhoneFields = config.DefaultPhoneFields()
+		out.PhoneFieldsFrom = fmt.Sprintf("the default, HubSpot's: no manifest for plugin %s",
+			listOrNone(pipeline.AgentPlugins(cfg, ag)))
+	}
+	out.PhoneFields = nonNilStrings(out.PhoneFields)
 	spec, callee := agentRulesSpec(cfg, ag)
 	trial.Call.AgentID = ag.Name
-	trial.PhoneFields = ag.PhoneFields
-	if len(trial.PhoneFields) == 0 {
-		trial.PhoneFields = config.DefaultPhoneFields()
-	}
+	trial.PhoneFields = out.PhoneFields
 	trial.CalleeTimezone = callee
-	return rules.Try(spec, trial)
+	var err error
+	out.Report, err = rules.Try(spec, trial)
+	return out, err
+}
+
+// builtinManifest asks a built-in plugin for its manifest in process:
+// Describe is cheap and needs no credentials, so `rules test` learns the
+// plugin's phone fields without a running gateway.
+func builtinManifest(name string) (sdk.Manifest, bool) {
+	mk, ok := builtinPlugins()[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	m, err := mk().Describe(context.Background())
+	return m, err == nil
 }
 
 // rulesTester answers POST /api/v1/rules/test with the same code as
 // `callgate rules test`.
 type rulesTester struct {
-	config func() *config.Config
-	now    func() time.Time
+	config   func() *config.Config
+	manifest func(plugin string) (sdk.Manifest, bool)
+	now      func() time.Time
 }
 
-// newRulesTester is the api.RulesTester `serve` hands the admin API.
-func newRulesTester(cfg func() *config.Config, now func() time.Time) api.RulesTester {
-	return rulesTester{config: cfg, now: now}
+// newRulesTester is the api.RulesTester `serve` hands the admin API;
+// manifest finds a plugin's manifest (the plugin host's Manifest).
+func newRulesTester(cfg func() *config.Config, manifest func(plugin string) (sdk.Manifest, bool), now func() time.Time) api.RulesTester {
+	return rulesTester{config: cfg, manifest: manifest, now: now}
 }
 
 // TestRules implements api.RulesTester; the result is the JSON of
@@ -157,11 +186,11 @@ func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, erro
 	if string(req.Event) != "null" {
 		trial.Event = req.Event
 	}
-	rep, err := tryAgentRules(cfg, ag, trial)
+	out, err := tryAgentRules(cfg, ag, rt.manifest, trial)
 	if err != nil {
 		return nil, err
 	}
-	return rulesTestOutput{Agent: ag.Name, Report: rep}, nil
+	return out, nil
 }
 
 // agentRulesSpec is the rules.Spec the gateway compiles for ag; callee is
@@ -211,13 +240,14 @@ func readTrial(t rulesTestOptions, stdin io.Reader) (rules.Trial, error) {
 	return trial, nil
 }
 
-func printReport(w io.Writer, agent string, rep rules.Report) error {
+func printReport(w io.Writer, out rulesTestOutput) error {
+	rep := out.Report
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	decision := "call"
 	if !rep.Call {
 		decision = "skip: " + rep.Reason
 	}
-	fmt.Fprintf(tw, "agent\t%s\n", agent)
+	fmt.Fprintf(tw, "agent\t%s\n", out.Agent)
 	fmt.Fprintf(tw, "decision\t%s\n", decision)
 	whenResult := fmt.Sprint(rep.WhenResult)
 	if rep.WhenError != "" {
@@ -235,6 +265,11 @@ func printReport(w io.Writer, agent string, rep rules.Report) error {
 	if rep.ObjectID != "" {
 		fmt.Fprintf(tw, "record\t%s\n", rep.ObjectID)
 	}
+	phones := strings.Join(out.PhoneFields, ", ")
+	if phones == "" {
+		phones = "the record's phones"
+	}
+	fmt.Fprintf(tw, "phone fields\t%s (from %s)\n", phones, out.PhoneFieldsFrom)
 	if rep.ToNumber != "" {
 		fmt.Fprintf(tw, "to_number\t%s (from %s)\n", rep.ToNumber, rep.PhoneField)
 	} else {
@@ -286,6 +321,13 @@ func listOrNone(s []string) string {
 func oneLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func firstNonEmpty(s ...string) string {

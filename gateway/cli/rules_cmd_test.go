@@ -170,7 +170,7 @@ func TestRulesTesterForTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-	rt := newRulesTester(func() *config.Config { return cfg }, func() time.Time { return now })
+	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, func() time.Time { return now })
 	tests := []struct {
 		name    string
 		req     api.RulesTest
@@ -220,7 +220,96 @@ func TestRulesTestReadsStdin(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatalf("%v: %s", err, &stderr)
 	}
-	if out := stdout.String(); !strings.Contains(out, `firstname  "Ravi"`) || !strings.Contains(out, "decision   call") {
+	if out := stdout.String(); !strings.Contains(out, `firstname  "Ravi"`) || !strings.Contains(strings.Join(strings.Fields(out), " "), "decision call") {
 		t.Errorf("stdout:\n%s", out)
+	}
+}
+
+const phoneFieldsConfig = `
+integration "lsq" {
+  type       = "leadsquared"
+  access_key = "k"
+  secret_key = "s"
+}
+integration "hubspot" {
+  access_token = "t"
+}
+integration "forms" {
+  type = "leadform"
+}
+plugin "leadform" {
+  path   = "/opt/callgate/leadform"
+  sha256 = "ca6f2e39b2ff141859b18bb5283aadd5093c8ede2869f3656231a054e54bfc22"
+}
+dialer "log" {
+  type = "log"
+}
+agent "lsq-default" {
+  integrations = ["lsq"]
+  when         = "true"
+}
+agent "lsq-own" {
+  integrations = ["lsq"]
+  phone_fields = ["mx_Alt"]
+  when         = "true"
+}
+agent "hubspot-default" {
+  integrations = ["hubspot"]
+  when         = "true"
+}
+agent "external" {
+  integrations = ["forms"]
+  when         = "true"
+}
+`
+
+// An agent without phone_fields tries its plugin's, from the built-in
+// plugin's manifest; an external plugin's are not known without a
+// gateway, so HubSpot's default stands in and the output says so.
+func TestRulesTestPhoneFields(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"callgate.hcl": phoneFieldsConfig,
+		"lead.json":    `{"FirstName":"Priya","Mobile":"98765 43210","mobilephone":"+14155550123","mx_Alt":"+919812345601"}`,
+	})
+	cfg, err := config.LoadWithEnv("callgate.hcl", []byte(phoneFieldsConfig), func(string) (string, bool) { return "x", true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, time.Now)
+	tests := []struct {
+		agent      string
+		wantFields string
+		wantFrom   string
+		wantNumber string
+		wantLine   string
+	}{
+		{"lsq-default", "Mobile,Phone", "plugin leadsquared", "+919876543210",
+			"phone fields Mobile, Phone (from plugin leadsquared)"},
+		{"lsq-own", "mx_Alt", "agent", "+919812345601", "phone fields mx_Alt (from agent)"},
+		{"hubspot-default", "mobilephone,phone", "plugin hubspot", "+14155550123",
+			"phone fields mobilephone, phone (from plugin hubspot)"},
+		{"external", "mobilephone,phone", "the default, HubSpot's: no manifest for plugin leadform", "+14155550123",
+			"phone fields mobilephone, phone (from the default, HubSpot's: no manifest for plugin leadform)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.agent, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := []string{"rules", "test", "-c", filepath.Join(dir, "callgate.hcl"), "--agent", tt.agent, "--record", filepath.Join(dir, "lead.json")}
+			if code := run(args, &stdout, &stderr, func(string) string { return "" }); code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+			}
+			if got := strings.Join(strings.Fields(stdout.String()), " "); !strings.Contains(got, tt.wantLine) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantLine, &stdout)
+			}
+			res, err := rt.TestRules(context.Background(), api.RulesTest{AgentID: tt.agent, Record: json.RawMessage(`{"Mobile":"98765 43210","mobilephone":"+14155550123","mx_Alt":"+919812345601"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := res.(rulesTestOutput)
+			if strings.Join(o.PhoneFields, ",") != tt.wantFields || o.PhoneFieldsFrom != tt.wantFrom || o.ToNumber != tt.wantNumber {
+				t.Errorf("API: phone fields %v from %q, to %q; want %s from %q, to %s",
+					o.PhoneFields, o.PhoneFieldsFrom, o.ToNumber, tt.wantFields, tt.wantFrom, tt.wantNumber)
+			}
+		})
 	}
 }

@@ -40,8 +40,9 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Canceler:    p.Scheduler,
 		DND:         a.store,
 		Plugins:     pluginStatuses{p.Plugins},
+		Manifests:   p.Plugins,
 		Credentials: credentialChecker{host: p.Plugins, cfg: current},
-		Rules:       newRulesTester(current, time.Now),
+		Rules:       newRulesTester(current, p.Plugins.Manifest, time.Now),
 		Backup:      a.store,
 		Logger:      a.log.Named("admin"),
 	})
@@ -80,7 +81,14 @@ func (ps pluginStatuses) Status() []api.PluginStatus {
 			Restarts: s.Restarts, PID: s.PID, LastError: s.LastError}
 		if m.Name != "" {
 			am := &api.Manifest{DisplayName: m.DisplayName, ProtocolVersion: m.ProtocolVersion,
-				EventTypes: m.EventTypes, Capabilities: m.Capabilities, CredentialFields: []api.CredentialField{}}
+				EventTypes: m.EventTypes, Capabilities: m.Capabilities, CredentialFields: []api.CredentialField{},
+				ContentTypes: m.ContentTypes, PhoneFields: m.PhoneFields}
+			if len(am.ContentTypes) == 0 {
+				am.ContentTypes = []string{sdk.DefaultContentType}
+			}
+			if am.PhoneFields == nil {
+				am.PhoneFields = []string{}
+			}
 			for _, f := range m.CredentialFields {
 				am.CredentialFields = append(am.CredentialFields, api.CredentialField{Name: f.Name,
 					Description: f.Description, Secret: f.Secret, Required: f.Required})

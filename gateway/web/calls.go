@@ -67,7 +67,7 @@ func (d *Dashboard) callsQuery(v url.Values) (callFilter, store.CallFilter, erro
 
 func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	data := callsData{Statuses: api.CallStatuses}
-	for _, ag := range api.Agents(d.opts.Config()) {
+	for _, ag := range d.opts.API.Agents() {
 		data.Agents = append(data.Agents, ag.ID)
 	}
 	f, q, err := d.callsQuery(r.URL.Query())

@@ -14,7 +14,10 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/web"
+	"github.com/callgate/callgate/plugins/hubspot"
+	"github.com/callgate/callgate/plugins/leadsquared"
 	"github.com/callgate/callgate/rules"
+	"github.com/callgate/callgate/sdk"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -34,6 +37,11 @@ server {
 integration "hubspot" {
   access_token = "t"
 }
+integration "lsq" {
+  type       = "leadsquared"
+  access_key = "k"
+  secret_key = "s"
+}
 dialer "log" {
   type = "log"
 }
@@ -43,6 +51,10 @@ agent "sales-intro" {
   variables = {
     firstname = "contact.firstname ?? 'there'"
   }
+}
+agent "lsq-intro" {
+  dialer       = "log"
+  integrations = ["lsq"]
 }
 `, publicURL, hex.EncodeToString(sum[:]))
 }
@@ -58,6 +70,34 @@ func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, erro
 		spec.Variables[k] = v.Source
 	}
 	return rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event, PhoneFields: ag.PhoneFields})
+}
+
+// runningPlugins is the plugin host with the built-in plugins running:
+// their status and manifests come from the real plugins' Describe.
+type runningPlugins map[string]sdk.CRM
+
+func newRunningPlugins() runningPlugins {
+	return runningPlugins{"hubspot": hubspot.New(), "leadsquared": leadsquared.New()}
+}
+
+func (p runningPlugins) Manifest(name string) (sdk.Manifest, bool) {
+	crm, ok := p[name]
+	if !ok {
+		return sdk.Manifest{}, false
+	}
+	m, err := crm.Describe(context.Background())
+	return m, err == nil
+}
+
+func (p runningPlugins) Status() []api.PluginStatus {
+	var out []api.PluginStatus
+	for _, name := range []string{"hubspot", "leadsquared"} {
+		m, _ := p.Manifest(name)
+		out = append(out, api.PluginStatus{Name: name, Version: m.Version, Source: "builtin", State: "running",
+			Manifest: &api.Manifest{DisplayName: m.DisplayName, ProtocolVersion: m.ProtocolVersion,
+				EventTypes: m.EventTypes, Capabilities: m.Capabilities, ContentTypes: m.ContentTypes, PhoneFields: m.PhoneFields}})
+	}
+	return out
 }
 
 // fixture is a dashboard over a real store and inbox.
@@ -90,7 +130,9 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 		tb.Fatal(err)
 	}
 	current := func() *config.Config { return cfg }
-	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg}})
+	plugins := newRunningPlugins()
+	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
+		Plugins: plugins, Manifests: plugins})
 	if err != nil {
 		tb.Fatal(err)
 	}

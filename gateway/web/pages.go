@@ -83,7 +83,7 @@ type rulesTestData struct {
 
 func (d *Dashboard) agentsPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	d.render(w, r, sess, "agents", http.StatusOK, page{Title: "Agents",
-		Data: agentsData{Agents: api.Agents(d.opts.Config())}})
+		Data: agentsData{Agents: d.opts.API.Agents()}})
 }
 
 // testRules runs the rules test API's code on the pasted record and shows
@@ -119,7 +119,7 @@ func (d *Dashboard) testRules(w http.ResponseWriter, r *http.Request, sess *sess
 		t.Result = prettyJSON(res)
 	}
 	d.render(w, r, sess, "agents", status, page{Title: "Agents",
-		Data: agentsData{Agents: api.Agents(d.opts.Config()), Test: t}})
+		Data: agentsData{Agents: d.opts.API.Agents(), Test: t}})
 }
 
 func pastedJSONError(t *rulesTestData) error {

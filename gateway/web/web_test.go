@@ -159,8 +159,12 @@ func TestPages(t *testing.T) {
 		{"calls by date", "/ui/calls?from=" + f.now.Format("2006-01-02") + "&to=" + f.now.Format("2006-01-02"), []string{"<h1>Calls</h1>"}},
 		{"call detail", "/ui/calls/" + call.ID, []string{"Attempt 1", "no_answer", "prov-1", "Next attempt at", "firstname", "09:00–18:00", "Cancel call"}},
 		{"events", "/ui/events?status=failed", []string{ev.ID, "token rejected (401)", "Replay"}},
-		{"agents", "/ui/agents", []string{"sales-intro", "contact.firstname ?? &#39;there&#39;", "Try the rules"}},
-		{"plugins", "/ui/plugins", []string{"hubspot", "not checked"}},
+		{"agents", "/ui/agents", []string{"sales-intro", "contact.firstname ?? &#39;there&#39;", "Try the rules",
+			`mobilephone, phone <span class="hint">from plugin hubspot</span>`,
+			`Mobile, Phone <span class="hint">from plugin leadsquared</span>`}},
+		{"plugins", "/ui/plugins", []string{"hubspot", "not checked", "leadsquared",
+			`<td class="mono small">Mobile, Phone</td>`, `<td class="mono small">mobilephone, phone</td>`,
+			"application/x-www-form-urlencoded"}},
 		{"dnd", "/ui/dnd", []string{"The DND list is empty"}},
 	}
 	for _, p := range pages {
