@@ -1,6 +1,7 @@
 // Package api serves callgate's admin JSON API (DESIGN §5.2): call history
-// and cancel, the DND list, the configured agents, plugin status and the
-// rules dry run. Handlers are plain http.Handlers listed by Routes; the
+// and cancel, the DND list, the configured agents, plugin status, the
+// rules dry run, the hot backup and the notification outbox (dead letters
+// and their retry). Handlers are plain http.Handlers listed by Routes; the
 // server mounts them behind its admin bearer auth. The package reaches the
 // store, scheduler and plugin host only through the small interfaces
 // below, so tests and a second store backend can supply their own.
@@ -112,6 +113,7 @@ type Options struct {
 	Credentials CredentialChecker // nil: no credential checks
 	Rules       RulesTester       // nil: rules test answers 501
 	Backup      Backuper          // nil: no /api/v1/backup route
+	Outbox      Outbox            // nil: no /api/v1/outbox routes
 	Logger      hclog.Logger
 	Now         func() time.Time
 	// CredentialTTL is how long a credential check result is reused
@@ -174,6 +176,11 @@ func (a *API) Routes() []Route {
 	if a.opts.Backup != nil {
 		routes = append(routes, Route{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)})
 	}
+	if a.opts.Outbox != nil {
+		routes = append(routes,
+			Route{http.MethodGet, "/api/v1/outbox", http.HandlerFunc(a.listOutbox)},
+			Route{http.MethodPost, "/api/v1/outbox/{id}/retry", http.HandlerFunc(a.retryOutbox)})
+	}
 	return routes
 }
 
@@ -197,10 +204,12 @@ func pathVar(r *http.Request, name string) string {
 	if v := r.PathValue(name); v != "" {
 		return v
 	}
-	rest := strings.TrimPrefix(r.URL.Path, "/api/v1/calls/")
-	rest = strings.TrimSuffix(rest, "/cancel")
-	if rest != r.URL.Path && !strings.Contains(rest, "/") {
-		return rest
+	for _, p := range [][2]string{{"/api/v1/calls/", "/cancel"}, {"/api/v1/outbox/", "/retry"}} {
+		rest := strings.TrimPrefix(r.URL.Path, p[0])
+		rest = strings.TrimSuffix(rest, p[1])
+		if rest != r.URL.Path && rest != "" && !strings.Contains(rest, "/") {
+			return rest
+		}
 	}
 	return ""
 }

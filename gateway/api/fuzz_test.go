@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/store"
 )
 
 // FuzzParseCallQuery: any query string either parses into a filter whose
@@ -51,6 +52,33 @@ func FuzzParseRulesTest(f *testing.F) {
 		}
 		if req.AgentID == "" || len(req.Record) == 0 {
 			t.Fatalf("accepted %+v", req)
+		}
+	})
+}
+
+// FuzzParseOutboxQuery: any query string either parses into a filter with
+// a known kind and a limit in range, or is refused naming a field.
+func FuzzParseOutboxQuery(f *testing.F) {
+	for _, s := range []string{"", "dead=true&kind=webhook", "dead=0&kind=writeback&call_id=01J", "kind=sms", "dead=maybe", "limit=500&cursor=01ABC", "limit=-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := api.ParseOutboxQuery(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), ":") {
+				t.Fatalf("error %q names no field", err)
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > api.MaxLimit {
+			t.Fatalf("limit %d out of range", q.Limit)
+		}
+		if q.Kind != "" && q.Kind != store.OutboxWebhook && q.Kind != store.OutboxWriteback {
+			t.Fatalf("kind %q accepted", q.Kind)
 		}
 	})
 }

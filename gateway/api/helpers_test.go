@@ -154,6 +154,7 @@ func newEnv(t *testing.T) *env {
 		Credentials: e.checker,
 		Rules:       rulesTester{cfg},
 		Backup:      db,
+		Outbox:      db,
 		Now:         e.clock.now,
 	})
 	if err != nil {
