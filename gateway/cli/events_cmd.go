@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,9 +21,9 @@ type eventList struct {
 func newEventsCmd(o *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "List inbox events and replay failed ones (through a running gateway)",
+		Short: "List, show and replay inbox events (through a running gateway)",
 	}
-	cmd.AddCommand(newEventsListCmd(o), newEventsReplayCmd(o))
+	cmd.AddCommand(newEventsListCmd(o), newEventsShowCmd(o), newEventsReplayCmd(o))
 	return cmd
 }
 
@@ -73,6 +74,59 @@ func newEventsListCmd(o *rootOptions) *cobra.Command {
 	f.IntVar(&limit, "limit", 0, "events per page (default 50)")
 	f.StringVar(&cursor, "cursor", "", "next_cursor of the previous page")
 	return cmd
+}
+
+func newEventsShowCmd(o *rootOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one event: its status, reason, call and earlier outcomes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var ev store.Event
+			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/events/"+url.PathEscape(args[0]), nil, nil, &ev)
+			if err != nil {
+				return err
+			}
+			if o.Output == "json" {
+				return printJSON(o, raw)
+			}
+			printEvent(o, ev)
+			return nil
+		},
+	}
+}
+
+// printEvent writes an event as labelled lines, then its history.
+func printEvent(o *rootOptions, ev store.Event) {
+	t := newTable(o)
+	t.row("id", ev.ID)
+	t.row("agent", ev.AgentID)
+	t.row("status", ev.Status)
+	t.row("reason", ev.Reason)
+	t.row("call", ev.CallID)
+	t.row("source", strings.TrimSpace(fmt.Sprintf("%s integration %s account %s", ev.Type, ev.Integration, ev.Account)))
+	t.row("event", ev.EventType+" ("+ev.Kind+")")
+	t.row("object", ev.ObjectType+" "+ev.ObjectID)
+	if ev.Property != "" {
+		t.row("property", ev.Property+" = "+ev.Value)
+	}
+	t.row("occurred", fmtTime(ev.OccurredAt))
+	t.row("received", fmtTime(ev.ReceivedAt))
+	t.row("updated", fmtTime(ev.UpdatedAt))
+	t.row("tries", strconv.Itoa(ev.Attempts))
+	if !ev.NotBefore.IsZero() {
+		t.row("not before", fmtTime(ev.NotBefore))
+	}
+	t.row("dedupe key", ev.Key)
+	_ = t.flush()
+	if len(ev.History) == 0 {
+		return
+	}
+	fmt.Fprintln(o.Stdout)
+	fmt.Fprintln(o.Stdout, "HISTORY")
+	for _, h := range ev.History {
+		fmt.Fprintln(o.Stdout, h)
+	}
 }
 
 func newEventsReplayCmd(o *rootOptions) *cobra.Command {
