@@ -44,6 +44,45 @@ func (e *apiError) Error() string {
 // do sends one request; body (if non-nil) is sent as JSON, and a 2xx
 // answer is decoded into out (if non-nil) and returned raw.
 func (c *adminClient) do(ctx context.Context, method, path string, query url.Values, body, out any) ([]byte, error) {
+	resp, u, err := c.send(ctx, method, path, query, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return raw, c.answerError(resp.StatusCode, resp.Status, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return raw, fmt.Errorf("%s %s: the answer is not what this callgate expects (%v); is --addr a callgate of the same version?", method, u, err)
+		}
+	}
+	return raw, nil
+}
+
+// stream sends a GET whose 2xx answer the caller reads as it arrives
+// (and closes); only ctx bounds it, so a large download is not cut off.
+func (c *adminClient) stream(ctx context.Context, path string) (*http.Response, error) {
+	sc := *c
+	sc.http = &http.Client{Transport: c.http.Transport}
+	resp, _, err := sc.send(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, c.answerError(resp.StatusCode, resp.Status, raw)
+	}
+	return resp, nil
+}
+
+// send makes the request and returns the answer and the URL it went to.
+func (c *adminClient) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, string, error) {
 	u := c.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -52,13 +91,13 @@ func (c *adminClient) do(ctx context.Context, method, path string, query url.Val
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return nil, u, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("--addr %q: %w", c.base, err)
+		return nil, u, fmt.Errorf("--addr %q: %w", c.base, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -70,34 +109,26 @@ func (c *adminClient) do(ctx context.Context, method, path string, query url.Val
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if isConnRefused(err) {
-			return nil, fmt.Errorf("is callgate serve running at %s? (%w); point --addr or %s at it", c.base, err, EnvAddr)
+			return nil, u, fmt.Errorf("is callgate serve running at %s? (%w); point --addr or %s at it", c.base, err, EnvAddr)
 		}
-		return nil, fmt.Errorf("%s %s: %w", method, u, err)
+		return nil, u, fmt.Errorf("%s %s: %w", method, u, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var env reply.Envelope
-		if json.Unmarshal(raw, &env) != nil || env.Message == "" {
-			env.Message = strings.TrimSpace(string(raw))
-			if env.Message == "" {
-				env.Message = resp.Status
-			}
-		}
-		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
-			env.Message += "; pass --token or set " + EnvToken
-		}
-		return raw, &apiError{Status: resp.StatusCode, Message: env.Message}
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return raw, fmt.Errorf("%s %s: the answer is not what this callgate expects (%v); is --addr a callgate of the same version?", method, u, err)
+	return resp, u, nil
+}
+
+// answerError is the server's error answer: its envelope's message.
+func (c *adminClient) answerError(code int, status string, raw []byte) error {
+	var env reply.Envelope
+	if json.Unmarshal(raw, &env) != nil || env.Message == "" {
+		env.Message = strings.TrimSpace(string(raw))
+		if env.Message == "" {
+			env.Message = status
 		}
 	}
-	return raw, nil
+	if code == http.StatusUnauthorized && c.token == "" {
+		env.Message += "; pass --token or set " + EnvToken
+	}
+	return &apiError{Status: code, Message: env.Message}
 }
 
 func isConnRefused(err error) bool {
