@@ -43,6 +43,8 @@ func commands(o *rootOptions) []*cobra.Command {
 		newRulesCmd(o),
 		newCallsCmd(o),
 		newEventsCmd(o),
+		newOutboxCmd(o),
+		newBackupCmd(o),
 		newDNDCmd(o),
 		newPluginsCmd(o),
 		newAgentsCmd(o),

@@ -30,7 +30,7 @@ type adminParts struct {
 }
 
 // wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,
-// backup; /api/v1/events is the pipeline's) behind the admin bearer auth,
+// backup, outbox; /api/v1/events is the pipeline's) behind the admin bearer auth,
 // and the dashboard at /ui/.
 func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 	current := a.cfg.Load
@@ -44,6 +44,7 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Credentials: credentialChecker{host: p.Plugins, cfg: current},
 		Rules:       newRulesTester(current, p.Plugins.Manifest, time.Now),
 		Backup:      a.store,
+		Outbox:      a.store,
 		Logger:      a.log.Named("admin"),
 	})
 	if err != nil {
