@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/reply"
-	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -24,8 +23,8 @@ type Outbox interface {
 }
 
 // OutboxEntry is an outbox item as the admin API shows it: never its body
-// or headers (they hold the signature), and its URL without user info and
-// with secret query values redacted.
+// or headers (they hold the signature), and its URL without user info,
+// query or fragment (a query may carry a token).
 type OutboxEntry struct {
 	ID          string    `json:"id"`
 	Kind        string    `json:"kind"` // webhook | writeback
@@ -55,8 +54,10 @@ func NewOutboxEntry(it store.OutboxItem) OutboxEntry {
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, LastError: it.LastError, Dead: it.Dead}
 }
 
-// safeURL drops user info and the fragment and redacts secret query
-// values. A URL that does not parse is not shown at all.
+// safeURL drops user info, query and fragment: any of them may carry a
+// secret, and this package may not use the server's query redactor
+// (only main and cli import gateway/server). A URL that does not parse
+// is not shown at all.
 func safeURL(raw string) string {
 	if raw == "" {
 		return ""
@@ -65,8 +66,7 @@ func safeURL(raw string) string {
 	if err != nil {
 		return "(unparseable URL hidden)"
 	}
-	u.User, u.Fragment, u.RawFragment = nil, "", ""
-	u.RawQuery = server.RedactQuery(u.RawQuery)
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	return u.String()
 }
 

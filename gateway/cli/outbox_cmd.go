@@ -19,8 +19,8 @@ func newOutboxCmd(o *rootOptions) *cobra.Command {
 		Short: "List notifications waiting to leave and retry dead letters (through a running gateway)",
 		Long: "The outbox holds lifecycle webhooks and CRM write-backs until they are\n" +
 			"delivered. One that exhausted its tries, or was refused for good, stays as a\n" +
-			"dead letter with its last error until an operator retries it. Bodies and\n" +
-			"signature headers are never shown; secret URL parameters are redacted.",
+			"dead letter with its last error until an operator retries it. Bodies,\n" +
+			"signature headers and URL queries (they may hold tokens) are never shown.",
 	}
 	cmd.AddCommand(newOutboxListCmd(o), newOutboxRetryCmd(o))
 	return cmd
