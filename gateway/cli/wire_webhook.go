@@ -75,7 +75,7 @@ func (a *app) startPluginHost(cfg *config.Config) (*pluginhost.Host, error) {
 	}
 	host, err := pluginhost.New(pluginhost.Config{
 		Builtins: builtinPluginNames(), External: external,
-		Logger: a.log.Named("plugins"), Registerer: a.registry,
+		Logger: a.log, Registerer: a.registry,
 	})
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*
 	dialers := map[string]scheduler.Dialer{}
 	limits := map[string]scheduler.Limits{}
 	for name, d := range cfg.Dialers {
-		dl, err := dialer.New(d, dialer.Options{Logger: a.log.Named("dialer." + name)})
+		dl, err := dialer.New(d, dialer.Options{Logger: a.log})
 		if err != nil {
 			return nil, fmt.Errorf("dialer %q: %w", name, err)
 		}
@@ -110,7 +110,7 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*
 		public = "http://" + cfg.Server.Listen
 	}
 	sched, err := scheduler.New(scheduler.Config{
-		Store: a.store, Dialers: dialers, DialerLimits: limits, Logger: a.log.Named("scheduler"),
+		Store: a.store, Dialers: dialers, DialerLimits: limits, Logger: a.log,
 		Registerer: a.registry, DefaultTimezone: cfg.Server.DefaultTimezone, Notifier: notifier,
 		StatusCallbackURL: func(name string) string { return public + "/call/status/" + name },
 	})
