@@ -29,10 +29,9 @@ type WebhookReply struct {
 func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
 	typ := r.URL.Query().Get("type")
 	res, err := h.webhook(r, typ)
-	label := typ
 	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) && he.code == http.StatusBadRequest && strings.HasPrefix(he.msg, "Unknown type") {
+		label := typ
+		if _, known := h.cfg.Plugins.CRM(typ); !known {
 			label = "unknown" // keep the metric's label set bounded
 		}
 		h.m.rejected.WithLabelValues(label).Inc()
