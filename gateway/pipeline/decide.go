@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/callgate/callgate/gateway/config"
@@ -157,7 +156,7 @@ func pickPhone(phones []string, rec *sdk.Record, region string) (string, string)
 		return n
 	}
 	for _, f := range phones {
-		if n := try(f, fieldText(rec.Fields[f])); n != "" {
+		if n := try(f, rec.Fields[f].Text()); n != "" {
 			return n, ""
 		}
 	}
@@ -173,14 +172,4 @@ func pickPhone(phones []string, rec *sdk.Record, region string) (string, string)
 		return "", "no phone number: the record has none; set the agent's phone_fields to the fields that hold it"
 	}
 	return "", fmt.Sprintf("no phone number: the record has none of %s", strings.Join(phones, ", "))
-}
-
-func fieldText(v sdk.Value) string {
-	switch v.Type {
-	case sdk.TypeString:
-		return v.String
-	case sdk.TypeNumber:
-		return strconv.FormatFloat(v.Number, 'f', -1, 64)
-	}
-	return ""
 }

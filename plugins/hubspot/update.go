@@ -78,10 +78,8 @@ func (p *Plugin) UpdateRecord(ctx context.Context, req sdk.UpdateRequest) error 
 // string; times as ISO 8601 in UTC; null clears the property.
 func formatValue(v sdk.Value) string {
 	switch v.Type {
-	case sdk.TypeString:
-		return v.String
-	case sdk.TypeNumber:
-		return strconv.FormatFloat(v.Number, 'f', -1, 64)
+	case sdk.TypeString, sdk.TypeNumber:
+		return v.Text()
 	case sdk.TypeBool:
 		return strconv.FormatBool(v.Bool)
 	case sdk.TypeTime:

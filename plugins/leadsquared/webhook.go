@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -246,24 +245,13 @@ func toRecord(lead map[string]any) sdk.Record {
 			rec.Fields[name] = fieldValue(name, lead[k])
 		}
 	}
-	rec.ObjectID = strings.TrimSpace(text(rec.Fields["ProspectID"]))
+	rec.ObjectID = strings.TrimSpace(rec.Fields["ProspectID"].Text())
 	for _, f := range []string{"Mobile", "Phone"} {
-		if p := strings.TrimSpace(text(rec.Fields[f])); p != "" {
+		if p := strings.TrimSpace(rec.Fields[f].Text()); p != "" {
 			rec.Phones = append(rec.Phones, p)
 		}
 	}
 	return rec
-}
-
-// text is a string or number value as text ("" otherwise).
-func text(v sdk.Value) string {
-	switch v.Type {
-	case sdk.TypeString:
-		return v.String
-	case sdk.TypeNumber:
-		return strconv.FormatFloat(v.Number, 'f', -1, 64)
-	}
-	return ""
 }
 
 func timeField(rec sdk.Record, name string) (time.Time, bool) {
