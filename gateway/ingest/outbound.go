@@ -199,13 +199,9 @@ func plainString(v any) string {
 	return string(b)
 }
 
-// decodeJSON reads a JSON body into dst with the server's size limit.
-func decodeJSON(r *http.Request, cfg *config.Config, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: send application/json", ct)
-		}
-	}
+// readBody reads the request body up to server.max_body_bytes; over it the
+// error is the *http.MaxBytesError that writeErr answers 413.
+func readBody(r *http.Request, cfg *config.Config) ([]byte, error) {
 	limit := cfg.Server.MaxBodyBytes
 	if limit <= 0 {
 		limit = 1 << 20
@@ -214,9 +210,23 @@ func decodeJSON(r *http.Request, cfg *config.Config, dst any) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return nil, err
 		}
-		return fail(http.StatusBadRequest, "Could not read the request body: %v", err)
+		return nil, fail(http.StatusBadRequest, "Could not read the request body: %v", err)
+	}
+	return body, nil
+}
+
+// decodeJSON reads a JSON body into dst with the server's size limit.
+func decodeJSON(r *http.Request, cfg *config.Config, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: send application/json", ct)
+		}
+	}
+	body, err := readBody(r, cfg)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		return fail(http.StatusBadRequest, "Malformed JSON body: %v", err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -68,17 +67,9 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 			return WebhookReply{}, err
 		}
 	}
-	limit := cfg.Server.MaxBodyBytes
-	if limit <= 0 {
-		limit = 1 << 20
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	body, err := readBody(r, cfg)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return WebhookReply{}, err
-		}
-		return WebhookReply{}, fail(http.StatusBadRequest, "Could not read the request body: %v", err)
+		return WebhookReply{}, err
 	}
 	// Refuse before the plugin's work, not after: a full inbox is the
 	// CRM's cue to retry later, and retries are deduplicated.
