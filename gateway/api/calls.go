@@ -43,7 +43,6 @@ func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
 		AgentID: strings.TrimSpace(v.Get("agent_id")),
 		Status:  strings.TrimSpace(v.Get("status")),
 		Cursor:  v.Get("cursor"),
-		Limit:   DefaultLimit,
 	}
 	if q.Status != "" && !validStatus(q.Status) {
 		return q, fieldError("status", "%q is not a call status; use one of %s", q.Status, strings.Join(CallStatuses, ", "))
@@ -72,14 +71,26 @@ func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
 		return q, fieldError("until", "is before since")
 	}
-	if s := strings.TrimSpace(v.Get("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
-			return q, fieldError("limit", "%q must be a whole number from 1 to %d", s, MaxLimit)
-		}
-		q.Limit = n
+	n, err := parseLimit(v)
+	if err != nil {
+		return q, err
 	}
+	q.Limit = n
 	return q, nil
+}
+
+// parseLimit reads the limit parameter of a listing: DefaultLimit when
+// absent, else 1 to MaxLimit.
+func parseLimit(v url.Values) (int, error) {
+	s := strings.TrimSpace(v.Get("limit"))
+	if s == "" {
+		return DefaultLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxLimit {
+		return 0, fieldError("limit", "%q must be a whole number from 1 to %d", s, MaxLimit)
+	}
+	return n, nil
 }
 
 func validStatus(s string) bool {

@@ -77,7 +77,6 @@ func ParseOutboxQuery(v url.Values) (store.OutboxFilter, error) {
 		Kind:   strings.TrimSpace(v.Get("kind")),
 		CallID: strings.TrimSpace(v.Get("call_id")),
 		Cursor: v.Get("cursor"),
-		Limit:  DefaultLimit,
 	}
 	if f.Kind != "" && f.Kind != store.OutboxWebhook && f.Kind != store.OutboxWriteback {
 		return f, fieldError("kind", "%q is not an outbox kind; use %s or %s", f.Kind, store.OutboxWebhook, store.OutboxWriteback)
@@ -89,13 +88,11 @@ func ParseOutboxQuery(v url.Values) (store.OutboxFilter, error) {
 		}
 		f.Dead = &dead
 	}
-	if s := strings.TrimSpace(v.Get("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
-			return f, fieldError("limit", "%q must be a whole number from 1 to %d", s, MaxLimit)
-		}
-		f.Limit = n
+	n, err := parseLimit(v)
+	if err != nil {
+		return f, err
 	}
+	f.Limit = n
 	return f, nil
 }
 
