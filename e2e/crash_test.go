@@ -19,7 +19,7 @@ import (
 
 // trySend posts one signed HubSpot webhook to the gateway at base and
 // returns the status (0 when the request did not get an answer).
-func trySend(client *http.Client, base string, evs ...hubspotEvent) int {
+func trySend(client *http.Client, base string, evs ...hubspottest.Event) int {
 	path := "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=" + webhookAPIKey
 	body, _ := json.Marshal(evs)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -64,29 +64,14 @@ agent "sales" {
 `, e2eAdminTokenSHA, sha256Hex(webhookAPIKey), hubspottest.DefaultToken, hubspotSecret, hubspotURL, dialerURL)
 }
 
-// hubspotEvent is one event of a HubSpot webhook body.
-type hubspotEvent struct {
-	EventID          int64  `json:"eventId"`
-	SubscriptionID   int64  `json:"subscriptionId"`
-	PortalID         int64  `json:"portalId"`
-	AppID            int64  `json:"appId"`
-	OccurredAt       int64  `json:"occurredAt"`
-	SubscriptionType string `json:"subscriptionType"`
-	AttemptNumber    int    `json:"attemptNumber"`
-	ObjectID         int64  `json:"objectId"`
-	PropertyName     string `json:"propertyName,omitempty"`
-	PropertyValue    string `json:"propertyValue,omitempty"`
-	ChangeSource     string `json:"changeSource"`
-}
-
 // creation is a contact.creation event for id; equal arguments make a redelivery.
-func creation(id int64, occurred time.Time, attempt int) hubspotEvent {
-	return hubspotEvent{EventID: 1000 + id, SubscriptionID: 1, PortalID: 62515, AppID: 54321, OccurredAt: occurred.UnixMilli(),
+func creation(id int64, occurred time.Time, attempt int) hubspottest.Event {
+	return hubspottest.Event{EventID: 1000 + id, SubscriptionID: 1, PortalID: 62515, AppID: 54321, OccurredAt: occurred.UnixMilli(),
 		SubscriptionType: "contact.creation", AttemptNumber: attempt, ObjectID: id, ChangeSource: "CRM_UI"}
 }
 
 // sendHubSpot posts events to g as HubSpot does: signed (v3) for the URL it calls.
-func sendHubSpot(g *gateway, evs ...hubspotEvent) (int, []byte) {
+func sendHubSpot(g *gateway, evs ...hubspottest.Event) (int, []byte) {
 	g.t.Helper()
 	path := "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=" + webhookAPIKey
 	body, _ := json.Marshal(evs)
@@ -198,7 +183,7 @@ func TestHubSpotWebhookBecomesOneCall(t *testing.T) {
 	})
 	t.Run("bad signature", func(t *testing.T) {
 		path := "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=" + webhookAPIKey
-		body, _ := json.Marshal([]hubspotEvent{creation(502, time.Now(), 0)})
+		body, _ := json.Marshal([]hubspottest.Event{creation(502, time.Now(), 0)})
 		h := hubspottest.Sign("not-the-secret", "v3", http.MethodPost, g.URL+path, body, time.Now())
 		if status, out := g.Do(http.MethodPost, path, bytes.NewReader(body), h); status != http.StatusUnauthorized {
 			t.Fatalf("= %d %s, want 401", status, out)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/plugins/hubspot"
+	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
 // loadResult is what one load run measured.
@@ -59,18 +60,6 @@ type webhookSigner struct {
 	created func(objectID int64)
 }
 
-type benchEvent struct {
-	EventID          int64  `json:"eventId"`
-	SubscriptionID   int64  `json:"subscriptionId"`
-	PortalID         int64  `json:"portalId"`
-	AppID            int64  `json:"appId"`
-	OccurredAt       int64  `json:"occurredAt"`
-	SubscriptionType string `json:"subscriptionType"`
-	AttemptNumber    int    `json:"attemptNumber"`
-	ObjectID         int64  `json:"objectId"`
-	ChangeSource     string `json:"changeSource"`
-}
-
 // request builds one signed webhook with n events.
 func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, error) {
 	now := time.Now()
@@ -78,13 +67,13 @@ func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, erro
 	if s.deletion {
 		typ = "contact.deletion"
 	}
-	evs := make([]benchEvent, n)
+	evs := make([]hubspottest.Event, n)
 	for i := range evs {
 		id := s.seq.Add(1)
 		if s.created != nil {
 			s.created(1_000_000 + id)
 		}
-		evs[i] = benchEvent{EventID: id, SubscriptionID: 1, PortalID: s.portal, AppID: 1, OccurredAt: now.UnixMilli(),
+		evs[i] = hubspottest.Event{EventID: id, SubscriptionID: 1, PortalID: s.portal, AppID: 1, OccurredAt: now.UnixMilli(),
 			SubscriptionType: typ, ObjectID: 1_000_000 + id, ChangeSource: "CRM_UI"}
 	}
 	body, err := json.Marshal(evs)

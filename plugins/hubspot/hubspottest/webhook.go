@@ -25,6 +25,25 @@ type Webhook struct {
 	ObjectIDs []int64
 }
 
+// Event is one event of a webhook body as HubSpot writes it, for tests and
+// load tools that post what HubSpot posts (the plugin's parser reads
+// hubspot.WebhookEvent, which also takes every older and rarer field).
+type Event struct {
+	EventID          int64  `json:"eventId"`
+	SubscriptionID   int64  `json:"subscriptionId"`
+	PortalID         int64  `json:"portalId"`
+	AppID            int64  `json:"appId"`
+	OccurredAt       int64  `json:"occurredAt"` // epoch milliseconds
+	SubscriptionType string `json:"subscriptionType"`
+	AttemptNumber    int    `json:"attemptNumber"`
+	ObjectID         int64  `json:"objectId"`
+	PropertyName     string `json:"propertyName,omitempty"`
+	PropertyValue    string `json:"propertyValue,omitempty"`
+	ChangeFlag       string `json:"changeFlag,omitempty"`
+	ChangeSource     string `json:"changeSource"`
+	SourceID         string `json:"sourceId,omitempty"`
+}
+
 // ContactCreation builds a contact.creation webhook: the JSON body HubSpot
 // posts and the headers it sends with it (Content-Type, User-Agent and the
 // signature headers).
@@ -38,23 +57,10 @@ func ContactCreation(w Webhook) ([]byte, http.Header) {
 	if w.AppID == 0 {
 		w.AppID = 54321
 	}
-	type event struct {
-		EventID          int64  `json:"eventId"`
-		SubscriptionID   int64  `json:"subscriptionId"`
-		PortalID         int64  `json:"portalId"`
-		AppID            int64  `json:"appId"`
-		OccurredAt       int64  `json:"occurredAt"`
-		SubscriptionType string `json:"subscriptionType"`
-		AttemptNumber    int    `json:"attemptNumber"`
-		ObjectID         int64  `json:"objectId"`
-		ChangeFlag       string `json:"changeFlag"`
-		ChangeSource     string `json:"changeSource"`
-		SourceID         string `json:"sourceId"`
-	}
-	events := make([]event, len(w.ObjectIDs))
+	events := make([]Event, len(w.ObjectIDs))
 	occurred := w.Time.Add(-time.Second).UnixMilli()
 	for i, id := range w.ObjectIDs {
-		events[i] = event{
+		events[i] = Event{
 			EventID: 100 + int64(i), SubscriptionID: 12345, PortalID: w.PortalID, AppID: w.AppID,
 			OccurredAt: occurred, SubscriptionType: "contact.creation", ObjectID: id,
 			ChangeFlag: "CREATED", ChangeSource: "CRM_UI", SourceID: "userId:45678",
