@@ -124,6 +124,20 @@ type Event struct {
 	// Record is set when the webhook carries the record inline
 	// (e.g. LeadSquared); the host then need not fetch it.
 	Record *Record
+	// ChangeSource and SourceID say what made the change, as the CRM
+	// names it (HubSpot: CRM_UI, IMPORT, FORM, INTEGRATION, …); rules read
+	// them as event.change_source and event.source_id.
+	ChangeSource string
+	SourceID     string
+	// RelatedObjectType and RelatedObjectID name the other side of an
+	// association change (a contact associated to a company).
+	RelatedObjectType string
+	RelatedObjectID   string
+	// Problem is set when the plugin could not use this event (a type it
+	// does not know, no object id, a malformed field). The host keeps the
+	// event as failed with Problem as its reason and accepts the rest of
+	// the batch: a CRM that is refused one event retries all of them.
+	Problem string
 }
 
 // FetchRequest asks for records by id.
@@ -146,6 +160,9 @@ type Record struct {
 	Fields   map[string]Value
 	// Phones are candidate phone numbers in the plugin's order of preference.
 	Phones []string
+	// Timezone is the record's own IANA zone when the CRM keeps one
+	// (HubSpot's hs_timezone), for agents with timezone = "contact".
+	Timezone string
 }
 
 // UpdateRequest writes fields to one record.

@@ -153,6 +153,12 @@ func eventsToPB(evs []Event) []*crmpb.Event {
 			Property:   utf(e.Property),
 			Value:      utf(e.Value),
 			Account:    utf(e.Account),
+
+			ChangeSource:      utf(e.ChangeSource),
+			SourceId:          utf(e.SourceID),
+			RelatedObjectType: utf(e.RelatedObjectType),
+			RelatedObjectId:   utf(e.RelatedObjectID),
+			Problem:           utf(e.Problem),
 		}
 		if e.Record != nil {
 			out[i].Record = recordToPB(*e.Record)
@@ -177,6 +183,12 @@ func eventsFromPB(evs []*crmpb.Event) []Event {
 			Property:   e.GetProperty(),
 			Value:      e.GetValue(),
 			Account:    e.GetAccount(),
+
+			ChangeSource:      e.GetChangeSource(),
+			SourceID:          e.GetSourceId(),
+			RelatedObjectType: e.GetRelatedObjectType(),
+			RelatedObjectID:   e.GetRelatedObjectId(),
+			Problem:           e.GetProblem(),
 		}
 		if e.GetRecord() != nil {
 			r := recordFromPB(e.GetRecord())
@@ -187,11 +199,11 @@ func eventsFromPB(evs []*crmpb.Event) []Event {
 }
 
 func recordToPB(r Record) *crmpb.Record {
-	return &crmpb.Record{ObjectId: utf(r.ObjectID), Fields: fieldsToPB(r.Fields), Phones: utfs(r.Phones)}
+	return &crmpb.Record{ObjectId: utf(r.ObjectID), Fields: fieldsToPB(r.Fields), Phones: utfs(r.Phones), Timezone: utf(r.Timezone)}
 }
 
 func recordFromPB(r *crmpb.Record) Record {
-	return Record{ObjectID: r.GetObjectId(), Fields: fieldsFromPB(r.GetFields()), Phones: r.GetPhones()}
+	return Record{ObjectID: r.GetObjectId(), Fields: fieldsFromPB(r.GetFields()), Phones: r.GetPhones(), Timezone: r.GetTimezone()}
 }
 
 func recordsToPB(rs []Record) []*crmpb.Record {

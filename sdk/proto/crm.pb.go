@@ -748,7 +748,18 @@ type Event struct {
 	Value      string                 `protobuf:"bytes,8,opt,name=value,proto3" json:"value,omitempty"`
 	Account    string                 `protobuf:"bytes,9,opt,name=account,proto3" json:"account,omitempty"`
 	// Set when the webhook carries the record inline.
-	Record        *Record `protobuf:"bytes,10,opt,name=record,proto3" json:"record,omitempty"`
+	Record *Record `protobuf:"bytes,10,opt,name=record,proto3" json:"record,omitempty"`
+	// What made the change, as the CRM names it (HubSpot's changeSource:
+	// CRM_UI, IMPORT, FORM, INTEGRATION, …) and the id of that source.
+	ChangeSource string `protobuf:"bytes,11,opt,name=change_source,json=changeSource,proto3" json:"change_source,omitempty"`
+	SourceId     string `protobuf:"bytes,12,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	// The other side of an association change: its object type and id.
+	RelatedObjectType string `protobuf:"bytes,13,opt,name=related_object_type,json=relatedObjectType,proto3" json:"related_object_type,omitempty"`
+	RelatedObjectId   string `protobuf:"bytes,14,opt,name=related_object_id,json=relatedObjectId,proto3" json:"related_object_id,omitempty"`
+	// Set when the plugin could not use this event (an unknown type, no
+	// object id, a field of the wrong type): the host keeps the event as
+	// failed with this reason and accepts the rest of the batch.
+	Problem       string `protobuf:"bytes,15,opt,name=problem,proto3" json:"problem,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -853,13 +864,51 @@ func (x *Event) GetRecord() *Record {
 	return nil
 }
 
+func (x *Event) GetChangeSource() string {
+	if x != nil {
+		return x.ChangeSource
+	}
+	return ""
+}
+
+func (x *Event) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *Event) GetRelatedObjectType() string {
+	if x != nil {
+		return x.RelatedObjectType
+	}
+	return ""
+}
+
+func (x *Event) GetRelatedObjectId() string {
+	if x != nil {
+		return x.RelatedObjectId
+	}
+	return ""
+}
+
+func (x *Event) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
 // Record is one CRM record with typed field values.
 type Record struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ObjectId string                 `protobuf:"bytes,1,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
 	Fields   map[string]*Value      `protobuf:"bytes,2,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Candidate phone numbers in the plugin's order of preference.
-	Phones        []string `protobuf:"bytes,3,rep,name=phones,proto3" json:"phones,omitempty"`
+	Phones []string `protobuf:"bytes,3,rep,name=phones,proto3" json:"phones,omitempty"`
+	// The record's own IANA timezone when the CRM keeps one (HubSpot's
+	// hs_timezone), for agents with timezone = "contact"; empty if unknown.
+	Timezone      string `protobuf:"bytes,4,opt,name=timezone,proto3" json:"timezone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -913,6 +962,13 @@ func (x *Record) GetPhones() []string {
 		return x.Phones
 	}
 	return nil
+}
+
+func (x *Record) GetTimezone() string {
+	if x != nil {
+		return x.Timezone
+	}
+	return ""
 }
 
 // Value is a typed field value. No kind set means null.
@@ -1600,7 +1656,7 @@ const file_crm_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1d.callgate.crm.v1.HeaderValuesR\x05value:\x028\x01\"u\n" +
 	"\x15HandleWebhookResponse\x12.\n" +
 	"\x06events\x18\x01 \x03(\v2\x16.callgate.crm.v1.EventR\x06events\x12,\n" +
-	"\x05error\x18\x02 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xb9\x02\n" +
+	"\x05error\x18\x02 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xf1\x03\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x12\n" +
@@ -1614,11 +1670,17 @@ const file_crm_proto_rawDesc = "" +
 	"\x05value\x18\b \x01(\tR\x05value\x12\x18\n" +
 	"\aaccount\x18\t \x01(\tR\aaccount\x12/\n" +
 	"\x06record\x18\n" +
-	" \x01(\v2\x17.callgate.crm.v1.RecordR\x06record\"\xcd\x01\n" +
+	" \x01(\v2\x17.callgate.crm.v1.RecordR\x06record\x12#\n" +
+	"\rchange_source\x18\v \x01(\tR\fchangeSource\x12\x1b\n" +
+	"\tsource_id\x18\f \x01(\tR\bsourceId\x12.\n" +
+	"\x13related_object_type\x18\r \x01(\tR\x11relatedObjectType\x12*\n" +
+	"\x11related_object_id\x18\x0e \x01(\tR\x0frelatedObjectId\x12\x18\n" +
+	"\aproblem\x18\x0f \x01(\tR\aproblem\"\xe9\x01\n" +
 	"\x06Record\x12\x1b\n" +
 	"\tobject_id\x18\x01 \x01(\tR\bobjectId\x12;\n" +
 	"\x06fields\x18\x02 \x03(\v2#.callgate.crm.v1.Record.FieldsEntryR\x06fields\x12\x16\n" +
-	"\x06phones\x18\x03 \x03(\tR\x06phones\x1aQ\n" +
+	"\x06phones\x18\x03 \x03(\tR\x06phones\x12\x1a\n" +
+	"\btimezone\x18\x04 \x01(\tR\btimezone\x1aQ\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\x05value\x18\x02 \x01(\v2\x16.callgate.crm.v1.ValueR\x05value:\x028\x01\"\xd8\x01\n" +
