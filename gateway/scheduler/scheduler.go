@@ -134,7 +134,9 @@ type Submission struct {
 	Call         store.Call
 	ContactKey   string        // dedupe per (agent, contact); "" = none
 	DedupeWindow time.Duration // default none
-	NotBefore    time.Time     // earliest first attempt (schedule_at); zero = now
+	// NotBefore is the earliest first attempt (schedule_at); zero or past
+	// = now. The window rule reads "the same day" as NotBefore's local day.
+	NotBefore time.Time
 }
 
 // Submitted is what Submit did: Duplicate means Call is the existing call
@@ -144,10 +146,12 @@ type Submitted struct {
 	Duplicate bool
 }
 
-// Submit creates a call and schedules its first attempt: now (or
-// NotBefore) if the window is open, else the next opening when carry_over
-// is set; outside the window without carry_over the call is recorded
-// dropped with the window in its reason.
+// Submit creates a call and schedules its first attempt at now (or
+// NotBefore, if later) by the window rule (firstAttempt): inside the
+// window it is due at once; before an opening later that same local day it
+// waits for it; once that day's chance has passed it moves to the next
+// opening with carry_over, and is recorded dropped, with the window and
+// the reason, without.
 func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, error) {
 	if err := ctx.Err(); err != nil {
 		return Submitted{}, err
@@ -176,23 +180,16 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 		if sub.NotBefore.After(now) {
 			start = sub.NotBefore.UTC()
 		}
-		at, err := NextAllowed(start, c.Policy.Window, loc)
+		at, reason, dropped, err := firstAttempt(start, c.Policy.Window, tz, loc)
 		if err != nil {
 			return Submitted{}, fmt.Errorf("scheduler: agent %s: %w", c.AgentID, err)
 		}
-		switch {
-		case at.Equal(start):
-			c.Status, c.Reason = store.CallScheduled, ""
-			c.NextAttemptAt = &start
-		case c.Policy.Window.CarryOver:
-			at = at.UTC()
-			c.Status, c.NextAttemptAt = store.CallScheduled, &at
-			c.Reason = fmt.Sprintf("outside the call window %s; carried over to %s",
-				DescribeWindow(c.Policy.Window, tz), at.In(loc).Format("Mon 2006-01-02 15:04 MST"))
-		default:
+		c.Status, c.Reason = store.CallScheduled, reason
+		if dropped {
 			c.Status = store.CallDropped
-			c.Reason = fmt.Sprintf("outside the call window %s at %s and carry_over is false",
-				DescribeWindow(c.Policy.Window, tz), start.In(loc).Format("Mon 15:04 MST"))
+		} else {
+			at = at.UTC()
+			c.NextAttemptAt = &at
 		}
 	}
 	var items []store.OutboxItem

@@ -36,7 +36,7 @@ func TestDueIndexClaimAndLease(t *testing.T) {
 		t.Fatalf("DueCalls: %d calls, want ids[1], ids[2] in due order", len(due))
 	}
 	lease := t0.Add(time.Hour)
-	claimed, err := db.ClaimDue("voice", t0.Add(25*time.Minute), 1, func(c *Call) (bool, []OutboxItem, error) {
+	claimed, err := db.ClaimDue("voice", t0.Add(25*time.Minute), 1, func(c *Call, _ bool) (bool, []OutboxItem, error) {
 		c.Status, c.NextAttemptAt, c.LeaseUntil = CallDialing, nil, &lease
 		c.Attempts = append(c.Attempts, Attempt{N: 1, StartedAt: t0})
 		return true, nil, nil
