@@ -4,10 +4,14 @@
 // it), claims due attempts in a transaction that moves them to dialing with
 // a lease, and dials them at the dialer's concurrency and rate. Outcomes
 // (from POST /call/status/{dialer}, synchronous dialers, or the lease
-// running out) drive the retry ladder inside the call's window.
+// running out) drive the retry ladder inside the call's window. A new
+// call's first attempt is placed by the window rule (window.go): it waits
+// for an opening later the same local day, and carry_over decides only once
+// the day's chance has passed; later attempts always wait for the window.
 //
 // Guarantees: an attempt is claimed once (the claim and the index change
-// are one transaction); an attempt left in flight by a crash is re-sent only
+// are one transaction); a number on the do-not-call list is never dialed
+// (the claim transaction reads the list and ends the call blocked); an attempt left in flight by a crash is re-sent only
 // to a dialer that honours its idempotency key "<call id>-<attempt n>",
 // otherwise it is marked for an operator and never re-sent; every final
 // status carries a reason; every lifecycle notification is committed in the
@@ -205,6 +209,9 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 			s.m.finals.WithLabelValues(got.Status).Inc()
 		} else {
 			s.lanes[got.Dialer].wakeUp()
+		}
+		if got.Status == store.CallDropped {
+			s.log.Info("call dropped: outside its window", "call", got.ID, "agent", got.AgentID, "reason", got.Reason)
 		}
 		s.log.Debug("call submitted", "call", got.ID, "agent", got.AgentID, "status", got.Status, "next_attempt_at", got.NextAttemptAt)
 	}

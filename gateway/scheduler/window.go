@@ -16,6 +16,10 @@ import (
 // A wall time that does not exist (the skipped hour of a spring-forward
 // change) is read as the first instant after the gap, so a window opening
 // at 02:30 on that day in America/New_York opens at 03:00 EDT.
+//
+// Which attempt may wait where is decided here too, once: firstAttempt
+// (a new call; the only reader of carry_over) and laterAttempt (retries,
+// re-sends, attempts moved at claim time; they always wait).
 
 // NextAllowed returns the earliest instant at or after t at which w allows
 // a call in loc. A nil window allows any time.

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,56 @@ func TestClassify(t *testing.T) {
 	}
 	if _, err := scheduler.Classify(monday8, &store.Window{Start: "9", End: "18:00"}, kolkata); err == nil {
 		t.Fatal("a malformed window was classified")
+	}
+}
+
+// TestClassifyProperty: for random instants, windows, days and zones (with
+// DST), Classify agrees with NextAllowed and with the rule's calendar-day
+// line: OpensToday's opening is on the instant's local date, ClosedToday's
+// on a later one, and an overnight window on every day is never closed for
+// today.
+func TestClassifyProperty(t *testing.T) {
+	zones := []string{"Asia/Kolkata", "America/New_York", "Europe/London", "Australia/Sydney", "UTC", "America/Santiago"}
+	dayNames := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	rng := rand.New(rand.NewPCG(12, 2026))
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	hhmm := func() string {
+		return time.Date(2000, 1, 1, rng.IntN(24), rng.IntN(60), 0, 0, time.UTC).Format("15:04")
+	}
+	date := func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+	for i := 0; i < 20000; i++ {
+		loc, err := time.LoadLocation(zones[rng.IntN(len(zones))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &store.Window{Start: hhmm(), End: hhmm()}
+		everyDay := rng.IntN(2) == 0
+		if !everyDay {
+			for _, d := range dayNames {
+				if rng.IntN(3) == 0 {
+					w.Days = append(w.Days, d)
+				}
+			}
+		}
+		now := base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Second)
+		p, err := scheduler.Classify(now, w, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, _ := scheduler.NextAllowed(now, w, loc)
+		bad := !p.Next.Equal(next)
+		switch p.Standing {
+		case scheduler.Open:
+			bad = bad || !next.Equal(now)
+		case scheduler.OpensToday:
+			bad = bad || !next.After(now) || date(next, loc) != date(now, loc)
+		case scheduler.ClosedToday:
+			bad = bad || date(next, loc) <= date(now, loc) || p.Why == ""
+			overnight := w.End <= w.Start
+			bad = bad || (overnight && len(w.Days) == 0)
+		}
+		if bad {
+			t.Fatalf("window %+v %s at %s: Classify = %+v (NextAllowed %s)", w, loc, now.In(loc), p, next.In(loc))
+		}
 	}
 }
