@@ -226,7 +226,7 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 		if at.After(now) {
 			at = at.UTC()
 			c.NextAttemptAt, c.UpdatedAt = &at, now
-			c.Reason = fmt.Sprintf("the call window %s closed before a dial slot was free; attempt %d moved to the next opening %s "+
+			c.Reason = fmt.Sprintf("the call window %s closed before attempt %d could be dialed (no dial slot was free, or the gateway was down); moved to the next opening %s "+
 				"(attempts of an accepted call are never dropped, whatever carry_over says)",
 				DescribeWindow(c.Policy.Window, tz), len(c.Attempts)+1, localMinute(at, loc))
 			return false, nil, nil

@@ -259,12 +259,34 @@ func TestLaterAttemptsWaitForTheWindow(t *testing.T) {
 			return got.NextAttemptAt != nil && !got.NextAttemptAt.Equal(*waiting.NextAttemptAt)
 		})
 		if got.Status != store.CallScheduled || !got.NextAttemptAt.Equal(local(kolkata, "2026-12-01 09:00")) ||
-			!strings.Contains(got.Reason, "closed before a dial slot was free; attempt 1 moved to the next opening Tue 2026-12-01 09:00 IST") ||
+			!strings.Contains(got.Reason, "closed before attempt 1 could be dialed (no dial slot was free, or the gateway was down); moved to the next opening Tue 2026-12-01 09:00 IST") ||
 			!strings.Contains(got.Reason, "whatever carry_over says") {
 			t.Fatalf("waiting call = %s %v %q", got.Status, got.NextAttemptAt, got.Reason)
 		}
 		e.noDial()
 	})
+}
+
+// TestDueAttemptAfterAnOutage: a first attempt due at 17:00 inside its
+// window, with the scheduler down until 19:00 and carry_over false, moves
+// to the next opening; it was accepted, so it is not dropped.
+func TestDueAttemptAfterAnOutage(t *testing.T) {
+	e := newEnv(t, local(kolkata, "2026-11-30 17:00"))
+	c := e.submit("+919876543210", policy(&store.Window{Start: "09:00", End: "18:00"}, 0))
+	if c.Status != store.CallScheduled || !c.NextAttemptAt.Equal(local(kolkata, "2026-11-30 17:00")) {
+		t.Fatalf("call = %s %v", c.Status, c.NextAttemptAt)
+	}
+	e.clock.Set(local(kolkata, "2026-11-30 19:00"))
+	e.run()
+	var got store.Call
+	e.eventually("the call moved", func() bool {
+		got = e.call(c.ID)
+		return got.NextAttemptAt != nil && got.NextAttemptAt.After(e.clock.Now())
+	})
+	if got.Status != store.CallScheduled || !got.NextAttemptAt.Equal(local(kolkata, "2026-12-01 09:00")) || !strings.Contains(got.Reason, "or the gateway was down") {
+		t.Fatalf("after the outage: %s %v %q, want scheduled for Tue 09:00", got.Status, got.NextAttemptAt, got.Reason)
+	}
+	e.noDial()
 }
 
 func TestClassify(t *testing.T) {
