@@ -203,8 +203,9 @@ func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{
 // and an attempt whose window closed while it waited for a slot is moved
 // to the next opening instead.
 func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
-	due := map[string]time.Time{}
-	var blocked []store.Call
+	// Keyed by call id, so a claim func run more than once for the same
+	// call (as a SQL backend may on a serialization retry) counts it once.
+	due, blocked := map[string]time.Time{}, map[string]store.Call{}
 	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
@@ -212,7 +213,7 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 		if dnd {
 			c.Status, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallBlocked, nil, nil, now.UTC()
 			c.Reason = fmt.Sprintf("not dialed: the number is on the do-not-call list (checked when attempt %d was due)", len(c.Attempts)+1)
-			blocked = append(blocked, *c)
+			blocked[c.ID] = *c
 			return false, s.notify(*c, nil, true), nil
 		}
 		tz, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
