@@ -198,26 +198,38 @@ func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{
 }
 
 // claim moves up to n due attempts of l to dialing, with a lease that ends
-// when the outcome is overdue. An attempt whose window closed while it
-// waited for a slot is moved to the next opening instead.
+// when the outcome is overdue. In the same transaction: a call whose number
+// is on the do-not-call list ends blocked (with its final notification),
+// and an attempt whose window closed while it waited for a slot is moved
+// to the next opening instead.
 func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
-	due := map[string]time.Time{}
-	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call) (bool, []store.OutboxItem, error) {
+	// Keyed by call id, so a claim func run more than once for the same
+	// call (as a SQL backend may on a serialization retry) counts it once.
+	due, blocked := map[string]time.Time{}, map[string]store.Call{}
+	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
 		}
-		_, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
+		if dnd {
+			c.Status, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallBlocked, nil, nil, now.UTC()
+			c.Reason = fmt.Sprintf("not dialed: the number is on the do-not-call list (checked when attempt %d was due)", len(c.Attempts)+1)
+			blocked[c.ID] = *c
+			return false, s.notify(*c, nil, true), nil
+		}
+		tz, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
 		if err != nil {
 			return false, nil, s.failInPlace(c, now, err.Error())
 		}
-		at, err := NextAllowed(now, c.Policy.Window, loc)
+		at, _, err := laterAttempt(now, c.Policy.Window, tz, loc)
 		if err != nil {
 			return false, nil, s.failInPlace(c, now, err.Error())
 		}
 		if at.After(now) {
 			at = at.UTC()
 			c.NextAttemptAt, c.UpdatedAt = &at, now
-			c.Reason = "window closed before a dial slot was free; moved to " + at.In(loc).Format("Mon 2006-01-02 15:04 MST")
+			c.Reason = fmt.Sprintf("the call window %s closed before attempt %d could be dialed (no dial slot was free, or the gateway was down); moved to the next opening %s "+
+				"(attempts of an accepted call are never dropped, whatever carry_over says)",
+				DescribeWindow(c.Policy.Window, tz), len(c.Attempts)+1, localMinute(at, loc))
 			return false, nil, nil
 		}
 		due[c.ID] = *c.NextAttemptAt
@@ -226,7 +238,14 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 		c.Status, c.Reason, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallDialing, "", nil, &lease, now.UTC()
 		return true, nil, nil
 	})
-	return claimed, due, err
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range blocked {
+		s.m.finals.WithLabelValues(store.CallBlocked).Inc()
+		s.log.Info("call blocked when due: number on the do-not-call list", "call", c.ID, "agent", c.AgentID, "attempt", len(c.Attempts)+1)
+	}
+	return claimed, due, nil
 }
 
 // failInPlace ends a call that can never be dialed (its stored policy is
@@ -351,11 +370,11 @@ func (s *Scheduler) transportFailed(l *lane, id string, n int, cause error) {
 		}
 		c.Attempts = c.Attempts[:len(c.Attempts)-1]
 		c.TransportFailures++
-		_, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
+		tz, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
 		if err != nil {
 			return nil, err
 		}
-		at, err := NextAllowed(now.Add(TransportBackoff(l.lim.Backoff, c.TransportFailures)), c.Policy.Window, loc)
+		at, note, err := laterAttempt(now.Add(TransportBackoff(l.lim.Backoff, c.TransportFailures)), c.Policy.Window, tz, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -366,6 +385,9 @@ func (s *Scheduler) transportFailed(l *lane, id string, n int, cause error) {
 		}
 		c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = &at, nil, now
 		c.Reason = fmt.Sprintf("dialer %s unreachable (%d in a row): %v; attempt %d re-sent at %s", l.name, c.TransportFailures, cause, n, at.Format(time.RFC3339))
+		if note != "" {
+			c.Reason += "; the back-off ends at " + note
+		}
 		return nil, nil
 	})
 	l.release(attemptKey(id, n))

@@ -11,7 +11,8 @@ import (
 
 // FuzzNextAllowed feeds window bounds and days as an operator or a
 // webhook's min_trigger_time/max_trigger_time might write them: bad input
-// is an error, never a panic, and a result always lies inside the window.
+// is an error, never a panic, a result always lies inside the window, and
+// Classify agrees with NextAllowed.
 func FuzzNextAllowed(f *testing.F) {
 	f.Add("09:00", "18:00", "mon,fri", int64(1764500000), "Asia/Kolkata")
 	f.Add("22:00", "06:00", "", int64(1772953200), "America/New_York")
@@ -33,6 +34,10 @@ func FuzzNextAllowed(f *testing.F) {
 		}
 		if got.Before(now) || !scheduler.InWindow(got, w, loc) {
 			t.Fatalf("window %+v in %s: NextAllowed(%s) = %s", w, zone, now, got)
+		}
+		p, err := scheduler.Classify(now, w, loc)
+		if err != nil || !p.Next.Equal(got) || (p.Standing == scheduler.Open) != got.Equal(now) || (p.Standing == scheduler.ClosedToday) != (p.Why != "") {
+			t.Fatalf("window %+v in %s: Classify(%s) = %+v, %v; NextAllowed = %s", w, zone, now, p, err, got)
 		}
 	})
 }

@@ -30,6 +30,7 @@ type env struct {
 	s      *scheduler.Scheduler
 	limits scheduler.Limits
 	notes  *recorder
+	reg    *prometheus.Registry
 	stop   func()
 }
 
@@ -43,7 +44,7 @@ func withDir(dir string) envOption { return func(e *env) { e.dir = dir } }
 
 func newEnv(t *testing.T, now time.Time, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: schedtest.NewClock(now), dialer: schedtest.NewDialer("voice", true), notes: &recorder{}}
+	e := &env{t: t, dir: t.TempDir(), clock: schedtest.NewClock(now), dialer: schedtest.NewDialer("voice", true), notes: &recorder{}, reg: prometheus.NewRegistry()}
 	for _, o := range opts {
 		o(e)
 	}
@@ -54,7 +55,7 @@ func newEnv(t *testing.T, now time.Time, opts ...envOption) *env {
 	e.db = db
 	e.s, err = scheduler.New(scheduler.Config{
 		Store: db, Dialers: map[string]scheduler.Dialer{"voice": e.dialer}, Clock: e.clock,
-		Logger: hclog.NewNullLogger(), Registerer: prometheus.NewRegistry(), Notifier: e.notes,
+		Logger: hclog.NewNullLogger(), Registerer: e.reg, Notifier: e.notes,
 		DefaultTimezone:   "Asia/Kolkata",
 		StatusCallbackURL: func(d string) string { return "https://calls.example.com/call/status/" + d },
 		DialerLimits:      map[string]scheduler.Limits{"voice": e.limits},
@@ -193,3 +194,39 @@ func (e *env) outcome(id string, n int, status string) {
 }
 
 func schedLimits(concurrency int) scheduler.Limits { return scheduler.Limits{Concurrency: concurrency} }
+
+// finals reads callgate_scheduler_calls_final_total{status}.
+func (e *env) finals(status string) float64 {
+	e.t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "callgate_scheduler_calls_final_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" && l.GetValue() == status {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// outboxEvents lists the lifecycle notifications committed for call id.
+func (e *env) outboxEvents(id string) []string {
+	e.t.Helper()
+	items, _, err := e.db.ListOutbox(store.OutboxFilter{CallID: id})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ev []string
+	for _, it := range items {
+		ev = append(ev, it.Event)
+	}
+	return ev
+}

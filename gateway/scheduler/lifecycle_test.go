@@ -54,9 +54,8 @@ func TestSlowDialer(t *testing.T) {
 func TestNotificationsCommittedWithChanges(t *testing.T) {
 	e := newEnv(t, monday8)
 	e.run()
-	w := *office
-	w.CarryOver = false
-	dropped := e.submit("+919876543210", policy(&w, 0))
+	early := &store.Window{Start: "05:00", End: "07:00"} // closed for today at 08:00, no carry_over
+	dropped := e.submit("+919876543210", policy(early, 0))
 	e.clock.Set(monday8.Add(2 * time.Hour))
 	c := e.submit("+919876543211", policy(nil, 1, time.Minute))
 	e.dialed()

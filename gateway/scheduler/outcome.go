@@ -141,17 +141,20 @@ func (s *Scheduler) decide(c *store.Call, a *store.Attempt, now time.Time) error
 		c.Status, c.Reason, c.NextAttemptAt = store.CallFailed, FailedReason(c.Policy.Retry, c.Attempts), nil
 		return nil
 	}
-	_, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
+	tz, loc, err := resolveTimezone(c.Policy.Timezone, c.ToNumber, s.cfg.DefaultTimezone)
 	if err != nil {
 		return err
 	}
-	at, err := NextAllowed(earliest, c.Policy.Window, loc) // retries always wait for the window
+	at, note, err := laterAttempt(earliest, c.Policy.Window, tz, loc)
 	if err != nil {
 		return err
 	}
 	at = at.UTC()
 	c.Status, c.NextAttemptAt = store.CallRetryScheduled, &at
-	c.Reason = fmt.Sprintf("attempt %d: %s; retry %d of %d at %s", a.N, a.Outcome, a.N, c.Policy.Retry.Max, at.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+	c.Reason = fmt.Sprintf("attempt %d: %s; retry %d of %d at %s", a.N, a.Outcome, a.N, c.Policy.Retry.Max, localMinute(at, loc))
+	if note != "" {
+		c.Reason += "; the gap ends at " + note
+	}
 	return nil
 }
 

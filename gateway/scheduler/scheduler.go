@@ -4,10 +4,14 @@
 // it), claims due attempts in a transaction that moves them to dialing with
 // a lease, and dials them at the dialer's concurrency and rate. Outcomes
 // (from POST /call/status/{dialer}, synchronous dialers, or the lease
-// running out) drive the retry ladder inside the call's window.
+// running out) drive the retry ladder inside the call's window. A new
+// call's first attempt is placed by the window rule (window.go): it waits
+// for an opening later the same local day, and carry_over decides only once
+// the day's chance has passed; later attempts always wait for the window.
 //
 // Guarantees: an attempt is claimed once (the claim and the index change
-// are one transaction); an attempt left in flight by a crash is re-sent only
+// are one transaction); a number on the do-not-call list is never dialed
+// (the claim transaction reads the list and ends the call blocked); an attempt left in flight by a crash is re-sent only
 // to a dialer that honours its idempotency key "<call id>-<attempt n>",
 // otherwise it is marked for an operator and never re-sent; every final
 // status carries a reason; every lifecycle notification is committed in the
@@ -134,7 +138,9 @@ type Submission struct {
 	Call         store.Call
 	ContactKey   string        // dedupe per (agent, contact); "" = none
 	DedupeWindow time.Duration // default none
-	NotBefore    time.Time     // earliest first attempt (schedule_at); zero = now
+	// NotBefore is the earliest first attempt (schedule_at); zero or past
+	// = now. The window rule reads "the same day" as NotBefore's local day.
+	NotBefore time.Time
 }
 
 // Submitted is what Submit did: Duplicate means Call is the existing call
@@ -144,10 +150,12 @@ type Submitted struct {
 	Duplicate bool
 }
 
-// Submit creates a call and schedules its first attempt: now (or
-// NotBefore) if the window is open, else the next opening when carry_over
-// is set; outside the window without carry_over the call is recorded
-// dropped with the window in its reason.
+// Submit creates a call and schedules its first attempt at now (or
+// NotBefore, if later) by the window rule (firstAttempt): inside the
+// window it is due at once; before an opening later that same local day it
+// waits for it; once that day's chance has passed it moves to the next
+// opening with carry_over, and is recorded dropped, with the window and
+// the reason, without.
 func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, error) {
 	if err := ctx.Err(); err != nil {
 		return Submitted{}, err
@@ -176,23 +184,16 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 		if sub.NotBefore.After(now) {
 			start = sub.NotBefore.UTC()
 		}
-		at, err := NextAllowed(start, c.Policy.Window, loc)
+		at, reason, dropped, err := firstAttempt(start, c.Policy.Window, tz, loc)
 		if err != nil {
 			return Submitted{}, fmt.Errorf("scheduler: agent %s: %w", c.AgentID, err)
 		}
-		switch {
-		case at.Equal(start):
-			c.Status, c.Reason = store.CallScheduled, ""
-			c.NextAttemptAt = &start
-		case c.Policy.Window.CarryOver:
-			at = at.UTC()
-			c.Status, c.NextAttemptAt = store.CallScheduled, &at
-			c.Reason = fmt.Sprintf("outside the call window %s; carried over to %s",
-				DescribeWindow(c.Policy.Window, tz), at.In(loc).Format("Mon 2006-01-02 15:04 MST"))
-		default:
+		c.Status, c.Reason = store.CallScheduled, reason
+		if dropped {
 			c.Status = store.CallDropped
-			c.Reason = fmt.Sprintf("outside the call window %s at %s and carry_over is false",
-				DescribeWindow(c.Policy.Window, tz), start.In(loc).Format("Mon 15:04 MST"))
+		} else {
+			at = at.UTC()
+			c.NextAttemptAt = &at
 		}
 	}
 	var items []store.OutboxItem
@@ -208,6 +209,9 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 			s.m.finals.WithLabelValues(got.Status).Inc()
 		} else {
 			s.lanes[got.Dialer].wakeUp()
+		}
+		if got.Status == store.CallDropped {
+			s.log.Info("call dropped: outside its window", "call", got.ID, "agent", got.AgentID, "reason", got.Reason)
 		}
 		s.log.Debug("call submitted", "call", got.ID, "agent", got.AgentID, "status", got.Status, "next_attempt_at", got.NextAttemptAt)
 	}

@@ -38,45 +38,6 @@ func TestSubmitInsideWindowDialsNow(t *testing.T) {
 	}
 }
 
-func TestSubmitOutsideWindow(t *testing.T) {
-	t.Run("carry over to the opening", func(t *testing.T) {
-		e := newEnv(t, monday8)
-		e.run()
-		c := e.submit("+919876543210", policy(office, 0))
-		if c.Status != store.CallScheduled || !c.NextAttemptAt.Equal(monday8.Add(time.Hour)) || !strings.Contains(c.Reason, "carried over") {
-			t.Fatalf("call = %s %v %q, want scheduled for 09:00", c.Status, c.NextAttemptAt, c.Reason)
-		}
-		e.noDial()
-		e.advanceTo(monday8.Add(time.Hour))
-		if r := e.dialed(); r.CallID != c.ID {
-			t.Fatalf("dialed %s", r.CallID)
-		}
-	})
-	t.Run("dropped without carry over", func(t *testing.T) {
-		e := newEnv(t, monday8)
-		e.run()
-		w := *office
-		w.CarryOver = false
-		c := e.submit("+919876543210", policy(&w, 0))
-		if c.Status != store.CallDropped || !strings.Contains(c.Reason, "09:00–18:00 Asia/Kolkata") {
-			t.Fatalf("call = %s %q, want dropped naming the window", c.Status, c.Reason)
-		}
-		e.noDial()
-	})
-	t.Run("schedule_at in the window", func(t *testing.T) {
-		e := newEnv(t, monday8)
-		e.run()
-		res, err := e.s.Submit(context.Background(), scheduler.Submission{NotBefore: monday8.Add(3 * time.Hour), Call: store.Call{
-			AgentID: "sales", ToNumber: "+919876543210", Dialer: "voice", Policy: policy(office, 0)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Call.NextAttemptAt.Equal(monday8.Add(3 * time.Hour)) {
-			t.Fatalf("next attempt %v, want NotBefore", res.Call.NextAttemptAt)
-		}
-	})
-}
-
 func TestSubmitDedupeAndTimezone(t *testing.T) {
 	e := newEnv(t, monday8.Add(2*time.Hour))
 	sub := scheduler.Submission{ContactKey: "hubspot:1:contact:123", DedupeWindow: 24 * time.Hour, Call: store.Call{

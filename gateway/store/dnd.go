@@ -71,12 +71,19 @@ func (db *DB) ListDND() ([]DNDEntry, error) {
 	return out, err
 }
 
-// IsDND reports whether number is on the list.
+// IsDND reports whether number is on the list. The pipeline and
+// /call/outbound ask it before a call exists; ClaimDue asks again, in its
+// own transaction, when an attempt is due.
 func (db *DB) IsDND(number string) (bool, error) {
 	var on bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		on = tx.Bucket(bucketDND).Get([]byte(number)) != nil
+		on = listedDND(tx, number)
 		return nil
 	})
 	return on, err
+}
+
+// listedDND reports whether number is on the list, as tx sees it.
+func listedDND(tx *bolt.Tx, number string) bool {
+	return number != "" && tx.Bucket(bucketDND).Get([]byte(number)) != nil
 }

@@ -75,11 +75,18 @@ func dueIDs(tx *bolt.Tx, dialer string, now time.Time, limit int) []string {
 }
 
 // ClaimDue takes up to limit attempts due on dialer at now, earliest first,
-// and hands each call to fn in one transaction. fn moves the call on (to
-// dialing with a lease, or to a later time if its window has closed) and
-// reports whether it claimed it for dialing; returning ErrNoChange leaves
+// and hands each call to fn in one transaction, with dnd saying whether the
+// call's number is on the do-not-call list, read in that same transaction:
+// a number listed before the claim commits is seen, so the decision to
+// dial and the list agree. fn moves the call on (to dialing with a lease,
+// to a later time if its window has closed, or to a final status such as
+// blocked) and reports whether it claimed it for dialing; the outbox items
+// it returns are committed with the change; returning ErrNoChange leaves
 // the call untouched. ClaimDue returns the claimed calls as written.
-func (db *DB) ClaimDue(dialer string, now time.Time, limit int, fn func(c *Call) (bool, []OutboxItem, error)) ([]Call, error) {
+//
+// (On a SQL backend this is one transaction too: the due rows locked FOR
+// UPDATE SKIP LOCKED, joined with an EXISTS on the DND table.)
+func (db *DB) ClaimDue(dialer string, now time.Time, limit int, fn func(c *Call, dnd bool) (bool, []OutboxItem, error)) ([]Call, error) {
 	var claimed []Call
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
@@ -89,7 +96,7 @@ func (db *DB) ClaimDue(dialer string, now time.Time, limit int, fn func(c *Call)
 				return err
 			}
 			c := cloneCall(old)
-			ok, items, err := fn(&c)
+			ok, items, err := fn(&c, listedDND(tx, c.ToNumber))
 			if errors.Is(err, ErrNoChange) {
 				continue
 			}

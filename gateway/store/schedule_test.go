@@ -36,7 +36,7 @@ func TestDueIndexClaimAndLease(t *testing.T) {
 		t.Fatalf("DueCalls: %d calls, want ids[1], ids[2] in due order", len(due))
 	}
 	lease := t0.Add(time.Hour)
-	claimed, err := db.ClaimDue("voice", t0.Add(25*time.Minute), 1, func(c *Call) (bool, []OutboxItem, error) {
+	claimed, err := db.ClaimDue("voice", t0.Add(25*time.Minute), 1, func(c *Call, _ bool) (bool, []OutboxItem, error) {
 		c.Status, c.NextAttemptAt, c.LeaseUntil = CallDialing, nil, &lease
 		c.Attempts = append(c.Attempts, Attempt{N: 1, StartedAt: t0})
 		return true, nil, nil
@@ -72,4 +72,48 @@ func TestDueIndexClaimAndLease(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClaimDueReadsDND: ClaimDue tells its func, for each due call, whether
+// the call's number is on the DND list as of the claim's transaction, and
+// commits the func's outbox items with its change.
+func TestClaimDueReadsDND(t *testing.T) {
+	db := openTest(t)
+	listed, clear := newCall("sales", "+14155550101"), newCall("sales", "+14155550102")
+	for _, c := range []*Call{&listed, &clear} {
+		due := t0
+		c.NextAttemptAt = &due
+		got, _, err := db.CreateCall(*c, CreateOptions{Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*c = got
+	}
+	if err := db.AddDND("+14155550101", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	claimed, err := db.ClaimDue("voice", t0, 10, func(c *Call, dnd bool) (bool, []OutboxItem, error) {
+		seen[c.ID] = dnd
+		if dnd {
+			c.Status, c.Reason, c.NextAttemptAt = CallBlocked, "on the list", nil
+			return false, []OutboxItem{{Kind: OutboxWebhook, URL: "https://crm-sync.example.com/", CallID: c.ID, Event: "call_ended", NextAt: t0}}, nil
+		}
+		return false, nil, ErrNoChange
+	})
+	if err != nil || len(claimed) != 0 {
+		t.Fatalf("ClaimDue = %d claimed, %v", len(claimed), err)
+	}
+	if len(seen) != 2 || !seen[listed.ID] || seen[clear.ID] {
+		t.Fatalf("dnd flags = %v, want true for %s only", seen, listed.ID)
+	}
+	if c, _ := db.GetCall(listed.ID); c.Status != CallBlocked {
+		t.Fatalf("listed call = %s", c.Status)
+	}
+	if items, _, _ := db.ListOutbox(OutboxFilter{CallID: listed.ID}); len(items) != 1 {
+		t.Fatalf("outbox = %d items, want the final notification", len(items))
+	}
+	if next, ok, _ := db.NextDue("voice"); !ok || !next.Equal(t0) {
+		t.Fatalf("the unlisted call left the due index: %v %v", next, ok)
+	}
 }
