@@ -32,6 +32,17 @@ type rootOptions struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Self is the binary as the user invoked it (./bin/callgate), for the
+	// commands that hints tell them to run next.
+	Self string
+}
+
+// self names this binary in hints: as invoked, or "callgate".
+func (o *rootOptions) self() string {
+	if o.Self == "" {
+		return "callgate"
+	}
+	return o.Self
 }
 
 // commands lists every subcommand. A new command is one line here.
@@ -50,6 +61,8 @@ func commands(o *rootOptions) []*cobra.Command {
 		newAgentsCmd(o),
 		newKeysCmd(o),
 		newDemoCmd(o),
+		newFakeCmd(o),
+		newWebhookCmd(o),
 		newBenchCmd(o),
 		newPluginCmd(),
 	}
@@ -64,12 +77,17 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 // Main runs the command line with the process's arguments and returns the
 // exit code.
 func Main() int {
-	return run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	return runAs(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 }
 
 // run is Main with its inputs passed in, for tests.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	o := &rootOptions{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+	return runAs("callgate", args, stdout, stderr, getenv)
+}
+
+// runAs is run for a binary invoked as self.
+func runAs(self string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	o := &rootOptions{Stdout: stdout, Stderr: stderr, Getenv: getenv, Self: self}
 	root := newRootCmd(o)
 	root.SetArgs(args)
 	err := root.Execute()
