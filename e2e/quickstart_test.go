@@ -70,6 +70,18 @@ func TestQuickstartFirstCall(t *testing.T) {
 		t.Errorf("second call = %+v", c)
 	}
 
+	// The account's fields, as rules name them, through the real plugin.
+	admin := []string{"--addr", g.URL, "--token", "demo-admin-token"}
+	fields := runCLI(t, nil, append(admin, "fields", "hubspot")...)
+	for _, want := range []string{"NAME", "firstname", "First Name", "lifecyclestage", "subscriber, lead, marketingqualifiedlead", "createdate", "time"} {
+		if fields.Code != 0 || !strings.Contains(fields.Stdout, want) {
+			t.Errorf("fields hubspot lacks %q (exit %d):\n%s%s", want, fields.Code, fields.Stdout, fields.Stderr)
+		}
+	}
+	if nope := runCLI(t, nil, append(admin, "fields", "nope")...); nope.Code == 0 || !strings.Contains(nope.Stderr, `unknown integration "nope": use one of hubspot`) {
+		t.Errorf("fields nope: exit %d\n%s", nope.Code, nope.Stderr)
+	}
+
 	// A wrong key is refused, and the command says so with its exit code.
 	bad := runCLI(t, nil, "webhook", "send", "--addr", g.URL, "--agent", "sales-intro", "--key", "wrong", "--contact", "1001")
 	if bad.Code != 1 || !strings.Contains(bad.Stdout, "\n403 ") {

@@ -58,6 +58,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newBackupCmd(o),
 		newDNDCmd(o),
 		newPluginsCmd(o),
+		newFieldsCmd(o),
 		newAgentsCmd(o),
 		newKeysCmd(o),
 		newDemoCmd(o),
