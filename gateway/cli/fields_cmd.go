@@ -18,7 +18,7 @@ func newFieldsCmd(o *rootOptions) *cobra.Command {
 		Long: "Reads the field definitions of an integration's CRM account through its plugin\n" +
 			"(HubSpot's properties API, LeadSquared's lead metadata) with the integration's\n" +
 			"credentials: name, label, type and, for enumerations, the values they take.",
-		Args: cobra.ExactArgs(1),
+		Args: argsNamed("INTEGRATION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
 			if objectType != "" {

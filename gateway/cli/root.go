@@ -45,13 +45,14 @@ func (o *rootOptions) self() string {
 	return o.Self
 }
 
-// commands lists every subcommand. A new command is one line here.
+// commands lists every subcommand. A new command is one line here;
+// offline marks those that never reach a running gateway.
 func commands(o *rootOptions) []*cobra.Command {
 	return []*cobra.Command{
-		newServeCmd(o),
-		newConfigCmd(o),
-		newVersionCmd(o),
-		newRulesCmd(o),
+		offline(newServeCmd(o)),
+		offline(newConfigCmd(o)),
+		offline(newVersionCmd(o)),
+		offline(newRulesCmd(o)),
 		newCallsCmd(o),
 		newEventsCmd(o),
 		newOutboxCmd(o),
@@ -60,12 +61,67 @@ func commands(o *rootOptions) []*cobra.Command {
 		newPluginsCmd(o),
 		newFieldsCmd(o),
 		newAgentsCmd(o),
-		newKeysCmd(o),
-		newDemoCmd(o),
-		newFakeCmd(o),
+		offline(newKeysCmd(o)),
+		offline(newDemoCmd(o)),
+		offline(newFakeCmd(o)),
 		newWebhookCmd(o),
-		newBenchCmd(o),
-		newPluginCmd(),
+		offline(newBenchCmd(o)),
+		offline(newPluginCmd()),
+	}
+}
+
+// serverFlags are the root flags that only commands talking to a
+// running gateway use.
+var serverFlags = []string{"addr", "token"}
+
+// offline keeps the gateway's flags out of cmd's help: it works on files
+// or runs things itself, so --addr and --token would only mislead.
+func offline(cmd *cobra.Command) *cobra.Command {
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		pf := c.Root().PersistentFlags()
+		for _, name := range serverFlags {
+			pf.Lookup(name).Hidden = true
+		}
+		defer func() {
+			for _, name := range serverFlags {
+				pf.Lookup(name).Hidden = false
+			}
+		}()
+		c.Root().HelpFunc()(c, args)
+	})
+	return cmd
+}
+
+// groupsRefuseUnknown makes every command that only groups subcommands
+// (calls, dnd, …) fail on a subcommand it does not have, instead of
+// printing its help and exiting 0.
+func groupsRefuseUnknown(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		groupsRefuseUnknown(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown command %q for %q; see %s --help", args[0], c.CommandPath(), c.CommandPath())
+		}
+		return c.Help()
+	}
+}
+
+// argsNamed accepts exactly the positional arguments names, and names
+// the missing ones ("missing ID (usage: callgate calls show ID)").
+func argsNamed(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < len(names):
+			return fmt.Errorf("missing %s (usage: %s)", strings.Join(names[len(args):], " "), cmd.UseLine())
+		case len(args) > len(names):
+			return fmt.Errorf("too many arguments: takes %s, got %d (usage: %s)", strings.Join(names, " "), len(args), cmd.UseLine())
+		}
+		return nil
 	}
 }
 
@@ -139,5 +195,6 @@ func newRootCmd(o *rootOptions) *cobra.Command {
 	pf.StringVar(&o.Token, "token", "", "admin API bearer token (env "+EnvToken+")")
 	pf.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	root.AddCommand(commands(o)...)
+	groupsRefuseUnknown(root)
 	return root
 }

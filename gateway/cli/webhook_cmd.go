@@ -90,6 +90,9 @@ func sendWebhook(ctx context.Context, o *rootOptions, w webhookOptions) error {
 	if len(w.Contacts) > 0 && w.Type != "hubspot" {
 		return fmt.Errorf("webhook send: --contact builds HubSpot events; for --type %s post a body with --file", w.Type)
 	}
+	if err := checkAddr(o.Addr); err != nil {
+		return fmt.Errorf("webhook send: %w", err)
+	}
 	extra, err := url.ParseQuery(w.Query)
 	if err != nil {
 		return fmt.Errorf("webhook send: --query %q: %v", w.Query, err)
