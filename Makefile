@@ -13,9 +13,15 @@ LDFLAGS := -X $(PKG)/gateway/cli.version=$(VERSION) -X $(PKG)/gateway/cli.commit
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
+# The fake HubSpot (127.0.0.1:8090, sample contact 1001) runs beside the
+# gateway so a first call needs no account; it stops with the gateway.
 run: build
-	@echo "callgate: serving configs/quickstart.hcl on http://127.0.0.1:8080 (dashboard: /ui/, admin token demo-admin-token)."
-	@echo "callgate: to watch a first call end to end, run ./$(BIN) demo in another terminal. Ctrl-C stops."
+	@echo "callgate: serving configs/quickstart.hcl on http://127.0.0.1:8080 (dashboard: /ui/, admin token demo-admin-token),"
+	@echo "callgate: with a fake HubSpot on http://127.0.0.1:8090. Place a first call from another terminal:"
+	@echo "callgate:   ./$(BIN) webhook send --agent sales-intro --key demo-api-key --contact 1001"
+	@echo "callgate: Ctrl-C stops both."
+	@./$(BIN) fake hubspot --listen 127.0.0.1:8090 >/dev/null & fake=$$!; \
+	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
 	./$(BIN) serve --config configs/quickstart.hcl
 
 test: vet fmt-check

@@ -20,11 +20,13 @@ api_key "demo" {
   agents = ["sales-intro"]
 }
 
-# A HubSpot account. Without HUBSPOT_ACCESS_TOKEN the record fetches fail
-# (and are retried); point base_url at a fake CRM to try things offline.
+# A HubSpot account. By default the fake HubSpot that `make run` starts
+# beside the gateway (`callgate fake hubspot`, on 127.0.0.1:8090), so a
+# first call needs no account. For your real account:
+#   HUBSPOT_BASE_URL=https://api.hubapi.com HUBSPOT_ACCESS_TOKEN=pat-... make run
 integration "hubspot" {
   access_token = env("HUBSPOT_ACCESS_TOKEN", "demo-access-token")
-  base_url     = env("HUBSPOT_BASE_URL", "https://api.hubapi.com")
+  base_url     = env("HUBSPOT_BASE_URL", "http://127.0.0.1:8090")
 }
 
 # The log dialer writes each call to the log and records it as completed.

@@ -178,4 +178,14 @@ type Field struct {
 	Name  string
 	Label string
 	Type  ValueType
+	// Options are the values an enumeration (select) field takes, in
+	// the CRM's order; empty for other fields.
+	Options []FieldOption
+}
+
+// FieldOption is one value of an enumeration field: Value is what the
+// record holds and rules compare against, Label what people see.
+type FieldOption struct {
+	Value string
+	Label string
 }

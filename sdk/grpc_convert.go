@@ -283,6 +283,9 @@ func fieldDefsToPB(fs []Field) []*crmpb.Field {
 	out := make([]*crmpb.Field, len(fs))
 	for i, f := range fs {
 		out[i] = &crmpb.Field{Name: utf(f.Name), Label: utf(f.Label), Type: crmpb.ValueType(f.Type)}
+		for _, o := range f.Options {
+			out[i].Options = append(out[i].Options, &crmpb.FieldOption{Value: utf(o.Value), Label: utf(o.Label)})
+		}
 	}
 	return out
 }
@@ -294,6 +297,9 @@ func fieldDefsFromPB(fs []*crmpb.Field) []Field {
 	out := make([]Field, len(fs))
 	for i, f := range fs {
 		out[i] = Field{Name: f.GetName(), Label: f.GetLabel(), Type: ValueType(f.GetType())}
+		for _, o := range f.GetOptions() {
+			out[i].Options = append(out[i].Options, FieldOption{Value: o.GetValue(), Label: o.GetLabel()})
+		}
 	}
 	return out
 }

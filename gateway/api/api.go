@@ -111,6 +111,7 @@ type Options struct {
 	Plugins     Plugins           // nil: no plugins listed
 	Manifests   Manifests         // nil: agents without phone_fields show none
 	Credentials CredentialChecker // nil: no credential checks
+	Fields      FieldLister       // nil: field listings answer 503
 	Rules       RulesTester       // nil: rules test answers 501
 	Backup      Backuper          // nil: no /api/v1/backup route
 	Outbox      Outbox            // nil: no /api/v1/outbox routes
@@ -171,6 +172,7 @@ func (a *API) Routes() []Route {
 		{http.MethodDelete, "/api/v1/dnd", http.HandlerFunc(a.removeDND)},
 		{http.MethodGet, "/api/v1/agents", http.HandlerFunc(a.listAgents)},
 		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
+		{http.MethodGet, "/api/v1/integrations/{name}/fields", http.HandlerFunc(a.listFields)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
 	}
 	if a.opts.Backup != nil {

@@ -194,7 +194,7 @@ var ErrNotPending = errors.New("only pending calls can be canceled")
 func (a *API) CancelCall(ctx context.Context, id string) (store.Call, error) {
 	c, err := a.opts.Calls.GetCall(id)
 	if err != nil {
-		return c, fmt.Errorf("call %s: %w", id, err)
+		return c, err // the store's error names the call
 	}
 	if store.Final(c.Status) {
 		return c, fmt.Errorf("call %s is already %s: %w", id, c.Status, ErrNotPending)

@@ -226,6 +226,13 @@ func TestAdminCommandErrors(t *testing.T) {
 		{"no token", map[string]string{EnvToken: ""}, []string{"dnd", "list"}, "pass --token or set CALLGATE_TOKEN"},
 		{"wrong token", map[string]string{EnvToken: "nope"}, []string{"agents", "list"}, "admin token not accepted (HTTP 401)"},
 		{"unknown plugin", nil, []string{"plugins", "describe", "salesforce"}, `no plugin "salesforce" runs in this gateway; running: hubspot`},
+		{"cancel unknown call", nil, []string{"calls", "cancel", "01NOPE"}, "callgate: call 01NOPE: not found (HTTP 404)"},
+		{"unknown subcommand", nil, []string{"calls", "nosuch"}, `unknown command "nosuch" for "callgate calls"; see callgate calls --help`},
+		{"unknown nested subcommand", nil, []string{"webhook", "receive"}, `unknown command "receive" for "callgate webhook"`},
+		{"missing argument", nil, []string{"calls", "show"}, "callgate: missing ID (usage: callgate calls show ID [flags])"},
+		{"missing number", nil, []string{"dnd", "add"}, "missing NUMBER"},
+		{"too many arguments", nil, []string{"events", "replay", "a", "b"}, "too many arguments: takes ID, got 2"},
+		{"addr without scheme", map[string]string{EnvAddr: "127.0.0.1:8080"}, []string{"calls", "list"}, `--addr "127.0.0.1:8080": give the gateway's URL with its scheme, e.g. http://127.0.0.1:8080`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +246,28 @@ func TestAdminCommandErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errb.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestOfflineHelp: commands that never reach a gateway do not offer
+// --addr or --token; those that do, do.
+func TestOfflineHelp(t *testing.T) {
+	for _, args := range [][]string{{"config", "check", "--help"}, {"serve", "--help"}, {"keys", "new", "--help"}, {"fake", "hubspot", "--help"}, {"rules", "test", "--help"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb, env(nil)); code != 0 || strings.Contains(out.String(), "--addr") || strings.Contains(out.String(), "--token") {
+			t.Errorf("%v: exit %d, help lists server flags:\n%s", args, code, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"calls", "list", "--help"}, &out, &errb, env(nil)); code != 0 || !strings.Contains(out.String(), "--addr") || !strings.Contains(out.String(), "--token") {
+		t.Errorf("calls list --help lacks the server flags:\n%s", out.String())
+	}
+	// Hiding them for one help page leaves them visible for the next.
+	out.Reset()
+	run([]string{"config", "check", "--help"}, &out, &errb, env(nil))
+	out.Reset()
+	if run([]string{"dnd", "list", "--help"}, &out, &errb, env(nil)); !strings.Contains(out.String(), "--addr") {
+		t.Errorf("dnd list --help lacks --addr after an offline help:\n%s", out.String())
 	}
 }
 

@@ -94,7 +94,7 @@ func newCallsShowCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one call with its policy and attempts",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c store.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/calls/"+url.PathEscape(args[0]), nil, nil, &c)
@@ -158,7 +158,7 @@ func newCallsCancelCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "cancel ID",
 		Short: "Cancel a pending call",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c store.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/calls/"+url.PathEscape(args[0])+"/cancel", nil, nil, &c)

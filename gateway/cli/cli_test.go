@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 		{"config check ok", []string{"config", "check", good}, 0, "ok\n", ""},
 		{"config check problems", []string{"config", "check", bad}, 1, "", bad + ":2:12: listen: \"x\" is not host:port"},
 		{"config check counts", []string{"config", "check", bad}, 1, "", "2 problem(s)"},
-		{"config check needs a file", []string{"config", "check"}, 1, "", "accepts 1 arg(s), received 0"},
+		{"config check needs a file", []string{"config", "check"}, 1, "", "missing FILE (usage: callgate config check FILE [flags])"},
 		{"version", []string{"version"}, 0, "callgate dev\n", ""},
 		{"bad output flag", []string{"--output", "xml", "version"}, 1, "", `--output must be json or table, not "xml"`},
 		{"unknown command", []string{"dial"}, 1, "", `unknown command "dial"`},

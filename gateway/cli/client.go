@@ -95,6 +95,9 @@ func (c *adminClient) send(ctx context.Context, method, path string, query url.V
 		}
 		rd = bytes.NewReader(b)
 	}
+	if err := checkAddr(c.base); err != nil {
+		return nil, u, err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, u, fmt.Errorf("--addr %q: %w", c.base, err)
@@ -129,6 +132,15 @@ func (c *adminClient) answerError(code int, status string, raw []byte) error {
 		env.Message += "; pass --token or set " + EnvToken
 	}
 	return &apiError{Status: code, Message: env.Message}
+}
+
+// checkAddr refuses a gateway address without its scheme, the usual
+// slip (--addr 127.0.0.1:8080), with the fix.
+func checkAddr(addr string) error {
+	if !strings.Contains(addr, "://") {
+		return fmt.Errorf("--addr %q: give the gateway's URL with its scheme, e.g. http://%s (or set %s)", addr, addr, EnvAddr)
+	}
+	return nil
 }
 
 func isConnRefused(err error) bool {

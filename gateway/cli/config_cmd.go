@@ -20,7 +20,7 @@ func newConfigCmd(o *rootOptions) *cobra.Command {
 		Long: "Loads FILE as `serve` would (env() reads this shell's environment), checks\n" +
 			"every block, key and rule, and prints \"ok\" or every problem found. Exits 1\n" +
 			"when there is any problem.",
-		Args: cobra.ExactArgs(1),
+		Args: argsNamed("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return checkConfig(o, args[0])
 		},

@@ -132,7 +132,7 @@ func runDemo(ctx context.Context, o *rootOptions, d demoOptions) error {
 		gw.Close()
 		return err
 	}
-	printDemoCall(o, call, base)
+	printDemoCall(o, call, base, d.Once)
 	if !d.Once {
 		fmt.Fprintln(o.Stdout, "\nServing until Ctrl-C.")
 		<-ctx.Done()
@@ -206,7 +206,7 @@ func waitReady(ctx context.Context, client *http.Client, url string) error {
 	}
 }
 
-func printDemoCall(o *rootOptions, c store.Call, base string) {
+func printDemoCall(o *rootOptions, c store.Call, base string, once bool) {
 	fmt.Fprintf(o.Stdout, "\nA signed contact.creation webhook for contact %s became this call:\n\n", c.Source.ObjectID)
 	t := newTable(o)
 	t.row("  call", c.ID)
@@ -222,6 +222,11 @@ func printDemoCall(o *rootOptions, c store.Call, base string) {
 		t.row("  variable "+k, c.Variables[k])
 	}
 	_ = t.flush()
+	if once {
+		// The gateway stops with the command: its links would lead nowhere.
+		fmt.Fprintf(o.Stdout, "\nThe demo gateway has stopped. To look around its dashboard, run %s demo without --once.\n", o.self())
+		return
+	}
 	fmt.Fprintf(o.Stdout, "\nDashboard: %s/ui/  (sign in with the admin token %q)\n", base, demoAdminToken)
-	fmt.Fprintf(o.Stdout, "CLI:       CALLGATE_ADDR=%s CALLGATE_TOKEN=%s callgate calls show %s\n", base, demoAdminToken, c.ID)
+	fmt.Fprintf(o.Stdout, "CLI:       CALLGATE_ADDR=%s CALLGATE_TOKEN=%s %s calls show %s\n", base, demoAdminToken, o.self(), c.ID)
 }

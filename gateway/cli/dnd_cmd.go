@@ -21,7 +21,7 @@ func newDNDCmd(o *rootOptions) *cobra.Command {
 	add := &cobra.Command{
 		Use:   "add NUMBER",
 		Short: "Add a number; its pending calls are canceled",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("NUMBER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return dndChange(cmd, o, http.MethodPost, api.DNDRequest{Number: args[0], Note: note})
 		},
@@ -30,7 +30,7 @@ func newDNDCmd(o *rootOptions) *cobra.Command {
 	remove := &cobra.Command{
 		Use:   "remove NUMBER",
 		Short: "Remove a number",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("NUMBER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return dndChange(cmd, o, http.MethodDelete, api.DNDRequest{Number: args[0]})
 		},

@@ -80,7 +80,7 @@ func newEventsShowCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one event: its status, reason, call and earlier outcomes",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ev store.Event
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/events/"+url.PathEscape(args[0]), nil, nil, &ev)
@@ -133,7 +133,7 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay ID",
 		Short: "Send a failed, skipped, ignored or blocked event through the pipeline again",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ev store.Event
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/events/"+url.PathEscape(args[0])+"/replay", nil, nil, &ev)

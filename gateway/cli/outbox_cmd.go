@@ -115,7 +115,7 @@ func newOutboxRetryCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "retry ID",
 		Short: "Deliver a dead letter again now, its tries reset",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var it api.OutboxEntry
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/outbox/"+url.PathEscape(args[0])+"/retry", nil, nil, &it)

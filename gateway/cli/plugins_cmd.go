@@ -47,7 +47,7 @@ func newPluginsCmd(o *rootOptions) *cobra.Command {
 	describe := &cobra.Command{
 		Use:   "describe NAME",
 		Short: "Show one plugin's manifest: events, credentials, capabilities, content types, phone fields",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var l api.PluginList
 			if _, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/plugins", nil, nil, &l); err != nil {

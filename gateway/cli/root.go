@@ -32,26 +32,96 @@ type rootOptions struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Self is the binary as the user invoked it (./bin/callgate), for the
+	// commands that hints tell them to run next.
+	Self string
 }
 
-// commands lists every subcommand. A new command is one line here.
+// self names this binary in hints: as invoked, or "callgate".
+func (o *rootOptions) self() string {
+	if o.Self == "" {
+		return "callgate"
+	}
+	return o.Self
+}
+
+// commands lists every subcommand. A new command is one line here;
+// offline marks those that never reach a running gateway.
 func commands(o *rootOptions) []*cobra.Command {
 	return []*cobra.Command{
-		newServeCmd(o),
-		newConfigCmd(o),
-		newVersionCmd(o),
-		newRulesCmd(o),
+		offline(newServeCmd(o)),
+		offline(newConfigCmd(o)),
+		offline(newVersionCmd(o)),
+		offline(newRulesCmd(o)),
 		newCallsCmd(o),
 		newEventsCmd(o),
 		newOutboxCmd(o),
 		newBackupCmd(o),
 		newDNDCmd(o),
 		newPluginsCmd(o),
+		newFieldsCmd(o),
 		newAgentsCmd(o),
-		newKeysCmd(o),
-		newDemoCmd(o),
-		newBenchCmd(o),
-		newPluginCmd(),
+		offline(newKeysCmd(o)),
+		offline(newDemoCmd(o)),
+		offline(newFakeCmd(o)),
+		newWebhookCmd(o),
+		offline(newBenchCmd(o)),
+		offline(newPluginCmd()),
+	}
+}
+
+// serverFlags are the root flags that only commands talking to a
+// running gateway use.
+var serverFlags = []string{"addr", "token"}
+
+// offline keeps the gateway's flags out of cmd's help: it works on files
+// or runs things itself, so --addr and --token would only mislead.
+func offline(cmd *cobra.Command) *cobra.Command {
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		pf := c.Root().PersistentFlags()
+		for _, name := range serverFlags {
+			pf.Lookup(name).Hidden = true
+		}
+		defer func() {
+			for _, name := range serverFlags {
+				pf.Lookup(name).Hidden = false
+			}
+		}()
+		c.Root().HelpFunc()(c, args)
+	})
+	return cmd
+}
+
+// groupsRefuseUnknown makes every command that only groups subcommands
+// (calls, dnd, …) fail on a subcommand it does not have, instead of
+// printing its help and exiting 0.
+func groupsRefuseUnknown(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		groupsRefuseUnknown(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown command %q for %q; see %s --help", args[0], c.CommandPath(), c.CommandPath())
+		}
+		return c.Help()
+	}
+}
+
+// argsNamed accepts exactly the positional arguments names, and names
+// the missing ones ("missing ID (usage: callgate calls show ID)").
+func argsNamed(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < len(names):
+			return fmt.Errorf("missing %s (usage: %s)", strings.Join(names[len(args):], " "), cmd.UseLine())
+		case len(args) > len(names):
+			return fmt.Errorf("too many arguments: takes %s, got %d (usage: %s)", strings.Join(names, " "), len(args), cmd.UseLine())
+		}
+		return nil
 	}
 }
 
@@ -64,12 +134,17 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 // Main runs the command line with the process's arguments and returns the
 // exit code.
 func Main() int {
-	return run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	return runAs(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 }
 
 // run is Main with its inputs passed in, for tests.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	o := &rootOptions{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+	return runAs("callgate", args, stdout, stderr, getenv)
+}
+
+// runAs is run for a binary invoked as self.
+func runAs(self string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	o := &rootOptions{Stdout: stdout, Stderr: stderr, Getenv: getenv, Self: self}
 	root := newRootCmd(o)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -120,5 +195,6 @@ func newRootCmd(o *rootOptions) *cobra.Command {
 	pf.StringVar(&o.Token, "token", "", "admin API bearer token (env "+EnvToken+")")
 	pf.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	root.AddCommand(commands(o)...)
+	groupsRefuseUnknown(root)
 	return root
 }

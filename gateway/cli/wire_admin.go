@@ -41,7 +41,8 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		DND:         a.store,
 		Plugins:     pluginStatuses{p.Plugins},
 		Manifests:   p.Plugins,
-		Credentials: credentialChecker{host: p.Plugins, cfg: current},
+		Credentials: integrationPlugins{host: p.Plugins, cfg: current},
+		Fields:      integrationPlugins{host: p.Plugins, cfg: current},
 		Rules:       newRulesTester(current, p.Plugins.Manifest, time.Now),
 		Backup:      a.store,
 		Outbox:      a.store,
@@ -101,17 +102,35 @@ func (ps pluginStatuses) Status() []api.PluginStatus {
 	return out
 }
 
-// credentialChecker checks an integration's configured credentials with
-// its plugin.
-type credentialChecker struct {
+// integrationPlugins reaches an integration's CRM through its plugin,
+// with the configured credentials: credential checks and field listings.
+type integrationPlugins struct {
 	host *pluginhost.Host
 	cfg  func() *config.Config
 }
 
-func (c credentialChecker) CheckCredentials(ctx context.Context, integration string) error {
+func (c integrationPlugins) CheckCredentials(ctx context.Context, integration string) error {
+	crm, creds, err := c.plugin(integration)
+	if err != nil {
+		return err
+	}
+	return crm.CheckCredentials(ctx, creds)
+}
+
+// ListFields lists an integration's fields through its plugin.
+func (c integrationPlugins) ListFields(ctx context.Context, integration, objectType string) ([]sdk.Field, error) {
+	crm, creds, err := c.plugin(integration)
+	if err != nil {
+		return nil, err
+	}
+	return crm.ListFields(ctx, creds, objectType)
+}
+
+// plugin is the plugin serving integration, with its credentials.
+func (c integrationPlugins) plugin(integration string) (sdk.CRM, sdk.Credentials, error) {
 	in, ok := c.cfg().Integrations[integration]
 	if !ok {
-		return fmt.Errorf("integration %q is no longer in the config", integration)
+		return nil, nil, fmt.Errorf("integration %q is no longer in the config", integration)
 	}
 	typ := in.Type
 	if typ == "" {
@@ -119,9 +138,9 @@ func (c credentialChecker) CheckCredentials(ctx context.Context, integration str
 	}
 	crm, ok := c.host.CRM(typ)
 	if !ok {
-		return fmt.Errorf("no plugin %q runs for integration %q", typ, integration)
+		return nil, nil, fmt.Errorf("no plugin %q runs for integration %q", typ, integration)
 	}
-	return crm.CheckCredentials(ctx, sdk.Credentials(in.Credentials))
+	return crm, sdk.Credentials(in.Credentials), nil
 }
 
 // replayWaker is the inbox for the dashboard: a replay wakes the pipeline

@@ -170,4 +170,11 @@ func TestBrowser(t *testing.T) {
 	if got, _ := f.db.GetCall(call.ID); got.Status != store.CallCanceled {
 		t.Fatalf("the number's pending call is %s, want canceled", got.Status)
 	}
+
+	step("open plugins", chromedp.Navigate(f.srv.URL+"/ui/plugins"), chromedp.WaitVisible(chromedp.ID("integrations")))
+	submit("list fields", `a[href="/ui/integrations/hubspot/fields"]`)
+	if got := text("#fields tbody"); !strings.Contains(got, "lifecyclestage") || !strings.Contains(got, "customer (Customer)") {
+		t.Fatalf("fields table shows %q", got)
+	}
+	screenshot("dashboard-fields.png")
 }

@@ -100,6 +100,20 @@ func (p runningPlugins) Status() []api.PluginStatus {
 	return out
 }
 
+// accountFields answers field listings as a HubSpot account would.
+type accountFields struct{}
+
+func (accountFields) ListFields(_ context.Context, integration, _ string) ([]sdk.Field, error) {
+	if integration != "hubspot" {
+		return nil, sdk.Auth("leadsquared: read lead fields: the access key was rejected (401)")
+	}
+	return []sdk.Field{
+		{Name: "firstname", Label: "First Name", Type: sdk.TypeString},
+		{Name: "lifecyclestage", Label: "Lifecycle Stage", Type: sdk.TypeString, Options: []sdk.FieldOption{
+			{Value: "lead", Label: "Lead"}, {Value: "customer", Label: "Customer"}}},
+	}, nil
+}
+
 // fixture is a dashboard over a real store and inbox.
 type fixture struct {
 	db    *store.DB
@@ -132,7 +146,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	current := func() *config.Config { return cfg }
 	plugins := newRunningPlugins()
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
-		Plugins: plugins, Manifests: plugins})
+		Plugins: plugins, Manifests: plugins, Fields: accountFields{}})
 	if err != nil {
 		tb.Fatal(err)
 	}

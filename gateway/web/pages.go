@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -135,6 +136,23 @@ func pastedJSONError(t *rulesTestData) error {
 
 func (d *Dashboard) pluginsPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	d.render(w, r, sess, "plugins", http.StatusOK, page{Title: "Plugins", Data: d.opts.API.PluginList(r.Context())})
+}
+
+// fieldsPage lists an integration's CRM fields, read through its plugin:
+// the names an agent's rules use as contact.NAME.
+func (d *Dashboard) fieldsPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	name := mux.Vars(r)["name"]
+	list, err := d.opts.API.Fields(r.Context(), name, r.URL.Query().Get("object_type"))
+	list.Integration = name
+	p := page{Title: "Fields of " + name, Nav: "plugins", Data: list}
+	status := http.StatusOK
+	if err != nil {
+		p.Error, status = "could not list the fields: "+err.Error(), http.StatusBadGateway
+		if errors.Is(err, api.ErrUnknownIntegration) {
+			status = http.StatusNotFound
+		}
+	}
+	d.render(w, r, sess, "fields", status, p)
 }
 
 func (d *Dashboard) dndPage(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -94,7 +94,7 @@ func New(opts Options) (*Dashboard, error) {
 		opts.PageSize = 50
 	}
 	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), signInLimit: newSignInLimit(opts.Now), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "dnd"} {
+	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "fields", "dnd"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
@@ -125,6 +125,7 @@ func (d *Dashboard) Handler() http.Handler {
 	r.Handle(Prefix+"agents", d.authed(d.agentsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"agents/test", d.authed(d.testRules)).Methods(http.MethodPost)
 	r.Handle(Prefix+"plugins", d.authed(d.pluginsPage)).Methods(http.MethodGet)
+	r.Handle(Prefix+"integrations/{name}/fields", d.authed(d.fieldsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.dndPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.addDND)).Methods(http.MethodPost)
 	r.Handle(Prefix+"dnd/remove", d.authed(d.removeDND)).Methods(http.MethodPost)

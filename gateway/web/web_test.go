@@ -166,6 +166,9 @@ func TestPages(t *testing.T) {
 			`<td class="mono small">Mobile, Phone</td>`, `<td class="mono small">mobilephone, phone</td>`,
 			"application/x-www-form-urlencoded"}},
 		{"dnd", "/ui/dnd", []string{"The DND list is empty"}},
+		{"plugins link the fields", "/ui/plugins", []string{`<a href="/ui/integrations/hubspot/fields">list fields</a>`}},
+		{"fields", "/ui/integrations/hubspot/fields", []string{"<h1>Fields of hubspot</h1>", `<td class="mono">lifecyclestage</td>`,
+			`<span class="mono">lead</span> (Lead), <span class="mono">customer</span> (Customer)`, "First Name"}},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
@@ -182,6 +185,12 @@ func TestPages(t *testing.T) {
 	}
 	if _, body := c.get("/ui/calls?status=completed"); strings.Contains(body, call.ID) {
 		t.Error("status filter let a retry_scheduled call through")
+	}
+	if resp, body := c.get("/ui/integrations/lsq/fields"); resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "the access key was rejected (401)") {
+		t.Errorf("fields of a rejected integration: %d", resp.StatusCode)
+	}
+	if resp, body := c.get("/ui/integrations/nope/fields"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "use one of hubspot, lsq") {
+		t.Errorf("fields of an unknown integration: %d", resp.StatusCode)
 	}
 	if resp, body := c.get("/ui/calls?from=nope"); resp.StatusCode != 400 || !strings.Contains(body, "from:") {
 		t.Errorf("bad date: %d", resp.StatusCode)

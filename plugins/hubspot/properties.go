@@ -21,6 +21,11 @@ type Property struct {
 	HubspotDefined bool   `json:"hubspotDefined"`
 	Calculated     bool   `json:"calculated"`
 	Hidden         bool   `json:"hidden"`
+	Options        []struct {
+		Label  string `json:"label"`
+		Value  string `json:"value"`
+		Hidden bool   `json:"hidden"`
+	} `json:"options"`
 }
 
 type propertyCache struct {
@@ -92,7 +97,13 @@ func (p *Plugin) ListFields(ctx context.Context, creds sdk.Credentials, objectTy
 	fields := make([]sdk.Field, 0, len(c.order))
 	for _, name := range c.order {
 		d := c.defs[name]
-		fields = append(fields, sdk.Field{Name: d.Name, Label: d.Label, Type: valueType(d)})
+		f := sdk.Field{Name: d.Name, Label: d.Label, Type: valueType(d)}
+		for _, o := range d.Options {
+			if !o.Hidden {
+				f.Options = append(f.Options, sdk.FieldOption{Value: o.Value, Label: o.Label})
+			}
+		}
+		fields = append(fields, f)
 	}
 	return fields, nil
 }

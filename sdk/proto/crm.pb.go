@@ -1404,10 +1404,12 @@ func (x *ListFieldsRequest) GetObjectType() string {
 
 // Field describes one field of an object type.
 type Field struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Type          ValueType              `protobuf:"varint,3,opt,name=type,proto3,enum=callgate.crm.v1.ValueType" json:"type,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Label string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Type  ValueType              `protobuf:"varint,3,opt,name=type,proto3,enum=callgate.crm.v1.ValueType" json:"type,omitempty"`
+	// The values an enumeration (select) field takes, in the CRM's order.
+	Options       []*FieldOption `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1463,6 +1465,66 @@ func (x *Field) GetType() ValueType {
 	return ValueType_VALUE_TYPE_NULL
 }
 
+func (x *Field) GetOptions() []*FieldOption {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// FieldOption is one value of an enumeration field.
+type FieldOption struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldOption) Reset() {
+	*x = FieldOption{}
+	mi := &file_crm_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldOption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldOption) ProtoMessage() {}
+
+func (x *FieldOption) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldOption.ProtoReflect.Descriptor instead.
+func (*FieldOption) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FieldOption) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FieldOption) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
 // ListFieldsResponse holds the fields or an error.
 type ListFieldsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1474,7 +1536,7 @@ type ListFieldsResponse struct {
 
 func (x *ListFieldsResponse) Reset() {
 	*x = ListFieldsResponse{}
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1548,7 @@ func (x *ListFieldsResponse) String() string {
 func (*ListFieldsResponse) ProtoMessage() {}
 
 func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1561,7 @@ func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFieldsResponse.ProtoReflect.Descriptor instead.
 func (*ListFieldsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{18}
+	return file_crm_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListFieldsResponse) GetFields() []*Field {
@@ -1526,7 +1588,7 @@ type CheckCredentialsRequest struct {
 
 func (x *CheckCredentialsRequest) Reset() {
 	*x = CheckCredentialsRequest{}
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1600,7 @@ func (x *CheckCredentialsRequest) String() string {
 func (*CheckCredentialsRequest) ProtoMessage() {}
 
 func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1613,7 @@ func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsRequest.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{19}
+	return file_crm_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CheckCredentialsRequest) GetCredentials() *Credentials {
@@ -1571,7 +1633,7 @@ type CheckCredentialsResponse struct {
 
 func (x *CheckCredentialsResponse) Reset() {
 	*x = CheckCredentialsResponse{}
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1645,7 @@ func (x *CheckCredentialsResponse) String() string {
 func (*CheckCredentialsResponse) ProtoMessage() {}
 
 func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1658,7 @@ func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsResponse.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{20}
+	return file_crm_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CheckCredentialsResponse) GetError() *Error {
@@ -1718,11 +1780,15 @@ const file_crm_proto_rawDesc = "" +
 	"\x11ListFieldsRequest\x12>\n" +
 	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\x12\x1f\n" +
 	"\vobject_type\x18\x02 \x01(\tR\n" +
-	"objectType\"a\n" +
+	"objectType\"\x99\x01\n" +
 	"\x05Field\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12.\n" +
-	"\x04type\x18\x03 \x01(\x0e2\x1a.callgate.crm.v1.ValueTypeR\x04type\"r\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1a.callgate.crm.v1.ValueTypeR\x04type\x126\n" +
+	"\aoptions\x18\x04 \x03(\v2\x1c.callgate.crm.v1.FieldOptionR\aoptions\"9\n" +
+	"\vFieldOption\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\"r\n" +
 	"\x12ListFieldsResponse\x12.\n" +
 	"\x06fields\x18\x01 \x03(\v2\x16.callgate.crm.v1.FieldR\x06fields\x12,\n" +
 	"\x05error\x18\x02 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"Y\n" +
@@ -1768,7 +1834,7 @@ func file_crm_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_crm_proto_goTypes = []any{
 	(ErrorClass)(0),                  // 0: callgate.crm.v1.ErrorClass
 	(ValueType)(0),                   // 1: callgate.crm.v1.ValueType
@@ -1790,64 +1856,66 @@ var file_crm_proto_goTypes = []any{
 	(*UpdateRecordResponse)(nil),     // 17: callgate.crm.v1.UpdateRecordResponse
 	(*ListFieldsRequest)(nil),        // 18: callgate.crm.v1.ListFieldsRequest
 	(*Field)(nil),                    // 19: callgate.crm.v1.Field
-	(*ListFieldsResponse)(nil),       // 20: callgate.crm.v1.ListFieldsResponse
-	(*CheckCredentialsRequest)(nil),  // 21: callgate.crm.v1.CheckCredentialsRequest
-	(*CheckCredentialsResponse)(nil), // 22: callgate.crm.v1.CheckCredentialsResponse
-	nil,                              // 23: callgate.crm.v1.Credentials.ValuesEntry
-	nil,                              // 24: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
-	nil,                              // 25: callgate.crm.v1.Record.FieldsEntry
-	nil,                              // 26: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
-	(*durationpb.Duration)(nil),      // 27: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 28: google.protobuf.Timestamp
+	(*FieldOption)(nil),              // 20: callgate.crm.v1.FieldOption
+	(*ListFieldsResponse)(nil),       // 21: callgate.crm.v1.ListFieldsResponse
+	(*CheckCredentialsRequest)(nil),  // 22: callgate.crm.v1.CheckCredentialsRequest
+	(*CheckCredentialsResponse)(nil), // 23: callgate.crm.v1.CheckCredentialsResponse
+	nil,                              // 24: callgate.crm.v1.Credentials.ValuesEntry
+	nil,                              // 25: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	nil,                              // 26: callgate.crm.v1.Record.FieldsEntry
+	nil,                              // 27: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	(*durationpb.Duration)(nil),      // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 29: google.protobuf.Timestamp
 }
 var file_crm_proto_depIdxs = []int32{
 	0,  // 0: callgate.crm.v1.Error.class:type_name -> callgate.crm.v1.ErrorClass
-	27, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	23, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
+	28, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	24, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
 	4,  // 3: callgate.crm.v1.Manifest.credential_fields:type_name -> callgate.crm.v1.CredentialField
 	5,  // 4: callgate.crm.v1.DescribeResponse.manifest:type_name -> callgate.crm.v1.Manifest
 	2,  // 5: callgate.crm.v1.DescribeResponse.error:type_name -> callgate.crm.v1.Error
-	24, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	25, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
 	3,  // 7: callgate.crm.v1.HandleWebhookRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	28, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	29, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	11, // 9: callgate.crm.v1.HandleWebhookResponse.events:type_name -> callgate.crm.v1.Event
 	2,  // 10: callgate.crm.v1.HandleWebhookResponse.error:type_name -> callgate.crm.v1.Error
-	28, // 11: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	29, // 11: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	12, // 12: callgate.crm.v1.Event.record:type_name -> callgate.crm.v1.Record
-	25, // 13: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
-	28, // 14: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
+	26, // 13: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
+	29, // 14: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
 	3,  // 15: callgate.crm.v1.FetchRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
 	12, // 16: callgate.crm.v1.FetchRecordsResponse.records:type_name -> callgate.crm.v1.Record
 	2,  // 17: callgate.crm.v1.FetchRecordsResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 18: callgate.crm.v1.UpdateRecordRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	26, // 19: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	27, // 19: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
 	2,  // 20: callgate.crm.v1.UpdateRecordResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 21: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
 	1,  // 22: callgate.crm.v1.Field.type:type_name -> callgate.crm.v1.ValueType
-	19, // 23: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
-	2,  // 24: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 25: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	2,  // 26: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
-	8,  // 27: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
-	13, // 28: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	13, // 29: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	6,  // 30: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
-	9,  // 31: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
-	14, // 32: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
-	16, // 33: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
-	18, // 34: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
-	21, // 35: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
-	7,  // 36: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
-	10, // 37: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
-	15, // 38: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
-	17, // 39: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
-	20, // 40: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
-	22, // 41: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
-	36, // [36:42] is the sub-list for method output_type
-	30, // [30:36] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	20, // 23: callgate.crm.v1.Field.options:type_name -> callgate.crm.v1.FieldOption
+	19, // 24: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
+	2,  // 25: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 26: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	2,  // 27: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
+	8,  // 28: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
+	13, // 29: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	13, // 30: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	6,  // 31: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
+	9,  // 32: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
+	14, // 33: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
+	16, // 34: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
+	18, // 35: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
+	22, // 36: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
+	7,  // 37: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
+	10, // 38: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
+	15, // 39: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
+	17, // 40: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
+	21, // 41: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
+	23, // 42: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
+	37, // [37:43] is the sub-list for method output_type
+	31, // [31:37] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_crm_proto_init() }
@@ -1868,7 +1936,7 @@ func file_crm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_proto_rawDesc), len(file_crm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

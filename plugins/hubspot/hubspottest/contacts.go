@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -238,21 +237,9 @@ func (s *Server) patchContact(w http.ResponseWriter, id string, body []byte) {
 		writeError(w, http.StatusNotFound, apiError{Message: "resource not found", Category: "OBJECT_NOT_FOUND", Context: map[string][]any{"id": {id}}})
 		return
 	}
-	var invalid []map[string]any
-	names := make([]string, 0, len(in.Properties))
-	for name := range in.Properties {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if s.propertyIndex(name) < 0 {
-			msg := fmt.Sprintf("Property \"%s\" does not exist", name)
-			invalid = append(invalid, map[string]any{"isValid": false, "message": msg, "error": "PROPERTY_DOESNT_EXIST", "name": name, "localizedErrorMessage": msg, "portalId": 62515})
-		}
-	}
-	if len(invalid) > 0 {
-		list, _ := json.Marshal(invalid)
-		writeError(w, http.StatusBadRequest, apiError{Message: "Property values were not valid: " + string(list), Category: "VALIDATION_ERROR"})
+	names := propertyNames(in.Properties)
+	if e, bad := s.invalidProperties(names); bad {
+		writeError(w, http.StatusBadRequest, e)
 		return
 	}
 	for name, v := range in.Properties {

@@ -16,6 +16,17 @@ type Property struct {
 	Description    string `json:"description"`
 	HubspotDefined bool   `json:"hubspotDefined,omitempty"`
 	Calculated     bool   `json:"calculated"`
+	// Options are an enumeration's values; HubSpot sends [] for others.
+	Options []Option `json:"options"`
+}
+
+// Option is one value of an enumeration property, as HubSpot serves it.
+type Option struct {
+	Label        string `json:"label"`
+	Value        string `json:"value"`
+	Description  string `json:"description,omitempty"`
+	DisplayOrder int    `json:"displayOrder"`
+	Hidden       bool   `json:"hidden"`
 }
 
 type property struct {
@@ -23,9 +34,17 @@ type property struct {
 	DisplayOrder int    `json:"displayOrder"`
 	Hidden       bool   `json:"hidden"`
 	FormField    bool   `json:"formField"`
-	Options      []any  `json:"options"`
 	CreatedAt    string `json:"createdAt"`
 	UpdatedAt    string `json:"updatedAt"`
+}
+
+// options builds an enumeration's options from value, label pairs.
+func options(pairs ...string) []Option {
+	out := make([]Option, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, Option{Value: pairs[i], Label: pairs[i+1], DisplayOrder: i / 2})
+	}
+	return out
 }
 
 // defaultProperties are a portal's standard contact properties, with the
@@ -42,8 +61,14 @@ func defaultProperties() []property {
 		{Name: "company", Label: "Company Name", Type: "string", FieldType: "text"},
 		{Name: "country", Label: "Country/Region", Type: "string", FieldType: "text"},
 		{Name: "hs_timezone", Label: "Time Zone", Type: "enumeration", FieldType: "select"},
-		{Name: "lifecyclestage", Label: "Lifecycle Stage", Type: "enumeration", FieldType: "radio"},
-		{Name: "hs_lead_status", Label: "Lead Status", Type: "enumeration", FieldType: "radio"},
+		{Name: "lifecyclestage", Label: "Lifecycle Stage", Type: "enumeration", FieldType: "radio", Options: options(
+			"subscriber", "Subscriber", "lead", "Lead", "marketingqualifiedlead", "Marketing Qualified Lead",
+			"salesqualifiedlead", "Sales Qualified Lead", "opportunity", "Opportunity", "customer", "Customer",
+			"evangelist", "Evangelist", "other", "Other")},
+		{Name: "hs_lead_status", Label: "Lead Status", Type: "enumeration", FieldType: "radio", Options: options(
+			"NEW", "New", "OPEN", "Open", "IN_PROGRESS", "In Progress", "OPEN_DEAL", "Open Deal",
+			"UNQUALIFIED", "Unqualified", "ATTEMPTED_TO_CONTACT", "Attempted to Contact", "CONNECTED", "Connected",
+			"BAD_TIMING", "Bad Timing")},
 		{Name: "numemployees", Label: "Number of Employees", Type: "enumeration", FieldType: "select"},
 		{Name: "annualrevenue", Label: "Annual Revenue", Type: "string", FieldType: "text"},
 		{Name: "hs_object_id", Label: "Record ID", Type: "number", FieldType: "number", Calculated: true},
@@ -58,7 +83,10 @@ func defaultProperties() []property {
 	for i, d := range defs {
 		d.GroupName = "contactinformation"
 		d.HubspotDefined = true
-		out[i] = property{Property: d, DisplayOrder: i, FormField: true, Options: []any{}, CreatedAt: "2019-08-06T02:41:52.603Z", UpdatedAt: "2019-08-06T02:41:52.603Z"}
+		if d.Options == nil {
+			d.Options = []Option{}
+		}
+		out[i] = property{Property: d, DisplayOrder: i, FormField: true, CreatedAt: "2019-08-06T02:41:52.603Z", UpdatedAt: "2019-08-06T02:41:52.603Z"}
 	}
 	return out
 }
@@ -70,7 +98,10 @@ func (s *Server) AddProperty(p Property) {
 	if p.GroupName == "" {
 		p.GroupName = "contactinformation"
 	}
-	np := property{Property: p, DisplayOrder: -1, Options: []any{}, CreatedAt: s.opts.Clock().UTC().Format("2006-01-02T15:04:05.000Z")}
+	if p.Options == nil {
+		p.Options = []Option{}
+	}
+	np := property{Property: p, DisplayOrder: -1, CreatedAt: s.opts.Clock().UTC().Format("2006-01-02T15:04:05.000Z")}
 	np.UpdatedAt = np.CreatedAt
 	if i := s.propertyIndex(p.Name); i >= 0 {
 		s.props[i] = np

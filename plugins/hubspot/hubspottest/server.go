@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,12 +40,16 @@ type Options struct {
 	Latency time.Duration
 	// Clock is the time source for the rate-limit windows; default time.Now.
 	Clock func() time.Time
+	// Listener, when set, is where the server listens instead of a new
+	// one on 127.0.0.1:0 (`callgate fake hubspot --listen`).
+	Listener net.Listener
 }
 
 // Stats counts the requests the server answered, by operation.
 type Stats struct {
 	Total, Unauthorized, RateLimited   int
 	GetContact, BatchRead, Patch, List int
+	Create                             int
 	ListProperties, CreateProperty     int
 	BatchReadIDs                       int // ids asked for across all batch reads
 	MaxBatchInputs                     int // largest batch read seen
@@ -113,7 +118,12 @@ func New(o Options) *Server {
 		latency:     o.Latency,
 		nextContact: 1000,
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if o.Listener != nil {
+		s.srv.Listener.Close()
+		s.srv.Listener = o.Listener
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
@@ -249,6 +259,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.batchRead(w, body)
 	case p == objects && r.Method == http.MethodGet:
 		s.list(w, r)
+	case p == objects && r.Method == http.MethodPost:
+		s.createContact(w, body)
 	case strings.HasPrefix(p, objects+"/") && !strings.Contains(p[len(objects)+1:], "/"):
 		id := p[len(objects)+1:]
 		switch r.Method {

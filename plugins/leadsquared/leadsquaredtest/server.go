@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,6 +35,9 @@ type Options struct {
 	RateMax int
 	// Clock is the time source for the rate window; default time.Now.
 	Clock func() time.Time
+	// Listener, when set, is where the server listens instead of a new
+	// one on 127.0.0.1:0 (`callgate fake leadsquared --listen`).
+	Listener net.Listener
 }
 
 // Request is one request the server received, for assertions. Keys are
@@ -82,7 +86,12 @@ func New(o Options) *Server {
 		o.Clock = time.Now
 	}
 	s := &Server{opts: o, leads: map[string]Lead{}, fields: DefaultFields()}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if o.Listener != nil {
+		s.srv.Listener.Close()
+		s.srv.Listener = o.Listener
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
