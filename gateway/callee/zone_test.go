@@ -32,14 +32,14 @@ func TestNumberTimezone(t *testing.T) {
 		{"+442071234567", "Europe/London", true, ""},
 		{"+447911123456", "Europe/London", true, ""}, // listed with Guernsey, Jersey, Isle of Man
 		{"+61412345678", "Australia/Sydney", true, ""},
-		{"+84912345678", "Asia/Ho_Chi_Minh", true, ""}, // phonenumbers says Asia/Saigon
-		{"+380441234567", "Europe/Kyiv", true, ""},     // phonenumbers says Europe/Kiev
-		{"+9771234567", "Asia/Kathmandu", true, ""},    // phonenumbers says Asia/Katmandu
+		{"+84912345678", "Asia/Ho_Chi_Minh", true, ""},   // phonenumbers says Asia/Saigon
+		{"+380441234567", "Europe/Kyiv", true, ""},       // phonenumbers says Europe/Kiev
+		{"+9771234567", "Asia/Kathmandu", true, ""},      // phonenumbers says Asia/Katmandu
 		{"+18005551234", "", false, "several timezones"}, // toll free: every US zone
 		{"+18005550123", "", false, "several timezones"},
 		{"+18665550123", "", false, "several timezones"}, // toll free, from Adak to Guam
 		{"+14165550123", "America/Toronto", true, ""},
-		{"+6281234567890", "Asia/Jakarta", true, ""}, // one zone of three in Indonesia, by prefix
+		{"+6281234567890", "Asia/Jakarta", true, ""},       // one zone of three in Indonesia, by prefix
 		{"+999123456", "", false, "not a number in E.164"}, // no such country code
 		{"+5511987654321", "America/Sao_Paulo", true, ""},
 		{"not a number", "", false, "not a number in E.164"},
