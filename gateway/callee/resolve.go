@@ -32,6 +32,9 @@ func CheckSetting(s string) error {
 type Facts struct {
 	Number  string // the number called, E.164: read by "callee"
 	Contact string // the record's own zone (sdk.Record.Timezone), "" when it keeps none: read by "contact"
+	// NoRecord: the call comes without a CRM record (/call/outbound), so
+	// "contact" has nothing to read.
+	NoRecord bool
 	Agent   string // the agent's timezone setting: the first fallback when it is an IANA name
 	Default string // the server's default_timezone: the last fallback
 }
@@ -68,6 +71,10 @@ func Resolve(setting string, f Facts) (Zone, error) {
 		}
 		why = "callee: " + reason
 	case FromContact:
+		if f.NoRecord {
+			why = "contact: the call has no CRM record to read a timezone from"
+			break
+		}
 		if f.Contact == "" {
 			why = "contact: the record has no timezone"
 			break

@@ -40,6 +40,8 @@ func TestResolve(t *testing.T) {
 			"Europe/Berlin", "contact: the record has no timezone; called in the agent's timezone Europe/Berlin", ""},
 		{"contact bad zone", "contact", callee.Facts{Contact: "Atlantis/Capital", Default: "Asia/Kolkata"},
 			"Asia/Kolkata", `contact: the record's timezone "Atlantis/Capital" is not an IANA name; called in the server's default timezone Asia/Kolkata`, ""},
+		{"contact without record", "contact", callee.Facts{NoRecord: true, Agent: "Asia/Dubai", Default: "UTC"},
+			"Asia/Dubai", "contact: the call has no CRM record to read a timezone from; called in the agent's timezone Asia/Dubai", ""},
 		{"contact local is no zone", "contact", callee.Facts{Contact: "Local", Default: "UTC"}, "UTC", "is not an IANA name", ""},
 
 		{"bad agent zone skipped", "callee", callee.Facts{Number: "+18005551234", Agent: "Nowhere/Town", Default: "UTC"}, "UTC", "server's default", ""},

@@ -113,13 +113,9 @@ func (c credentialChecker) CheckCredentials(ctx context.Context, integration str
 	if !ok {
 		return fmt.Errorf("integration %q is no longer in the config", integration)
 	}
-	typ := in.Type
-	if typ == "" {
-		typ = in.Name
-	}
-	crm, ok := c.host.CRM(typ)
+	crm, ok := c.host.CRM(in.Type)
 	if !ok {
-		return fmt.Errorf("no plugin %q runs for integration %q", typ, integration)
+		return fmt.Errorf("no plugin %q runs for integration %q", in.Type, integration)
 	}
 	return crm.CheckCredentials(ctx, sdk.Credentials(in.Credentials))
 }
