@@ -35,8 +35,8 @@ type Facts struct {
 	// NoRecord: the call comes without a CRM record (/call/outbound), so
 	// "contact" has nothing to read.
 	NoRecord bool
-	Agent   string // the agent's timezone setting: the first fallback when it is an IANA name
-	Default string // the server's default_timezone: the last fallback
+	Agent    string // the agent's timezone setting: the first fallback when it is an IANA name
+	Default  string // the server's default_timezone: the last fallback
 }
 
 // Zone is a call's resolved timezone.
