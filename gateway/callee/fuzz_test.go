@@ -38,3 +38,40 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResolve: a record's timezone comes from a CRM (hs_timezone) and a
+// setting from a query string; whatever they hold, Resolve answers a
+// loaded zone, current by name, or falls back with a note, never panics.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []struct{ setting, contact, number string }{
+		{"contact", "America/New_York", "+14155550123"}, {"contact", "america/port-au-prince", ""},
+		{"contact", "Local", ""}, {"contact", "../../etc/passwd", ""}, {"callee", "", "+18005551234"},
+		{"callee", "", "+919876543210"}, {"Asia/Calcutta", "", ""}, {"", "", ""},
+	} {
+		f.Add(s.setting, s.contact, s.number)
+	}
+	f.Fuzz(func(t *testing.T, setting, contact, number string) {
+		z, err := callee.Resolve(setting, callee.Facts{Number: number, Contact: contact, Default: "UTC"})
+		if err != nil {
+			if callee.CheckSetting(setting) == nil {
+				t.Fatalf("Resolve(%q) failed on an accepted setting: %v", setting, err)
+			}
+			return
+		}
+		if z.Location == nil || z.Location.String() != z.Name || callee.Canonical(z.Name) != z.Name {
+			t.Fatalf("Resolve(%q, %q, %q) = %+v", setting, contact, number, z)
+		}
+		// The setting was followed exactly when there is no note.
+		followed := true
+		switch setting {
+		case callee.FromContact:
+			_, _, err := callee.Lookup(contact)
+			followed = contact != "" && err == nil
+		case callee.FromNumber:
+			_, followed, _ = callee.NumberTimezone(number)
+		}
+		if followed != (z.Note == "") {
+			t.Fatalf("Resolve(%q, %q, %q) = %+v: note and outcome disagree", setting, contact, number, z)
+		}
+	})
+}

@@ -355,3 +355,27 @@ func TestIANAZone(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIANAZone: an hs_timezone value is outside input; its spelling never
+// panics, keeps "/" and "-" where HubSpot's words for them were, and
+// changes nothing but letter case and those words.
+func FuzzIANAZone(f *testing.F) {
+	for _, s := range []string{"america_slash_new_york", "america_slash_port_hyphen_au_hyphen_prince", "cuba", "",
+		"_slash__slash_", "Europe/London", "ü_slash_ß"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := hubspot.IANAZone(v)
+		v = strings.TrimSpace(v)
+		if strings.Contains(v, "/") {
+			if got != v {
+				t.Fatalf("IANAZone(%q) = %q, want it unchanged", v, got)
+			}
+			return
+		}
+		want := strings.ReplaceAll(strings.ReplaceAll(v, "_slash_", "/"), "_hyphen_", "-")
+		if !strings.EqualFold(got, want) || len(got) != len(want) {
+			t.Fatalf("IANAZone(%q) = %q, want %q up to case", v, got, want)
+		}
+	})
+}
