@@ -266,6 +266,9 @@ func printReport(w io.Writer, out rulesTestOutput) error {
 		fmt.Fprintf(tw, "to_number\t(none)\n")
 	}
 	fmt.Fprintf(tw, "timezone\t%s\n", rep.Timezone)
+	if rep.TimezoneNote != "" {
+		fmt.Fprintf(tw, "timezone note\t%s\n", rep.TimezoneNote)
+	}
 	fmt.Fprintf(tw, "\nVARIABLE\tVALUE\n")
 	names := make([]string, 0, len(rep.Variables)+len(rep.VariableErrors))
 	for n := range rep.Variables {
