@@ -1,5 +1,7 @@
 package callee
 
+//go:generate go run gen_zones.go
+
 import (
 	"fmt"
 	"slices"
