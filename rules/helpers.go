@@ -11,9 +11,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/nyaruka/phonenumbers"
 )
 
 // options are the expr options every expression of p compiles with: the
@@ -116,14 +116,11 @@ func E164(v any, region string) (string, error) {
 		}
 		s = strconv.FormatFloat(f, 'f', -1, 64)
 	}
-	if strings.TrimSpace(s) == "" || len(s) > 64 {
+	e, err := callee.Normalize(s, region)
+	if err != nil {
 		return "", nil
 	}
-	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", nil
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return e, nil
 }
 
 // titleHelper upper-cases the first letter of each word and lower-cases

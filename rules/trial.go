@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/callgate/callgate/gateway/callee"
 )
 
 // Trial is one dry run of an agent's rules on a record, as `callgate rules
@@ -28,9 +28,14 @@ type Trial struct {
 	// holding a valid number becomes call.to_number, as in the pipeline,
 	// and a record with none is reported as skipped.
 	PhoneFields []string
-	// CalleeTimezone sets call.timezone from the number's region (an agent
-	// whose timezone is "callee"), when Call.Timezone is empty.
-	CalleeTimezone bool
+	// TimezoneSetting is the agent's timezone setting. When it is
+	// "callee" or "contact" and Call.Timezone is empty, call.timezone is
+	// resolved as the pipeline resolves it (callee.Resolve): the number's
+	// zone, or ContactTimezone, falling back to the rules' own zone with a
+	// note in the report.
+	TimezoneSetting string
+	// ContactTimezone is the record's own zone, for "contact".
+	ContactTimezone string
 }
 
 // Report is what a Trial found: the decision, every variable and the
@@ -48,9 +53,10 @@ type Report struct {
 	Fields          []string          `json:"fields"` // contact fields the rules reference
 	ObjectID        string            `json:"object_id,omitempty"`
 	Event           Event             `json:"event"`
-	ToNumber        string            `json:"to_number,omitempty"`   // call.to_number
-	PhoneField      string            `json:"phone_field,omitempty"` // the field it came from
-	Timezone        string            `json:"timezone"`              // the zone dates and now were shown in
+	ToNumber        string            `json:"to_number,omitempty"`     // call.to_number
+	PhoneField      string            `json:"phone_field,omitempty"`   // the field it came from
+	Timezone        string            `json:"timezone"`                // the zone dates and now were shown in
+	TimezoneNote    string            `json:"timezone_note,omitempty"` // why it is not the zone the setting asked for
 }
 
 // Try compiles spec and runs it on one record. Compile problems are
@@ -88,8 +94,14 @@ func (p *Program) Try(t Trial) (Report, error) {
 	if len(t.PhoneFields) > 0 {
 		call.ToNumber, phoneField = p.pickPhone(contact, t.PhoneFields)
 	}
-	if t.CalleeTimezone && call.Timezone == "" && call.ToNumber != "" {
-		call.Timezone = p.calleeZone(call.ToNumber)
+	var zoneNote string
+	if call.Timezone == "" && (t.TimezoneSetting == callee.FromNumber || t.TimezoneSetting == callee.FromContact) {
+		z, err := callee.Resolve(t.TimezoneSetting, callee.Facts{Number: call.ToNumber, Contact: t.ContactTimezone,
+			Default: p.location.String()})
+		if err != nil {
+			return Report{}, fmt.Errorf("call timezone: %w", err)
+		}
+		call.Timezone, zoneNote = z.Name, z.Note
 	}
 	res, whenErr := p.evaluate(Env{Contact: contact, Event: ev, Call: call, Now: t.Now}, true)
 	rep := Report{
@@ -105,6 +117,7 @@ func (p *Program) Try(t Trial) (Report, error) {
 		ToNumber:        call.ToNumber,
 		PhoneField:      phoneField,
 		Timezone:        call.Timezone,
+		TimezoneNote:    zoneNote,
 	}
 	if rep.Timezone == "" {
 		rep.Timezone = p.location.String()
@@ -132,23 +145,6 @@ func (p *Program) pickPhone(contact map[string]any, fields []string) (number, fi
 		}
 	}
 	return "", ""
-}
-
-// calleeZone is the first timezone of a number's region, or "" (the
-// agent's zone) when the number maps to none this machine knows.
-func (p *Program) calleeZone(e164 string) string {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return ""
-	}
-	zones, err := phonenumbers.GetTimezonesForNumber(num)
-	if err != nil || len(zones) == 0 {
-		return ""
-	}
-	if _, err := p.zone(zones[0]); err != nil {
-		return ""
-	}
-	return zones[0]
 }
 
 func nonNil(s []string) []string {

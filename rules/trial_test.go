@@ -135,7 +135,7 @@ func TestTryPhoneAndCalleeZone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := Try(spec, Trial{Record: []byte(tt.record), Now: now,
-				PhoneFields: []string{"mobilephone", "phone"}, CalleeTimezone: tt.callee})
+				PhoneFields: []string{"mobilephone", "phone"}, TimezoneSetting: setting(tt.callee)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,6 +248,42 @@ func TestParseEvent(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func setting(callee bool) string {
+	if callee {
+		return "callee"
+	}
+	return ""
+}
+
+// TestTryTimezoneSettings: the dry run resolves "callee" and "contact" with
+// the pipeline's rule, falling back to the rules' zone with a note.
+func TestTryTimezoneSettings(t *testing.T) {
+	spec := Spec{When: "true", Variables: map[string]string{"tz": "call.timezone"}, Location: kolkata(t)}
+	tests := []struct {
+		name, record, setting, contactTZ, wantZone, wantNote string
+	}{
+		{"callee indian number", `{"phone":"+91 98765 43210"}`, "callee", "", "Asia/Kolkata", ""},
+		{"callee toll free falls back", `{"phone":"+1 800 555 1234"}`, "callee", "", "Asia/Kolkata", "several timezones"},
+		{"contact zone", `{"phone":"+91 98765 43210"}`, "contact", "America/New_York", "America/New_York", ""},
+		{"contact without zone", `{"phone":"+91 98765 43210"}`, "contact", "", "Asia/Kolkata", "the record has no timezone"},
+		{"contact unknown zone", `{"phone":"+91 98765 43210"}`, "contact", "Nowhere/Town", "Asia/Kolkata", "is not an IANA name"},
+		{"agent zone", `{"phone":"+1 800 555 1234"}`, "", "", "Asia/Kolkata", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Try(spec, Trial{Record: []byte(tt.record), PhoneFields: []string{"phone"},
+				TimezoneSetting: tt.setting, ContactTimezone: tt.contactTZ})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Timezone != tt.wantZone || rep.Variables["tz"] != tt.wantZone && tt.setting != "" ||
+				(tt.wantNote == "") != (rep.TimezoneNote == "") || !strings.Contains(rep.TimezoneNote, tt.wantNote) {
+				t.Errorf("timezone %q (call.timezone %q), note %q; want %q, note with %q", rep.Timezone, rep.Variables["tz"], rep.TimezoneNote, tt.wantZone, tt.wantNote)
 			}
 		})
 	}

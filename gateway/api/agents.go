@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"sort"
-	"time"
 
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/pipeline"
@@ -68,7 +67,7 @@ func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.
 		ID:                ag.Name,
 		Dialer:            ag.Dialer,
 		Integrations:      nonNil(ag.Integrations),
-		Region:            firstOf(ag.Region, cfg.Server.DefaultRegion, config.DefaultRegion),
+		Region:            ag.Region,
 		When:              firstOf(ag.When.Source, config.DefaultWhen),
 		Variables:         map[string]string{},
 		RequiredVariables: nonNil(ag.RequiredVariables),
@@ -83,20 +82,13 @@ func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.
 	for name, e := range ag.Variables {
 		v.Variables[name] = e.Source
 	}
-	v.Policy.Timezone = firstOf(ag.Timezone, cfg.Server.DefaultTimezone, config.DefaultTimezone)
+	v.Policy.Timezone = ag.Timezone
 	if ag.Window != nil {
 		v.Policy.Window = &store.Window{Start: ag.Window.Start, End: ag.Window.End,
 			CarryOver: ag.Window.CarryOver, Days: ag.Window.Days}
 	}
 	v.Policy.Retry = store.RetryPolicy{Max: ag.Retry.Max, On: ag.Retry.On, Gaps: []store.Duration{}}
-	if len(v.Policy.Retry.On) == 0 {
-		v.Policy.Retry.On = config.DefaultRetryOn()
-	}
-	gaps := ag.Retry.Gaps
-	if len(gaps) == 0 {
-		gaps = []time.Duration{config.DefaultRetryGap}
-	}
-	for _, g := range gaps {
+	for _, g := range ag.Retry.Gaps {
 		v.Policy.Retry.Gaps = append(v.Policy.Retry.Gaps, store.Duration(g))
 	}
 	return v

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
-
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
@@ -103,28 +102,12 @@ func validStatus(s string) bool {
 }
 
 // NormalizeNumber parses a phone number written by a person or a CRM and
-// returns it in E.164. Numbers without +country are read in region.
-func NormalizeNumber(s, region string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", errors.New("is empty; give a phone number such as +919812345678")
-	}
-	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil {
-		return "", fmt.Errorf("%q is not a phone number (%v); write it with its +country code", s, err)
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%q is not a valid phone number in region %s; write it with its +country code", s, region)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
+// returns it in E.164. Numbers without +country are read in region. It is
+// callee.Normalize, the gateway's one reading of a number.
+func NormalizeNumber(s, region string) (string, error) { return callee.Normalize(s, region) }
 
-func (a *API) region() string {
-	if r := a.opts.Config().Server.DefaultRegion; r != "" {
-		return r
-	}
-	return "IN"
-}
+// region is the server's default region, which the config loader always sets.
+func (a *API) region() string { return a.opts.Config().Server.DefaultRegion }
 
 func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseCallQuery(r.URL.Query(), a.region())

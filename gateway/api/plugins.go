@@ -49,7 +49,7 @@ func (a *API) PluginList(ctx context.Context) PluginList {
 	for _, name := range names {
 		in := cfg.Integrations[name]
 		out.Integrations = append(out.Integrations, Integration{
-			Name: name, Type: firstOf(in.Type, name), Credentials: a.creds.check(ctx, name),
+			Name: name, Type: in.Type, Credentials: a.creds.check(ctx, name),
 		})
 	}
 	return out

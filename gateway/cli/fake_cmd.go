@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -89,7 +90,7 @@ func printFakeHubSpot(o *rootOptions, fake *hubspottest.Server, ids []string) {
 		fmt.Fprintln(o.Stdout, "  contacts:")
 		for _, id := range ids {
 			p, _ := fake.Contact(id)
-			fmt.Fprintf(o.Stdout, "    %-6s %s %s  %s\n", id, p["firstname"], p["lastname"], firstNonEmpty(p["mobilephone"], p["phone"], "(no phone)"))
+			fmt.Fprintf(o.Stdout, "    %-6s %s %s  %s\n", id, p["firstname"], p["lastname"], cmp.Or(p["mobilephone"], p["phone"], "(no phone)"))
 		}
 	}
 	fmt.Fprintf(o.Stdout, "  add one:  curl -s -X POST %s/crm/v3/objects/contacts -H 'Authorization: Bearer %s' \\\n", fake.URL, fake.Token())

@@ -17,6 +17,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/rules"
 	"github.com/callgate/callgate/sdk"
 )
@@ -139,13 +140,25 @@ func tryAgentRules(cfg *config.Config, ag *config.Agent, manifest func(plugin st
 			listOrNone(pipeline.AgentPlugins(cfg, ag)))
 	}
 	out.PhoneFields = nonNilStrings(out.PhoneFields)
-	spec, callee := agentRulesSpec(cfg, ag)
 	trial.Call.AgentID = ag.Name
 	trial.PhoneFields = out.PhoneFields
-	trial.CalleeTimezone = callee
+	trial.TimezoneSetting = ag.Timezone
+	trial.ContactTimezone = recordTimezone(trial.Record)
 	var err error
-	out.Report, err = rules.Try(spec, trial)
+	out.Report, err = rules.Try(ag.RulesSpec(cfg.Server), trial)
 	return out, err
+}
+
+// recordTimezone is the record's own zone for a dry run of a "contact"
+// agent: a HubSpot record's hs_timezone, spelled as the plugin spells it
+// for the pipeline; "" when the record has none.
+func recordTimezone(record []byte) string {
+	_, fields, err := rules.ParseRecord(record)
+	if err != nil {
+		return ""
+	}
+	v, _ := fields[hubspot.TimezoneProperty].(string)
+	return hubspot.IANAZone(v)
 }
 
 // builtinManifest asks a built-in plugin for its manifest in process:
@@ -191,29 +204,6 @@ func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, erro
 		return nil, err
 	}
 	return out, nil
-}
-
-// agentRulesSpec is the rules.Spec the gateway compiles for ag; callee is
-// true when the agent's timezone follows the number called.
-func agentRulesSpec(cfg *config.Config, ag *config.Agent) (spec rules.Spec, callee bool) {
-	spec = rules.Spec{
-		When:      ag.When.Source,
-		Variables: make(map[string]string, len(ag.Variables)),
-		Required:  ag.RequiredVariables,
-		Region:    firstNonEmpty(ag.Region, cfg.Server.DefaultRegion, config.DefaultRegion),
-	}
-	for name, e := range ag.Variables {
-		spec.Variables[name] = e.Source
-	}
-	tz := firstNonEmpty(ag.Timezone, cfg.Server.DefaultTimezone, config.DefaultTimezone)
-	if tz == "callee" {
-		callee = true
-		tz = firstNonEmpty(cfg.Server.DefaultTimezone, config.DefaultTimezone)
-	}
-	if loc, err := time.LoadLocation(tz); err == nil {
-		spec.Location = loc
-	}
-	return spec, callee
 }
 
 func readTrial(t rulesTestOptions, stdin io.Reader) (rules.Trial, error) {
@@ -276,6 +266,9 @@ func printReport(w io.Writer, out rulesTestOutput) error {
 		fmt.Fprintf(tw, "to_number\t(none)\n")
 	}
 	fmt.Fprintf(tw, "timezone\t%s\n", rep.Timezone)
+	if rep.TimezoneNote != "" {
+		fmt.Fprintf(tw, "timezone note\t%s\n", rep.TimezoneNote)
+	}
 	fmt.Fprintf(tw, "\nVARIABLE\tVALUE\n")
 	names := make([]string, 0, len(rep.Variables)+len(rep.VariableErrors))
 	for n := range rep.Variables {
@@ -328,13 +321,4 @@ func nonNilStrings(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -132,13 +132,9 @@ func (c integrationPlugins) plugin(integration string) (sdk.CRM, sdk.Credentials
 	if !ok {
 		return nil, nil, fmt.Errorf("integration %q is no longer in the config", integration)
 	}
-	typ := in.Type
-	if typ == "" {
-		typ = in.Name
-	}
-	crm, ok := c.host.CRM(typ)
+	crm, ok := c.host.CRM(in.Type)
 	if !ok {
-		return nil, nil, fmt.Errorf("no plugin %q runs for integration %q", typ, integration)
+		return nil, nil, fmt.Errorf("no plugin %q runs for integration %q", in.Type, integration)
 	}
 	return crm, sdk.Credentials(in.Credentials), nil
 }

@@ -37,11 +37,7 @@ func (a *app) startNotifier(cfg *config.Config, host *pluginhost.Host) (*notify.
 			if !ok {
 				return nil, nil, false
 			}
-			typ := in.Type
-			if typ == "" {
-				typ = in.Name
-			}
-			crm, ok := host.CRM(typ)
+			crm, ok := host.CRM(in.Type)
 			if !ok {
 				return nil, nil, false
 			}

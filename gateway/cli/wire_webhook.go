@@ -102,8 +102,7 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*
 			return nil, fmt.Errorf("dialer %q: %w", name, err)
 		}
 		dialers[name] = dl
-		limits[name] = scheduler.Limits{Concurrency: d.Concurrency, Rate: d.Rate, Burst: d.RateBurst,
-			OutcomeTimeout: d.OutcomeTimeout, DialTimeout: d.Timeout}
+		limits[name] = scheduler.LimitsFromConfig(d)
 	}
 	public := strings.TrimSuffix(cfg.Server.PublicURL, "/")
 	if public == "" {

@@ -75,8 +75,10 @@ func (d *decoder) server(body hcl.Body, s *Server) {
 			}
 		},
 		"default_timezone": func(a *hcl.Attribute) {
-			if v, ok := d.str(a); ok && d.checkTimezone(a.Expr.Range(), a.Name, v, false) {
-				s.DefaultTimezone = v
+			if v, ok := d.str(a); ok {
+				if tz, ok := d.checkTimezone(a.Expr.Range(), a.Name, v, false); ok {
+					s.DefaultTimezone = tz
+				}
 			}
 		},
 		"default_region": func(a *hcl.Attribute) {
@@ -296,8 +298,10 @@ func (d *decoder) agent(block *hcl.Block, ag *Agent, r *refs) {
 			}
 		},
 		"timezone": func(a *hcl.Attribute) {
-			if v, ok := d.str(a); ok && d.checkTimezone(a.Expr.Range(), a.Name, v, true) {
-				ag.Timezone = v
+			if v, ok := d.str(a); ok {
+				if tz, ok := d.checkTimezone(a.Expr.Range(), a.Name, v, true); ok {
+					ag.Timezone = tz
+				}
 			}
 		},
 		"region": func(a *hcl.Attribute) {

@@ -9,13 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	// Timezones validate the same on machines without a zoneinfo database.
-	_ "time/tzdata"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/callgate/callgate/gateway/callee"
 )
 
 // dialerTypes are the values a dialer's type may take.
@@ -91,23 +89,27 @@ func (d *decoder) checkURLs(rng hcl.Range, name string, vs []string) []string {
 	return out
 }
 
-func (d *decoder) checkTimezone(rng hcl.Range, name, v string, calleeOK bool) bool {
-	if calleeOK && v == "callee" {
-		return true
+// checkTimezone reads a timezone setting and returns its current IANA name
+// (Asia/Calcutta → Asia/Kolkata); agents (settingOK) may also say "callee"
+// or "contact", returned as they are.
+func (d *decoder) checkTimezone(rng hcl.Range, name, v string, settingOK bool) (string, bool) {
+	if settingOK && (v == callee.FromNumber || v == callee.FromContact) {
+		return v, true
 	}
 	if v == "" || strings.EqualFold(v, "local") {
 		d.errorf(rng, "%s: %q is not an IANA timezone name (like \"Asia/Kolkata\")", name, v)
-		return false
+		return "", false
 	}
-	if _, err := time.LoadLocation(v); err != nil {
+	tz, _, err := callee.Lookup(v)
+	if err != nil {
 		hint := ""
-		if calleeOK {
-			hint = `, or "callee" to use the timezone of the number called`
+		if settingOK {
+			hint = `, "callee" (the timezone of the number called) or "contact" (the record's own timezone, as HubSpot's hs_timezone)`
 		}
 		d.errorf(rng, "%s: unknown timezone %q: use an IANA name like \"Asia/Kolkata\" or \"America/New_York\"%s", name, v, hint)
-		return false
+		return "", false
 	}
-	return true
+	return tz, true
 }
 
 func (d *decoder) checkRegion(rng hcl.Range, name, v string) bool {

@@ -251,9 +251,15 @@ func (d *decoder) decodeFile(body hcl.Body) *Config {
 }
 
 // checkReferences checks names that point at other blocks, once all are read,
-// and fills defaults that depend on the server block.
+// and fills the defaults that depend on other blocks: this is the one place
+// they are decided, so no other package re-derives them.
 func (d *decoder) checkReferences(cfg *Config) {
 	r := d.refs
+	for _, in := range cfg.Integrations {
+		if in.Type == "" {
+			in.Type = in.Name
+		}
+	}
 	for _, name := range sortedKeys(cfg.Agents) {
 		ag := cfg.Agents[name]
 		if ag.Timezone == "" {
@@ -261,6 +267,12 @@ func (d *decoder) checkReferences(cfg *Config) {
 		}
 		if ag.Region == "" {
 			ag.Region = cfg.Server.DefaultRegion
+		}
+		if len(ag.Retry.Gaps) == 0 {
+			ag.Retry.Gaps = []time.Duration{DefaultRetryGap}
+		}
+		if len(ag.Retry.On) == 0 {
+			ag.Retry.On = DefaultRetryOn()
 		}
 		switch rng, set := r.agentDialer[name]; {
 		case set && cfg.Dialers[ag.Dialer] == nil:

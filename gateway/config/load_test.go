@@ -207,7 +207,7 @@ func TestLoadProblems(t *testing.T) {
 			`8:12: days: "monday" is not a day`, `8:12: days: "mon" is listed twice`}},
 		{"unknown timezone", "server {\n  default_timezone = \"India/Delhi\"\n}\n", []string{`2:22: default_timezone: unknown timezone "India/Delhi"`}},
 		{"callee only for agents", "server {\n  default_timezone = \"callee\"\n}\n", []string{`2:22: default_timezone: unknown timezone "callee"`}},
-		{"agent timezone", dialer + "agent \"a\" {\n  timezone = \"Asia/Bombay2\"\n}\n", []string{`5:14: timezone: unknown timezone "Asia/Bombay2"`, `or "callee"`}},
+		{"agent timezone", dialer + "agent \"a\" {\n  timezone = \"Asia/Bombay2\"\n}\n", []string{`5:14: timezone: unknown timezone "Asia/Bombay2"`, `"callee" (the timezone of the number called) or "contact"`}},
 		{"unknown region", "server {\n  default_region = \"XX\"\n}\n", []string{`2:20: default_region: unknown region "XX"`}},
 		{"retries over 10", dialer + "agent \"a\" {\n  retry {\n    max = 11\n  }\n}\n", []string{"6:11: retry max must be between 0 and 10, got 11"}},
 		{"retries below 0", dialer + "agent \"a\" {\n  retry {\n    max = -1\n  }\n}\n", []string{"6:11: retry max must be between 0 and 10, got -1"}},
@@ -368,5 +368,84 @@ func TestBaseURL(t *testing.T) {
 				t.Errorf("BaseURL() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLoadResolvesDefaults: every default is decided once, by the loader,
+// so no other package falls back on its own: integration type, agent
+// timezone and region (agent, then server, then built-in), retry gaps and
+// outcomes; timezones come out as current IANA names.
+func TestLoadResolvesDefaults(t *testing.T) {
+	cfg, err := LoadWithEnv("t.hcl", []byte(`
+server {
+  default_timezone = "Asia/Calcutta"
+  default_region   = "us"
+}
+integration "crm-eu" {
+  type = "hubspot"
+}
+integration "leadsquared" {}
+dialer "log" {
+  type = "log"
+}
+agent "plain" {}
+agent "own" {
+  timezone = "europe/kiev"
+  region   = "GB"
+  retry {
+    max = 2
+    on  = []
+  }
+}
+agent "by-number" {
+  timezone = "callee"
+}
+agent "by-record" {
+  timezone = "contact"
+}
+`), noEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.DefaultTimezone != "Asia/Kolkata" || cfg.Server.DefaultRegion != "US" {
+		t.Errorf("server %s %s, want Asia/Kolkata US", cfg.Server.DefaultTimezone, cfg.Server.DefaultRegion)
+	}
+	if got := cfg.Integrations["crm-eu"].Type; got != "hubspot" {
+		t.Errorf("crm-eu type %q", got)
+	}
+	if got := cfg.Integrations["leadsquared"].Type; got != "leadsquared" {
+		t.Errorf("leadsquared type %q, want its name", got)
+	}
+	tests := []struct{ agent, tz, region, rulesZone string }{
+		{"plain", "Asia/Kolkata", "US", "Asia/Kolkata"},
+		{"own", "Europe/Kyiv", "GB", "Europe/Kyiv"},
+		{"by-number", "callee", "US", "Asia/Kolkata"},
+		{"by-record", "contact", "US", "Asia/Kolkata"},
+	}
+	for _, tt := range tests {
+		ag := cfg.Agents[tt.agent]
+		if ag.Timezone != tt.tz || ag.Region != tt.region {
+			t.Errorf("agent %s: timezone %q region %q, want %q %q", tt.agent, ag.Timezone, ag.Region, tt.tz, tt.region)
+		}
+		if len(ag.Retry.Gaps) != 1 || ag.Retry.Gaps[0] != DefaultRetryGap || !reflect.DeepEqual(ag.Retry.On, DefaultRetryOn()) {
+			t.Errorf("agent %s: retry %+v, want the defaults", tt.agent, ag.Retry)
+		}
+		spec := ag.RulesSpec(cfg.Server)
+		if spec.Location.String() != tt.rulesZone || spec.Region != tt.region {
+			t.Errorf("agent %s: rules compile in %s region %s, want %s %s", tt.agent, spec.Location, spec.Region, tt.rulesZone, tt.region)
+		}
+	}
+	if cfg.Agents["own"].Retry.Max != 2 {
+		t.Errorf("own retry max %d", cfg.Agents["own"].Retry.Max)
+	}
+}
+
+func TestLoadBuiltinDefaults(t *testing.T) {
+	cfg, err := LoadWithEnv("t.hcl", []byte("dialer \"log\" {\n  type = \"log\"\n}\nagent \"a\" {}\n"), noEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ag := cfg.Agents["a"]; ag.Timezone != DefaultTimezone || ag.Region != DefaultRegion {
+		t.Errorf("agent %s %s, want %s %s", ag.Timezone, ag.Region, DefaultTimezone, DefaultRegion)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/rules"
 )
 
@@ -16,16 +17,7 @@ import (
 func (d *decoder) checkRules(cfg *Config) {
 	for _, name := range sortedKeys(cfg.Agents) {
 		ag := cfg.Agents[name]
-		spec := rules.Spec{
-			When:      ag.When.Source,
-			Variables: make(map[string]string, len(ag.Variables)),
-			Location:  agentLocation(ag.Timezone, cfg.Server.DefaultTimezone),
-			Region:    ag.Region,
-		}
-		for v, e := range ag.Variables {
-			spec.Variables[v] = e.Source
-		}
-		_, err := rules.Compile(spec)
+		_, err := rules.Compile(ag.RulesSpec(cfg.Server))
 		var errs rules.CompileErrors
 		if !errors.As(err, &errs) {
 			if err != nil {
@@ -50,17 +42,27 @@ func (d *decoder) checkRules(cfg *Config) {
 	}
 }
 
-// agentLocation is the timezone rules see for an agent; "callee" agents
-// compile with the server default (the callee's zone is known per call).
-func agentLocation(tz, fallback string) *time.Location {
-	if tz == "callee" || tz == "" {
-		tz = fallback
+// RulesSpec is the rules.Spec the gateway compiles for the agent: its when,
+// variables, required variables, region and timezone. Agents whose calls
+// take the number's or the record's zone ("callee", "contact") compile in
+// the server's default zone; each call's own zone reaches the rules as
+// call.timezone. The pipeline, the config check and the rules dry run all
+// compile this one spec.
+func (ag *Agent) RulesSpec(srv Server) rules.Spec {
+	spec := rules.Spec{
+		When:      ag.When.Source,
+		Variables: make(map[string]string, len(ag.Variables)),
+		Required:  ag.RequiredVariables,
+		Region:    ag.Region,
+		Location:  time.UTC, // a bad timezone is reported where it was read
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC // already reported where the timezone was read
+	for v, e := range ag.Variables {
+		spec.Variables[v] = e.Source
 	}
-	return loc
+	if z, err := callee.Resolve("", callee.Facts{Agent: ag.Timezone, Default: srv.DefaultTimezone}); err == nil {
+		spec.Location = z.Location
+	}
+	return spec
 }
 
 // exprErrorRange places a problem found at line:col (1-based) of an

@@ -47,7 +47,7 @@ type APIKey struct {
 // Integration is an integration block: one CRM account.
 type Integration struct {
 	Name string
-	Type string // plugin name; defaults to Name
+	Type string // plugin name; the loader sets it to Name when the block does not
 	// Credentials are every other attribute of the block (access_token,
 	// client_secret, base_url, …), handed to the plugin with each call.
 	Credentials map[string]string
@@ -73,8 +73,8 @@ type Agent struct {
 	Name              string
 	Dialer            string
 	Integrations      []string // integration names; empty = by type
-	Timezone          string   // IANA or "callee"; default server.default_timezone
-	Region            string   // default server.default_region
+	Timezone          string   // current IANA name, "callee" or "contact"; the loader sets server.default_timezone when unset
+	Region            string   // the loader sets server.default_region when unset
 	PhoneFields       []string // empty: the plugin's manifest's PhoneFields
 	When              Expr     // default event.kind == 'created'
 	Variables         map[string]Expr
@@ -106,8 +106,8 @@ type Window struct {
 // Retry is an agent's retry block.
 type Retry struct {
 	Max  int             // 0–10
-	Gaps []time.Duration // default [1h]
-	On   []string        // default no_answer, busy, failed, voicemail
+	Gaps []time.Duration // the loader sets [1h] when unset
+	On   []string        // the loader sets no_answer, busy, failed, voicemail when unset
 }
 
 // Plugin is an external plugin block.

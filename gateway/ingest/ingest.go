@@ -189,18 +189,11 @@ func integrationFor(cfg *config.Config, ag *config.Agent, typ string) (*config.I
 		slices.Sort(names)
 	}
 	for _, n := range names {
-		if in, ok := cfg.Integrations[n]; ok && integrationType(in) == typ {
+		if in, ok := cfg.Integrations[n]; ok && in.Type == typ {
 			return in, true
 		}
 	}
 	return nil, false
-}
-
-func integrationType(in *config.Integration) string {
-	if in.Type != "" {
-		return in.Type
-	}
-	return in.Name
 }
 
 func (h *Handler) writeErr(w http.ResponseWriter, err error) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
@@ -31,6 +32,7 @@ type OutboundRequest struct {
 	CarryOver         json.RawMessage `json:"carry_over"`
 	NumberOfRetries   json.RawMessage `json:"number_of_retries"`
 	GapBetweenRetries json.RawMessage `json:"gap_between_retries"` // minutes: a number or an array
+	Timezone          string          `json:"timezone"`            // IANA name, "callee" or "contact" (falls back: no record)
 }
 
 // OutboundReply is the 200 body of /call/outbound.
@@ -71,9 +73,9 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	if strings.TrimSpace(req.ToNumber) == "" {
 		return OutboundReply{}, fail(http.StatusBadRequest, "Missing to_number in request")
 	}
-	number, err := NormalizePhone(req.ToNumber, ag.Region)
+	number, err := callee.Normalize(req.ToNumber, ag.Region)
 	if err != nil {
-		return OutboundReply{}, fail(http.StatusBadRequest, "Invalid to_number: %v; use E.164 such as +919876543210", err)
+		return OutboundReply{}, fail(http.StatusBadRequest, "Invalid to_number: %v", err)
 	}
 	vals, err := outboundValues(req)
 	if err != nil {
@@ -83,14 +85,15 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	if err != nil {
 		return OutboundReply{}, err
 	}
-	policy := ResolveTimezone(over.Apply(AgentPolicy(ag, cfg.Server.DefaultTimezone)), number, cfg.Server.DefaultTimezone)
+	policy := over.Apply(AgentPolicy(ag))
+	zone, err := callee.Resolve(policy.Timezone, callee.Facts{Number: number, NoRecord: true, Agent: ag.Timezone, Default: cfg.Server.DefaultTimezone})
+	if err != nil {
+		return OutboundReply{}, fmt.Errorf("agent %s: %w", ag.Name, err)
+	}
+	policy.Timezone, policy.TimezoneNote = zone.Name, zone.Note
 	var notBefore time.Time
 	if req.ScheduleAt != "" {
-		loc, err := time.LoadLocation(policy.Timezone)
-		if err != nil {
-			return OutboundReply{}, fmt.Errorf("agent %s: timezone %q: %w", ag.Name, policy.Timezone, err)
-		}
-		notBefore, err = time.ParseInLocation("2006-01-02T15:04:05", req.ScheduleAt, loc)
+		notBefore, err = time.ParseInLocation("2006-01-02T15:04:05", req.ScheduleAt, zone.Location)
 		if err != nil {
 			return OutboundReply{}, fail(http.StatusBadRequest, "Invalid schedule_at %q: use YYYY-MM-DDTHH:MM:SS without an offset, in the agent's timezone (%s)", req.ScheduleAt, policy.Timezone)
 		}
@@ -134,6 +137,7 @@ func outboundValues(req OutboundRequest) (url.Values, error) {
 	v := url.Values{}
 	v.Set("min_trigger_time", req.MinTriggerTime)
 	v.Set("max_trigger_time", req.MaxTriggerTime)
+	v.Set("timezone", req.Timezone)
 	if s, ok := scalar(req.CarryOver); ok {
 		v.Set("carry_over", s)
 	} else {
@@ -277,7 +281,7 @@ func (h *Handler) deleteSchedule(r *http.Request) error {
 	if strings.TrimSpace(number) == "" {
 		return fail(http.StatusBadRequest, "Missing to_number in request")
 	}
-	e164, err := NormalizePhone(number, ag.Region)
+	e164, err := callee.Normalize(number, ag.Region)
 	if err != nil {
 		return fail(http.StatusBadRequest, "Invalid to_number: %v", err)
 	}

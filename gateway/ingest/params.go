@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -25,7 +26,7 @@ type Overrides struct {
 	CarryOver   *bool           `json:"carry_over,omitempty"`
 	Retries     *int            `json:"retries,omitempty"`
 	Gaps        []time.Duration `json:"gaps,omitempty"`
-	Timezone    string          `json:"timezone,omitempty"` // IANA name or "callee"
+	Timezone    string          `json:"timezone,omitempty"` // IANA name, "callee" or "contact"
 }
 
 // Empty reports whether o changes nothing.
@@ -100,10 +101,8 @@ func ParsePolicyParams(v url.Values) (Overrides, error) {
 		o.Gaps = gaps
 	}
 	if s := strings.TrimSpace(v.Get("timezone")); s != "" {
-		if s != "callee" {
-			if _, err := time.LoadLocation(s); err != nil || s == "Local" {
-				return Overrides{}, paramErr("timezone", "invalid timezone %q: use an IANA name such as Asia/Kolkata, or callee", s)
-			}
+		if callee.CheckSetting(s) != nil {
+			return Overrides{}, paramErr("timezone", "invalid timezone %q: use an IANA name such as Asia/Kolkata, callee (the number's zone) or contact (the record's own zone)", s)
 		}
 		o.Timezone = s
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -43,6 +44,8 @@ func TestParsePolicyParams(t *testing.T) {
 		{"gap_between_retries=-30m", Overrides{}, "gap_between_retries"},
 		{"timezone=Asia/Kolkata", Overrides{Timezone: "Asia/Kolkata"}, ""},
 		{"timezone=callee", Overrides{Timezone: "callee"}, ""},
+		{"timezone=contact", Overrides{Timezone: "contact"}, ""},
+		{"timezone=Asia/Calcutta", Overrides{Timezone: "Asia/Calcutta"}, ""}, // read as Asia/Kolkata when the call is made
 		{"timezone=Mars/Olympus", Overrides{}, "timezone"},
 		{"timezone=Local", Overrides{}, "timezone"},
 	}
@@ -123,9 +126,9 @@ func FuzzParsePolicyParams(f *testing.F) {
 				t.Fatalf("gap %s", g)
 			}
 		}
-		if o.Timezone != "" && o.Timezone != "callee" {
-			if _, err := time.LoadLocation(o.Timezone); err != nil {
-				t.Fatalf("timezone %q", o.Timezone)
+		if o.Timezone != "" {
+			if _, err := callee.Resolve(o.Timezone, callee.Facts{Default: "UTC"}); err != nil {
+				t.Fatalf("timezone %q accepted but does not resolve: %v", o.Timezone, err)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/scheduler"
@@ -21,7 +22,7 @@ import (
 // DND, and the scheduler.
 func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 	ev, ag, rec := &j.ev, j.ag, j.rec
-	number, why := pickPhone(j.phones, rec, regionOf(cfg, ag))
+	number, why := pickPhone(j.phones, rec, ag.Region)
 	if number == "" {
 		p.finish(j, store.EventSkipped, why)
 		return
@@ -33,7 +34,13 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 			return
 		}
 	}
-	policy := ingest.ResolveTimezone(over.Apply(ingest.AgentPolicy(ag, cfg.Server.DefaultTimezone)), number, cfg.Server.DefaultTimezone)
+	policy := over.Apply(ingest.AgentPolicy(ag))
+	zone, err := callee.Resolve(policy.Timezone, callee.Facts{Number: number, Contact: rec.Timezone, Agent: ag.Timezone, Default: cfg.Server.DefaultTimezone})
+	if err != nil {
+		p.finish(j, store.EventFailed, fmt.Sprintf("agent %s: %v", ag.Name, err))
+		return
+	}
+	policy.Timezone, policy.TimezoneNote = zone.Name, zone.Note
 	contact := make(map[string]any, len(rec.Fields))
 	for k, v := range rec.Fields {
 		if !v.IsNull() {
@@ -109,6 +116,9 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 	}
 	ev.CallID = got.Call.ID
 	reason := fmt.Sprintf("call %s %s", got.Call.ID, got.Call.Status)
+	if zone.Note != "" {
+		reason += " (timezone " + zone.Note + ")"
+	}
 	// A duplicate of a call this very event made (a crash between the
 	// submit and the save) is not a duplicate.
 	if got.Duplicate && got.Call.Source.EventID != ev.ID {
@@ -121,16 +131,6 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 // integration, account, object type and id.
 func ContactKey(ev *store.Event) string {
 	return ev.Integration + ":" + ev.Account + ":" + ev.ObjectType + ":" + ev.ObjectID
-}
-
-func regionOf(cfg *config.Config, ag *config.Agent) string {
-	if ag.Region != "" {
-		return ag.Region
-	}
-	if cfg.Server.DefaultRegion != "" {
-		return cfg.Server.DefaultRegion
-	}
-	return config.DefaultRegion
 }
 
 // pickPhone returns the first valid number among the phone fields (the
@@ -146,7 +146,7 @@ func pickPhone(phones []string, rec *sdk.Record, region string) (string, string)
 			return ""
 		}
 		tried = append(tried, where)
-		n, err := ingest.NormalizePhone(raw, region)
+		n, err := callee.Normalize(raw, region)
 		if err != nil {
 			if firstBad == "" {
 				firstBad = fmt.Sprintf("invalid phone number %q in %s (region %s)", raw, where, region)

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/callgate/callgate/gateway/config"
@@ -25,7 +24,7 @@ func AgentPlugins(cfg *config.Config, ag *config.Agent) []string {
 	var out []string
 	add := func(name string) {
 		if in, ok := cfg.Integrations[name]; ok {
-			out = append(out, cmp.Or(in.Type, in.Name))
+			out = append(out, in.Type)
 		}
 	}
 	if len(ag.Integrations) > 0 {

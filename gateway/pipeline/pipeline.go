@@ -213,19 +213,7 @@ func (p *Pipeline) program(cfg *config.Config, ag *config.Agent) (*rules.Program
 	if prog, ok := p.programs[programKey{ag.Name}]; ok {
 		return prog, nil
 	}
-	tz := ag.Timezone
-	if tz == "" || tz == "callee" {
-		tz = cfg.Server.DefaultTimezone
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.UTC
-	}
-	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables, Location: loc, Region: ag.Region}
-	for name, e := range ag.Variables {
-		spec.Variables[name] = e.Source
-	}
-	prog, err := rules.Compile(spec)
+	prog, err := rules.Compile(ag.RulesSpec(cfg.Server))
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: rules do not compile: %w", ag.Name, err)
 	}

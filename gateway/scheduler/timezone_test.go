@@ -1,30 +1,28 @@
-package scheduler_test
+package scheduler
 
-import (
-	"testing"
+import "testing"
 
-	"github.com/callgate/callgate/gateway/scheduler"
-)
-
-func TestCalleeTimezone(t *testing.T) {
+// The rule itself is tested in gateway/callee; this checks the scheduler
+// reads stored policies with it.
+func TestResolveTimezone(t *testing.T) {
 	tests := []struct {
-		number, want string
-		ok           bool
+		tz, number, fallback, want string
 	}{
-		{"+919876543210", "Asia/Kolkata", true}, // phonenumbers says Asia/Calcutta
-		{"+12125550123", "America/New_York", true},
-		{"+14155550123", "America/Los_Angeles", true},
-		{"+447911123456", "Europe/London", true}, // listed with Guernsey, Jersey, Isle of Man
-		{"+61412345678", "Australia/Sydney", true},
-		{"+18005550123", "", false}, // toll free: every US zone
-		{"not a number", "", false},
+		{"Asia/Kolkata", "+14155550123", "UTC", "Asia/Kolkata"},
+		{"Asia/Calcutta", "", "UTC", "Asia/Kolkata"},
+		{"", "+14155550123", "Europe/Paris", "Europe/Paris"},
+		{"callee", "+14155550123", "UTC", "America/Los_Angeles"},
+		{"callee", "+919876543210", "UTC", "Asia/Kolkata"},
+		{"callee", "+18005551234", "Asia/Kolkata", "Asia/Kolkata"},
+		{"contact", "+14155550123", "Asia/Kolkata", "Asia/Kolkata"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.number, func(t *testing.T) {
-			got, ok := scheduler.CalleeTimezone(tt.number)
-			if got != tt.want || ok != tt.ok {
-				t.Fatalf("CalleeTimezone(%s) = %q, %v; want %q, %v", tt.number, got, ok, tt.want, tt.ok)
-			}
-		})
+		name, loc, err := resolveTimezone(tt.tz, tt.number, tt.fallback)
+		if err != nil || name != tt.want || loc.String() != tt.want {
+			t.Errorf("resolveTimezone(%q, %q, %q) = %q, %v, %v; want %q", tt.tz, tt.number, tt.fallback, name, loc, err, tt.want)
+		}
+	}
+	if _, _, err := resolveTimezone("Mars/Base", "", "UTC"); err == nil {
+		t.Error("an unknown zone resolved")
 	}
 }

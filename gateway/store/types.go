@@ -106,9 +106,13 @@ type Source struct {
 
 // Policy is when and how often a call may be attempted.
 type Policy struct {
-	Timezone string      `json:"timezone"` // IANA name, resolved ("callee" already applied)
-	Window   *Window     `json:"window,omitempty"`
-	Retry    RetryPolicy `json:"retry"`
+	Timezone string `json:"timezone"` // IANA name, resolved ("callee" and "contact" already applied)
+	// TimezoneNote says why the call is not in the zone its setting asked
+	// for ("callee: +18005551234 is in several timezones; called in the
+	// agent's timezone …"); empty when it is.
+	TimezoneNote string      `json:"timezone_note,omitempty"`
+	Window       *Window     `json:"window,omitempty"`
+	Retry        RetryPolicy `json:"retry"`
 }
 
 // Window is the daily period in which calls may be placed.

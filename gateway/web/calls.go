@@ -57,11 +57,7 @@ func (d *Dashboard) callsQuery(v url.Values) (callFilter, store.CallFilter, erro
 		}
 		aq.Set(x.param, day.UTC().Format(time.RFC3339))
 	}
-	region := cfg.Server.DefaultRegion
-	if region == "" {
-		region = "IN"
-	}
-	q, err := api.ParseCallQuery(aq, region)
+	q, err := api.ParseCallQuery(aq, cfg.Server.DefaultRegion)
 	return f, q, err
 }
 

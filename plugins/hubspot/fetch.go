@@ -27,6 +27,40 @@ func DefaultFields() []string {
 	return []string{"firstname", "lastname", "email", "company", "country", "hs_timezone", "lifecyclestage"}
 }
 
+// TimezoneProperty is the contact property holding the person's own time
+// zone. It is always read, so agents with timezone = "contact" can use it.
+const TimezoneProperty = "hs_timezone"
+
+// IANAZone spells an hs_timezone value as an IANA zone name. HubSpot keeps
+// the zone as an enumeration whose internal values write "/" as _slash_
+// and "-" as _hyphen_ in lower case (america_slash_new_york,
+// america_slash_port_hyphen_au_hyphen_prince); each word gets its capital
+// back (America/New_York). The host matches the name without regard to
+// case, so America/Port-Au-Prince finds America/Port-au-Prince. A value
+// already written as a zone name is returned as it is; empty stays empty.
+func IANAZone(v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.Contains(v, "/") {
+		return v
+	}
+	v = strings.ReplaceAll(v, "_slash_", "/")
+	v = strings.ReplaceAll(v, "_hyphen_", "-")
+	b := []byte(v)
+	upper := true
+	for i, c := range b {
+		switch {
+		case c == '/' || c == '_' || c == '-':
+			upper = true
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+			upper = false
+		default:
+			upper = false
+		}
+	}
+	return string(b)
+}
+
 // object is HubSpot's SimplePublicObject.
 type object struct {
 	ID         string             `json:"id"`
@@ -161,6 +195,9 @@ func more(n int) string {
 
 func toRecord(o object, defs propertyCache) sdk.Record {
 	rec := sdk.Record{ObjectID: o.ID, Fields: make(map[string]sdk.Value, len(o.Properties))}
+	if tz := o.Properties[TimezoneProperty]; tz != nil {
+		rec.Timezone = IANAZone(*tz)
+	}
 	for name, raw := range o.Properties {
 		def, known := defs.defs[name]
 		if v, ok := typedValue(raw, def, known); ok {
@@ -193,12 +230,13 @@ func toRecord(o object, defs propertyCache) sdk.Record {
 	return rec
 }
 
-// requestedProperties is the host's fields plus the phone properties, each once.
+// requestedProperties is the host's fields plus the phone properties and
+// hs_timezone, each once.
 func requestedProperties(fields []string) []string {
 	if len(fields) == 0 {
 		fields = DefaultFields()
 	}
-	phones := PhoneProperties()
+	phones := append(PhoneProperties(), TimezoneProperty)
 	out := make([]string, 0, len(fields)+len(phones))
 	seen := map[string]bool{}
 	for _, f := range append(slices.Clip(fields), phones...) {

@@ -113,6 +113,9 @@ func TestFetchPropertiesAndTypes(t *testing.T) {
 	if created := rec.Fields["createdate"]; created.Type != sdk.TypeTime {
 		t.Errorf("createdate (ISO 8601 datetime) = %+v", created)
 	}
+	if rec.Timezone != "Asia/Kolkata" {
+		t.Errorf("record timezone %q, want Asia/Kolkata (hs_timezone asia_slash_kolkata)", rec.Timezone)
+	}
 	wantPhones := []string{"+919876543210", "+14155550123", "+447700900123"}
 	if !slices.Equal(rec.Phones, wantPhones) {
 		t.Errorf("phones %v, want %v", rec.Phones, wantPhones)
@@ -121,7 +124,7 @@ func TestFetchPropertiesAndTypes(t *testing.T) {
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	q := strings.Split(mustQuery(t, last.RawQuery, "properties"), ",")
-	wantProps := append(slices.Clone(fields), hubspot.PhoneProperties()...)
+	wantProps := append(append(slices.Clone(fields), hubspot.PhoneProperties()...), hubspot.TimezoneProperty)
 	slices.Sort(q)
 	wantProps = uniqSorted(wantProps)
 	if !slices.Equal(q, wantProps) {
@@ -144,7 +147,7 @@ func TestFetchBatchPropertiesExact(t *testing.T) {
 	if err := json.Unmarshal(reqs[len(reqs)-1].Body, &body); err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{"company", "firstname"}, hubspot.PhoneProperties()...)
+	want := append(append([]string{"company", "firstname"}, hubspot.PhoneProperties()...), hubspot.TimezoneProperty)
 	if !slices.Equal(body.Properties, want) || body.PropertiesWithHistory == nil || len(body.Inputs) != 3 {
 		t.Errorf("batch body %+v", body)
 	}
@@ -333,4 +336,46 @@ func uniqSorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+func TestIANAZone(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"america_slash_new_york", "America/New_York"},
+		{"asia_slash_kolkata", "Asia/Kolkata"},
+		{"america_slash_argentina_slash_buenos_aires", "America/Argentina/Buenos_Aires"},
+		{"america_slash_port_hyphen_au_hyphen_prince", "America/Port-Au-Prince"}, // the host matches case
+		{"us_slash_eastern", "Us/Eastern"},
+		{"cuba", "Cuba"},
+		{"Europe/London", "Europe/London"},
+		{"  ", ""},
+		{"", ""},
+	} {
+		if got := hubspot.IANAZone(tt.in); got != tt.want {
+			t.Errorf("IANAZone(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzIANAZone: an hs_timezone value is outside input; its spelling never
+// panics, keeps "/" and "-" where HubSpot's words for them were, and
+// changes nothing but letter case and those words.
+func FuzzIANAZone(f *testing.F) {
+	for _, s := range []string{"america_slash_new_york", "america_slash_port_hyphen_au_hyphen_prince", "cuba", "",
+		"_slash__slash_", "Europe/London", "ü_slash_ß"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := hubspot.IANAZone(v)
+		v = strings.TrimSpace(v)
+		if strings.Contains(v, "/") {
+			if got != v {
+				t.Fatalf("IANAZone(%q) = %q, want it unchanged", v, got)
+			}
+			return
+		}
+		want := strings.ReplaceAll(strings.ReplaceAll(v, "_slash_", "/"), "_hyphen_", "-")
+		if !strings.EqualFold(got, want) || len(got) != len(want) {
+			t.Fatalf("IANAZone(%q) = %q, want %q up to case", v, got, want)
+		}
+	})
 }

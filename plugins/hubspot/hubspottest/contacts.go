@@ -20,7 +20,9 @@ type contact struct {
 
 // AddContact stores a contact with props (strings, numbers, bools,
 // time.Time; nil leaves a property empty) and returns its id; an empty id
-// gets the next free one.
+// gets the next free one. An hs_timezone given as an IANA name
+// ("America/New_York") is stored as HubSpot stores the option, by its
+// internal value (america_slash_new_york); see TimezoneValue.
 func (s *Server) AddContact(id string, props map[string]any) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -38,6 +40,9 @@ func (s *Server) AddContact(id string, props map[string]any) string {
 	c.updatedAt = now
 	for k, v := range props {
 		if str, set := stringValue(v); set {
+			if k == "hs_timezone" {
+				str = TimezoneValue(str)
+			}
 			c.props[k] = str
 		} else {
 			delete(c.props, k)
@@ -68,6 +73,20 @@ func (s *Server) HideFor(id string, reads int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hidden[id] = reads
+}
+
+// TimezoneValue is the internal value of HubSpot's hs_timezone option for
+// an IANA zone: lower case, "/" written _slash_ and "-" written _hyphen_
+// (America/Port-au-Prince → america_slash_port_hyphen_au_hyphen_prince).
+// A value without "/" is taken as an internal value already and returned
+// as it is.
+func TimezoneValue(iana string) string {
+	if !strings.Contains(iana, "/") {
+		return iana
+	}
+	v := strings.ToLower(iana)
+	v = strings.ReplaceAll(v, "/", "_slash_")
+	return strings.ReplaceAll(v, "-", "_hyphen_")
 }
 
 func stringValue(v any) (string, bool) {
