@@ -46,14 +46,14 @@ func TestTryHubSpotContact(t *testing.T) {
 			Variables: map[string]string{"firstname": "Priya", "company": "Sharma Textiles",
 				"greeting": "Good morning", "signed_up": "27 November"},
 			Event: Event{Type: "contact.creation", Kind: "created", ObjectType: "contact", ObjectID: "512",
-				Account: "62515", OccurredAt: time.Date(2026, 11, 27, 3, 30, 17, 883e6, time.UTC)},
+				Account: "62515", OccurredAt: time.Date(2026, 11, 27, 3, 30, 17, 883e6, time.UTC), ChangeSource: "CRM"},
 		}},
 		{"property change", "property_change.json", Report{
 			Reason: `when rule "event.kind == 'created' && contact.hs_lead_status in ['NEW', 'OPEN']" was false`,
 			Variables: map[string]string{"firstname": "Priya", "company": "Sharma Textiles",
 				"greeting": "Good morning", "signed_up": "27 November"},
 			Event: Event{Type: "contact.propertyChange", Kind: "updated", ObjectType: "contact", ObjectID: "512",
-				Property: "hs_lead_status", Value: "OPEN", Account: "62515",
+				Property: "hs_lead_status", Value: "OPEN", Account: "62515", ChangeSource: "CRM",
 				OccurredAt: time.Date(2026, 11, 27, 3, 31, 2, 114e6, time.UTC)},
 		}},
 		{"no event file", "", Report{
