@@ -155,7 +155,7 @@ func TestWebhookProblems(t *testing.T) {
 	good := `{"eventId":1,"subscriptionType":"contact.creation","objectId":7,"portalId":3}`
 	tests := []struct {
 		name, element, want string
-		identified      bool // type and record named: the host stores it ignored
+		identified          bool // type and record named: the host stores it ignored
 	}{
 		{"element not object", `5`, "event 1 is not a JSON object", false},
 		{"null element", `null`, "no subscriptionType", false},
