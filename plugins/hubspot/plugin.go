@@ -35,6 +35,11 @@ const (
 	CredPropertiesPath = "properties_path"
 )
 
+// MaxBodyBytes bounds a webhook body the plugin parses: a batch of 100
+// events is tens of KiB, a workflow's contact with every property well
+// under a MiB. The gateway's max_body_bytes usually refuses sooner.
+const MaxBodyBytes = 4 << 20
+
 // Defaults for the optional credentials.
 const (
 	DefaultBaseURL        = "https://api.hubapi.com"
@@ -144,6 +149,9 @@ func (p *Plugin) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk
 	}
 	if err := VerifySignature(req, req.Credentials[CredClientSecret], now); err != nil {
 		return sdk.WebhookResult{}, err
+	}
+	if len(req.Body) > MaxBodyBytes {
+		return sdk.WebhookResult{}, sdk.BadRequest("hubspot: webhook body is %d bytes, over the %d a HubSpot delivery can need", len(req.Body), MaxBodyBytes)
 	}
 	body := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(req.Body), utf8BOM))
 	if len(body) > 0 && body[0] == '{' {

@@ -158,6 +158,11 @@ func TestWorkflowProblemsAndRefusals(t *testing.T) {
 	if _, err := p.HandleWebhook(context.Background(), req); sdk.ClassOf(err) != sdk.ClassInvalidSignature {
 		t.Fatalf("bad signature: %v", err)
 	}
+	// Over MaxBodyBytes: refused, whatever the shape.
+	huge := append(append([]byte(`[{"x":"`), bytes.Repeat([]byte("a"), hubspot.MaxBodyBytes)...), `"}]`...)
+	if _, err := p.HandleWebhook(context.Background(), workflowRequest(t, creds, "", huge)); sdk.ClassOf(err) != sdk.ClassBadRequest || !strings.Contains(err.Error(), "bytes, over") {
+		t.Fatalf("huge body: %v", err)
+	}
 	// One subscription event posted alone is read as a batch of one.
 	res, err = p.HandleWebhook(context.Background(), workflowRequest(t, creds, "", []byte(`{"eventId":1,"subscriptionType":"contact.creation","objectId":77,"portalId":3}`)))
 	if err != nil || len(res.Events) != 1 || res.Events[0].Type != "contact.creation" || res.Events[0].Record != nil {
