@@ -127,15 +127,14 @@ func ParseWebhook(body []byte) ([]sdk.Event, error) {
 			for i, we := range wes {
 				ev := toEvent(we)
 				if ev.Problem != "" {
-					if ev.Key == "" {
-						if raws == nil {
-							raws, _ = splitArray(trimmed)
-						}
-						if i < len(raws) {
-							ev.Key = problemKey(raws[i])
-						}
+					// Rare: read the element again from its own bytes, for
+					// its key and the same reason the slow path gives.
+					if raws == nil {
+						raws, _ = splitArray(trimmed)
 					}
-					ev.Problem = fmt.Sprintf("hubspot: webhook event %d: %s", i, ev.Problem)
+					if i < len(raws) {
+						ev = parseElement(i, raws[i])
+					}
 				}
 				events[i] = ev
 			}

@@ -158,7 +158,7 @@ func TestWebhookProblems(t *testing.T) {
 		identified          bool // type and record named: the host stores it ignored
 	}{
 		{"element not object", `5`, "event 1 is not a JSON object", false},
-		{"null element", `null`, "no subscriptionType", false},
+		{"null element", `null`, "event 1 is not a JSON object (null)", false},
 		{"nested array", `[{"objectId":1}]`, "is not a JSON object", false},
 		{"no objectId", `{"eventId":2,"subscriptionType":"contact.creation"}`, "event 1: contact.creation has no objectId", false},
 		{"null objectId", `{"eventId":2,"subscriptionType":"contact.creation","objectId":null}`, "contact.creation has no objectId", false},
