@@ -2,8 +2,10 @@
 // httptest server on 127.0.0.1 that speaks the CRM v3 contacts and
 // properties APIs with HubSpot's JSON shapes, status codes, rate-limit
 // headers and quirks (207 partial batches, 404 for contacts not yet
-// visible, 403 MISSING_SCOPES, 429 with policyName). It also builds signed
-// webhook bodies as HubSpot posts them.
+// visible, 403 MISSING_SCOPES, 429 with policyName), and records when it
+// admitted each request so tests can count them per rate-limit interval.
+// It also builds webhook bodies as HubSpot posts them: subscription
+// batches and workflow "Send a webhook" bodies, and their signatures.
 package hubspottest
 
 import (
