@@ -25,6 +25,14 @@ type Event struct {
 	Value      string    `expr:"value" json:"value,omitempty"`       // for property changes: the new value
 	Account    string    `expr:"account" json:"account,omitempty"`   // CRM account / portal id
 	OccurredAt time.Time `expr:"occurred_at" json:"occurred_at,omitzero"`
+	// ChangeSource and SourceID say what made the change, as the CRM names
+	// it (HubSpot: CRM_UI, IMPORT, FORM, INTEGRATION, API, …; userId:123).
+	ChangeSource string `expr:"change_source" json:"change_source,omitempty"`
+	SourceID     string `expr:"source_id" json:"source_id,omitempty"`
+	// RelatedObjectType and RelatedObjectID name an association's other
+	// side (a contact associated to a company: "company", its id).
+	RelatedObjectType string `expr:"related_object_type" json:"related_object_type,omitempty"`
+	RelatedObjectID   string `expr:"related_object_id" json:"related_object_id,omitempty"`
 }
 
 // Call describes the call the rules may place (call.agent_id, …).

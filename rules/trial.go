@@ -203,8 +203,10 @@ func ParseRecord(data []byte) (objectID string, fields map[string]any, err error
 
 // ParseEvent reads an event given as JSON: callgate's shape
 // {"kind","type","object_type","object_id","property","value","account",
-// "occurred_at"} or a HubSpot webhook event (subscriptionType, objectId,
-// propertyName, propertyValue, portalId, occurredAt in epoch ms); a JSON
+// "occurred_at","change_source","source_id","related_object_type",
+// "related_object_id"} or a HubSpot webhook event (subscriptionType,
+// objectId, propertyName, propertyValue, portalId, occurredAt in epoch ms,
+// changeSource, sourceId, toObjectId); a JSON
 // array (a whole HubSpot webhook body) gives its first event. Empty input
 // is a creation event. A missing kind is taken from the type
 // (contact.creation → created), else "created".
@@ -243,6 +245,11 @@ func ParseEvent(data []byte) (Event, error) {
 		Property:   str("property", "propertyName"),
 		Value:      str("value", "propertyValue"),
 		Account:    str("account", "portalId"),
+		// What made the change, and an association's other side.
+		ChangeSource:      str("change_source", "changeSource"),
+		SourceID:          str("source_id", "sourceId"),
+		RelatedObjectType: str("related_object_type", "relatedObjectType"),
+		RelatedObjectID:   str("related_object_id", "relatedObjectId", "toObjectId"),
 	}
 	if ev.ObjectType == "" && strings.Contains(ev.Type, ".") {
 		ev.ObjectType, _, _ = strings.Cut(ev.Type, ".")
@@ -273,7 +280,7 @@ func kindOf(typ string) string {
 	switch action {
 	case "creation":
 		return "created"
-	case "propertyChange", "associationChange":
+	case "propertyChange":
 		return "updated"
 	case "deletion", "privacyDeletion":
 		return "deleted"

@@ -46,14 +46,14 @@ func TestTryHubSpotContact(t *testing.T) {
 			Variables: map[string]string{"firstname": "Priya", "company": "Sharma Textiles",
 				"greeting": "Good morning", "signed_up": "27 November"},
 			Event: Event{Type: "contact.creation", Kind: "created", ObjectType: "contact", ObjectID: "512",
-				Account: "62515", OccurredAt: time.Date(2026, 11, 27, 3, 30, 17, 883e6, time.UTC)},
+				Account: "62515", OccurredAt: time.Date(2026, 11, 27, 3, 30, 17, 883e6, time.UTC), ChangeSource: "CRM"},
 		}},
 		{"property change", "property_change.json", Report{
 			Reason: `when rule "event.kind == 'created' && contact.hs_lead_status in ['NEW', 'OPEN']" was false`,
 			Variables: map[string]string{"firstname": "Priya", "company": "Sharma Textiles",
 				"greeting": "Good morning", "signed_up": "27 November"},
 			Event: Event{Type: "contact.propertyChange", Kind: "updated", ObjectType: "contact", ObjectID: "512",
-				Property: "hs_lead_status", Value: "OPEN", Account: "62515",
+				Property: "hs_lead_status", Value: "OPEN", Account: "62515", ChangeSource: "CRM",
 				OccurredAt: time.Date(2026, 11, 27, 3, 31, 2, 114e6, time.UTC)},
 		}},
 		{"no event file", "", Report{
@@ -286,5 +286,40 @@ func TestTryTimezoneSettings(t *testing.T) {
 				t.Errorf("timezone %q (call.timezone %q), note %q; want %q, note with %q", rep.Timezone, rep.Variables["tz"], rep.TimezoneNote, tt.wantZone, tt.wantNote)
 			}
 		})
+	}
+}
+
+// TestTryChangeSourceAndAssociation: the dry run reads change_source,
+// source_id and an association's other side in callgate's and HubSpot's
+// spellings, so an import filter or an association rule can be tried.
+func TestTryChangeSourceAndAssociation(t *testing.T) {
+	imports := Spec{When: "event.kind == 'created' && event.change_source != 'IMPORT'"}
+	assoc := Spec{When: "event.type == 'object.associationChange' && event.related_object_type == 'company' && event.related_object_id == '18440015001'"}
+	tests := []struct {
+		name  string
+		spec  Spec
+		event string
+		call  bool
+	}{
+		{"import, callgate shape", imports, `{"kind":"created","change_source":"IMPORT","source_id":"userId:7"}`, false},
+		{"import, HubSpot shape", imports, `[{"subscriptionType":"contact.creation","objectId":1,"changeSource":"IMPORT","sourceId":"userId:7"}]`, false},
+		{"typed in", imports, `{"subscriptionType":"contact.creation","objectId":1,"changeSource":"CRM_UI"}`, true},
+		{"association", assoc, `{"type":"object.associationChange","kind":"other","related_object_type":"company","related_object_id":"18440015001"}`, true},
+		{"association, HubSpot shape", assoc, `{"subscriptionType":"object.associationChange","fromObjectId":1,"toObjectId":18440015001,"relatedObjectType":"company"}`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := Try(tc.spec, Trial{Record: []byte(`{"firstname":"A"}`), Event: []byte(tc.event)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Call != tc.call {
+				t.Fatalf("call = %v (%s), want %v; event %+v", rep.Call, rep.Reason, tc.call, rep.Event)
+			}
+		})
+	}
+	ev, err := ParseEvent([]byte(`{"subscriptionType":"contact.associationChange","changeSource":"CRM_UI","sourceId":"userId:9","toObjectId":5}`))
+	if err != nil || ev.Kind != "other" || ev.ChangeSource != "CRM_UI" || ev.SourceID != "userId:9" || ev.RelatedObjectID != "5" {
+		t.Fatalf("ParseEvent = %+v, %v", ev, err)
 	}
 }

@@ -135,8 +135,10 @@ type Event struct {
 	RelatedObjectID   string
 	// Problem is set when the plugin could not use this event (a type it
 	// does not know, no object id, a malformed field). The host keeps the
-	// event as failed with Problem as its reason and accepts the rest of
-	// the batch: a CRM that is refused one event retries all of them.
+	// event as failed with Problem as its reason (ignored when Type,
+	// ObjectType and ObjectID are still set: a type nobody acts on) and
+	// accepts the rest of the batch: a CRM that is refused one event
+	// retries all of them.
 	Problem string
 }
 

@@ -22,6 +22,9 @@ type WebhookReply struct {
 	Accepted   int    `json:"accepted"`
 	Duplicates int    `json:"duplicates"`
 	Ignored    int    `json:"ignored"`
+	// Failed counts events the plugin could not use (malformed, no object
+	// id), stored failed with the reason; the rest of the batch is accepted.
+	Failed int `json:"failed"`
 }
 
 // ServeWebhook is POST /call/crm-webhook (DESIGN §5.1).
@@ -107,7 +110,13 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 		h.cfg.Accepted()
 	}
 	h.log.Debug("webhook accepted", "agent", ag.Name, "type", typ, "accepted", res.Accepted, "duplicates", res.Duplicates, "ignored", res.Ignored)
-	return WebhookReply{Status: "done", Message: message(res), Accepted: res.Accepted, Duplicates: res.Duplicates, Ignored: res.Ignored}, nil
+	failed := 0
+	for i, ev := range res.Events {
+		if !res.Duplicate[i] && ev.Status == store.EventFailed {
+			failed++
+		}
+	}
+	return WebhookReply{Status: "done", Message: message(res), Accepted: res.Accepted, Duplicates: res.Duplicates, Ignored: res.Ignored - failed, Failed: failed}, nil
 }
 
 func message(res store.AppendResult) string {
@@ -190,8 +199,12 @@ func pluginError(typ string, err error) error {
 }
 
 // toStoreEvents turns the plugin's events into inbox events carrying the
-// request's overrides. Events naming no record, and deletions, are stored
-// ignored right away: there is nobody to call.
+// request's overrides. An event the plugin could not use (Problem set) is
+// stored terminal with the problem as its reason: ignored when the plugin
+// still named its type and record (a type callgate does not act on), failed
+// otherwise (malformed, no object id); either way the rest of the batch is
+// accepted and the pipeline never sees it. Events naming no record, and
+// deletions, are stored ignored right away: there is nobody to call.
 func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Overrides) ([]store.Event, error) {
 	var overRaw json.RawMessage
 	if !over.Empty() {
@@ -207,6 +220,8 @@ func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Override
 			Key: e.Key, AgentID: agent, Type: typ, Integration: integration, EventType: e.Type, Kind: e.Kind,
 			ObjectType: e.ObjectType, ObjectID: e.ObjectID, Account: e.Account, Property: e.Property,
 			Value: e.Value, OccurredAt: e.OccurredAt.UTC(), Overrides: overRaw,
+			ChangeSource: e.ChangeSource, SourceID: e.SourceID,
+			RelatedObjectType: e.RelatedObjectType, RelatedObjectID: e.RelatedObjectID,
 		}
 		if e.Record != nil {
 			raw, err := json.Marshal(e.Record)
@@ -216,6 +231,12 @@ func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Override
 			ev.Record = raw
 		}
 		switch {
+		case e.Problem != "" && e.Type != "" && e.ObjectType != "" && e.ObjectID != "":
+			ev.Status, ev.Reason = store.EventIgnored, e.Problem
+			ev.Record = nil
+		case e.Problem != "":
+			ev.Status, ev.Reason = store.EventFailed, e.Problem
+			ev.Record = nil
 		case e.ObjectID == "" && e.Record == nil:
 			ev.Status, ev.Reason = store.EventIgnored, "the event names no record: nothing to call"
 		case e.Kind == sdk.KindDeleted:

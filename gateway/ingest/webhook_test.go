@@ -250,3 +250,50 @@ func TestSignedURLKeepsRawQuery(t *testing.T) {
 		t.Fatalf("got %d %v", r.code, r.body)
 	}
 }
+
+// TestWebhookBatchWithProblems: a batch with an unknown type, an event
+// without objectId and a non-object element is a 200; the good event is
+// pending, the others are stored terminal with their reasons (ignored for
+// the unknown type, failed for the rest) and counted in the reply; a
+// redelivery of the whole batch is all duplicates.
+func TestWebhookBatchWithProblems(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.url + "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=" + keyAny
+	body := []byte(`[{"eventId":1,"subscriptionId":9,"portalId":62515,"occurredAt":1764244800000,"subscriptionType":"contact.creation","objectId":201,"changeSource":"IMPORT","sourceId":"userId:7"},` +
+		`{"eventId":2,"subscriptionId":9,"portalId":62515,"occurredAt":1764244800000,"subscriptionType":"contact.futureThing","objectId":202},` +
+		`{"eventId":3,"subscriptionId":9,"portalId":62515,"occurredAt":1764244800000,"subscriptionType":"contact.creation"},7]`)
+	r := post(t, u, hubspottest.Sign(secret, "v3", http.MethodPost, u, body, time.Now()), body)
+	if r.code != 200 || r.body["accepted"] != 1.0 || r.body["ignored"] != 1.0 || r.body["failed"] != 2.0 {
+		t.Fatalf("reply %d %v", r.code, r.body)
+	}
+	evs, _, err := e.inbox.ListEvents(store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStatus := map[string][]store.Event{}
+	for _, ev := range evs {
+		byStatus[ev.Status] = append(byStatus[ev.Status], ev)
+	}
+	if p := byStatus[store.EventPending]; len(p) != 1 || p[0].ObjectID != "201" || p[0].ChangeSource != "IMPORT" || p[0].SourceID != "userId:7" {
+		t.Fatalf("pending %+v", p)
+	}
+	if ig := byStatus[store.EventIgnored]; len(ig) != 1 || ig[0].ObjectID != "202" || !strings.Contains(ig[0].Reason, "not one callgate acts on") {
+		t.Fatalf("ignored %+v", ig)
+	}
+	failed := byStatus[store.EventFailed]
+	if len(failed) != 2 {
+		t.Fatalf("failed %+v", failed)
+	}
+	for _, ev := range failed {
+		if !strings.Contains(ev.Reason, "has no objectId") && !strings.Contains(ev.Reason, "not a JSON object") {
+			t.Errorf("failed without a reason saying why: %+v", ev)
+		}
+	}
+	if n := e.inbox.PendingEvents(); n != 1 {
+		t.Fatalf("pending = %d: a problem event reached the pipeline's queue", n)
+	}
+	r = post(t, u, hubspottest.Sign(secret, "v3", http.MethodPost, u, body, time.Now()), body)
+	if r.code != 200 || r.body["duplicates"] != 4.0 || r.body["accepted"] != 0.0 {
+		t.Fatalf("redelivery %d %v", r.code, r.body)
+	}
+}

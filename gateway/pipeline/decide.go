@@ -50,7 +50,9 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 	res, err := j.prog.Evaluate(rules.Env{
 		Contact: contact,
 		Event: rules.Event{Type: ev.EventType, Kind: ev.Kind, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
-			Property: ev.Property, Value: ev.Value, Account: ev.Account, OccurredAt: ev.OccurredAt},
+			Property: ev.Property, Value: ev.Value, Account: ev.Account, OccurredAt: ev.OccurredAt,
+			ChangeSource: ev.ChangeSource, SourceID: ev.SourceID,
+			RelatedObjectType: ev.RelatedObjectType, RelatedObjectID: ev.RelatedObjectID},
 		Call: rules.Call{AgentID: ag.Name, ToNumber: number, Timezone: policy.Timezone},
 		Now:  p.cfg.Now(),
 	})

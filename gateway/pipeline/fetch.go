@@ -137,15 +137,52 @@ func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
 		return false
 	}
 	j.prog = prog
+	if ev.ObjectID == "" && len(ev.Record) == 0 {
+		// Ingest stores such events terminal; a replayed one ends here too.
+		p.finish(j, store.EventFailed, "the event names no record: nothing to fetch or call")
+		return false
+	}
 	if len(ev.Record) > 0 {
 		var rec sdk.Record
 		if err := json.Unmarshal(ev.Record, &rec); err != nil {
 			p.finish(j, store.EventFailed, fmt.Sprintf("inline record is unreadable: %v", err))
 			return false
 		}
-		j.rec = &rec
+		if inlineSuffices(&rec, m, prog, j.phones) || ev.ObjectID == "" {
+			j.rec = &rec
+		}
 	}
 	return true
+}
+
+// inlineSuffices reports whether an inline record can be used as it came.
+// A plugin whose inline records are whole (capability "inline", e.g.
+// LeadSquared) or that cannot fetch is always taken at its word. Otherwise
+// (a HubSpot workflow body carries the properties the user chose) the
+// record must hold every contact field the rules read, a null counting as
+// held, and a phone: a value in one of the phone fields, or all of them
+// held empty. Else the record is fetched with exactly the fields needed.
+func inlineSuffices(rec *sdk.Record, m sdk.Manifest, prog *rules.Program, phones []string) bool {
+	if slices.Contains(m.Capabilities, sdk.CapabilityInline) || !slices.Contains(m.Capabilities, sdk.CapabilityFetch) {
+		return true
+	}
+	for _, f := range prog.Fields() {
+		if _, held := rec.Fields[f]; !held {
+			return false
+		}
+	}
+	if len(phones) == 0 {
+		return len(rec.Phones) > 0
+	}
+	allHeld := true
+	for _, f := range phones {
+		v, held := rec.Fields[f]
+		if held && !v.IsNull() {
+			return true
+		}
+		allHeld = allHeld && held
+	}
+	return allHeld
 }
 
 // fieldsFor is every field the group's agents read: their rules' contact

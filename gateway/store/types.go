@@ -18,22 +18,29 @@ const (
 
 // Event is one CRM event accepted into the inbox, with what became of it.
 type Event struct {
-	ID          string          `json:"id"`  // ULID, assigned at commit
-	Key         string          `json:"key"` // the plugin's dedupe key
-	AgentID     string          `json:"agent_id"`
-	Type        string          `json:"type"`        // plugin name, e.g. hubspot
-	Integration string          `json:"integration"` // integration block name
-	EventType   string          `json:"event_type"`  // raw, e.g. contact.creation
-	Kind        string          `json:"kind"`
-	ObjectType  string          `json:"object_type"`
-	ObjectID    string          `json:"object_id"`
-	Account     string          `json:"account,omitempty"`
-	Property    string          `json:"property,omitempty"`
-	Value       string          `json:"value,omitempty"`
-	OccurredAt  time.Time       `json:"occurred_at"`
-	ReceivedAt  time.Time       `json:"received_at"`
-	Overrides   json.RawMessage `json:"overrides,omitempty"` // the request's policy parameters, as parsed by ingest
-	Record      json.RawMessage `json:"record,omitempty"`    // an inline record (sdk.Record as JSON), if the plugin sent one
+	ID          string `json:"id"`  // ULID, assigned at commit
+	Key         string `json:"key"` // the plugin's dedupe key
+	AgentID     string `json:"agent_id"`
+	Type        string `json:"type"`        // plugin name, e.g. hubspot
+	Integration string `json:"integration"` // integration block name
+	EventType   string `json:"event_type"`  // raw, e.g. contact.creation
+	Kind        string `json:"kind"`
+	ObjectType  string `json:"object_type"`
+	ObjectID    string `json:"object_id"`
+	Account     string `json:"account,omitempty"`
+	Property    string `json:"property,omitempty"`
+	Value       string `json:"value,omitempty"`
+	// ChangeSource and SourceID say what made the change (HubSpot: CRM_UI,
+	// IMPORT, INTEGRATION, …; userId:123); rules read event.change_source.
+	ChangeSource string `json:"change_source,omitempty"`
+	SourceID     string `json:"source_id,omitempty"`
+	// RelatedObjectType and RelatedObjectID name an association's other side.
+	RelatedObjectType string          `json:"related_object_type,omitempty"`
+	RelatedObjectID   string          `json:"related_object_id,omitempty"`
+	OccurredAt        time.Time       `json:"occurred_at"`
+	ReceivedAt        time.Time       `json:"received_at"`
+	Overrides         json.RawMessage `json:"overrides,omitempty"` // the request's policy parameters, as parsed by ingest
+	Record            json.RawMessage `json:"record,omitempty"`    // an inline record (sdk.Record as JSON), if the plugin sent one
 
 	Status    string    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`

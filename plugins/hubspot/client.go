@@ -41,9 +41,21 @@ type response struct {
 // the response for any status; only transport failures are errors.
 func (p *Plugin) do(ctx context.Context, a account, c call) (*response, error) {
 	lim := p.limiter(a)
-	if err := lim.wait(ctx, p.now()); err != nil {
+	s, err := lim.wait(ctx, p.now())
+	if err != nil {
 		return nil, p.classifyWait(err, c)
 	}
+	res, err := p.send(ctx, a, c)
+	if err != nil {
+		lim.done(s, nil)
+		return nil, err
+	}
+	lim.done(s, res.header)
+	return res, nil
+}
+
+// send makes one HTTP request for c and reads the reply in full.
+func (p *Plugin) send(ctx context.Context, a account, c call) (*response, error) {
 	var body io.Reader
 	if c.body != nil {
 		b, err := json.Marshal(c.body)
@@ -74,7 +86,6 @@ func (p *Plugin) do(ctx context.Context, a account, c call) (*response, error) {
 	if err != nil {
 		return nil, transportError(ctx, c, err)
 	}
-	lim.observe(res.Header)
 	return &response{status: res.StatusCode, header: res.Header, body: data}, nil
 }
 
@@ -199,8 +210,9 @@ func (p *Plugin) rateLimited(a account, c call, res *response, e APIError, suffi
 		}
 		msg = fmt.Sprintf("hubspot: %s: daily API limit reached (429 DAILY); HubSpot resets it at midnight in the account's time zone, callgate checks again in %s%s", c.what, wait, suffix)
 	default:
-		if wait < 10*time.Second {
-			wait = 10 * time.Second
+		// HubSpot's window is rolling: waiting one interval frees it.
+		if w := p.limiter(a).window(); wait < w {
+			wait = w
 		}
 		policy := orDefault(e.PolicyName, "rate limit")
 		msg = fmt.Sprintf("hubspot: %s: too many requests (429 %s); retry in %s%s", c.what, policy, wait, suffix)

@@ -1,8 +1,11 @@
 package hubspot
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +13,11 @@ import (
 	"github.com/callgate/callgate/sdk"
 )
 
-// FuzzParseWebhook: any body either parses into events that each carry a
-// key, a kind and an object id, or fails as bad_request. Seeds: the golden
-// payloads plus testdata/fuzz/FuzzParseWebhook.
+// FuzzParseWebhook: any body either fails as bad_request, and then it is
+// not a JSON array, or parses into one event per element, each either
+// complete (key, kind, type, object type and id) or carrying a Problem and
+// a key; parsing it again gives the same keys (redeliveries dedupe). Seeds:
+// the golden payloads plus testdata/fuzz/FuzzParseWebhook.
 func FuzzParseWebhook(f *testing.F) {
 	files, _ := filepath.Glob("testdata/webhooks/*.json")
 	for _, file := range files {
@@ -24,12 +29,55 @@ func FuzzParseWebhook(f *testing.F) {
 			if sdk.ClassOf(err) != sdk.ClassBadRequest {
 				t.Fatalf("error of class %s: %v", sdk.ClassOf(err), err)
 			}
+			var raws []json.RawMessage
+			if json.Unmarshal(bytes.TrimPrefix(bytes.TrimSpace(body), utf8BOM), &raws) == nil {
+				t.Fatalf("refused a JSON array: %v", err)
+			}
 			return
 		}
 		for i, ev := range events {
-			if ev.Key == "" || ev.Kind == "" || ev.ObjectID == "" || ev.ObjectType == "" || ev.Type == "" {
-				t.Fatalf("event %d incomplete: %+v", i, ev)
+			if ev.Key == "" || ev.Kind == "" {
+				t.Fatalf("event %d without key or kind: %+v", i, ev)
 			}
+			if ev.Problem == "" && (ev.ObjectID == "" || ev.ObjectType == "" || ev.Type == "") {
+				t.Fatalf("event %d incomplete without a problem: %+v", i, ev)
+			}
+		}
+		again, _ := ParseWebhook(body)
+		for i := range events {
+			if again[i].Key != events[i].Key {
+				t.Fatalf("event %d: key %q then %q", i, events[i].Key, again[i].Key)
+			}
+		}
+	})
+}
+
+// FuzzParseWorkflow: any body either fails as bad_request or names an
+// object type, and a record id only when it is an integer.
+func FuzzParseWorkflow(f *testing.F) {
+	files, _ := filepath.Glob("testdata/workflows/*.json")
+	for _, file := range files {
+		f.Add(mustRead(f, file))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		wr, err := ParseWorkflow(body)
+		if err != nil {
+			if sdk.ClassOf(err) != sdk.ClassBadRequest {
+				t.Fatalf("error of class %s: %v", sdk.ClassOf(err), err)
+			}
+			return
+		}
+		if wr.ObjectType == "" {
+			t.Fatalf("no object type: %+v", wr)
+		}
+		if wr.ObjectID != "" {
+			if _, err := strconv.ParseInt(wr.ObjectID, 10, 64); err != nil {
+				t.Fatalf("object id %q is not an integer", wr.ObjectID)
+			}
+		}
+		ev := workflowEvent(body, wr, sdk.KindCreated, time.Unix(0, 0))
+		if ev.Key == "" || (ev.ObjectID == "" && ev.Problem == "") {
+			t.Fatalf("event %+v", ev)
 		}
 	})
 }

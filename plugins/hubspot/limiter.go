@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/sdk"
-	"golang.org/x/time/rate"
 )
 
 // HubSpot's documented floor for private apps: 100 requests per rolling 10 s.
@@ -18,49 +17,174 @@ const (
 	defaultRateInterval = 10 * time.Second
 )
 
-// limiter keeps one token's requests under HubSpot's rolling window. The
-// bucket holds a tenth of the window's allowance and refills at nine tenths
-// of it, so no rolling window can see more than Max requests; it is resized
-// from X-HubSpot-RateLimit-Max / -Interval-Milliseconds and drained when
-// -Remaining says other clients of the same app used the window.
+// limiter keeps one token's requests inside HubSpot's rolling window
+// (X-HubSpot-RateLimit-Max requests per -Interval-Milliseconds) and spends
+// all of it when nothing else uses the app.
+//
+// It keeps a log of its own requests: each holds a slot from when it is
+// sent until one interval after its response arrived (HubSpot counted it
+// at some moment in between, so the slot is never freed before HubSpot
+// frees it). A request may go when own slots plus others' use is under Max.
+// Others' use is read from -Remaining: HubSpot's count after admitting a
+// request is Max - Remaining, and of that count this limiter's own
+// requests (the one answered and those sent before it, still held) are not
+// someone else's. What is left is held for one interval after the answer.
+// Until the first answer names the limits, one request is in flight at a
+// time, so a low Max is learnt before a burst can exceed it.
 type limiter struct {
-	lim *rate.Limiter
-
 	mu          sync.Mutex
 	max         int
 	interval    time.Duration
+	known       bool // a response has named Max and Interval
+	sent        []*slot
+	others      int       // requests of other clients in HubSpot's window
+	othersUntil time.Time // when that estimate lapses
 	pausedUntil time.Time // after a 429: send nothing until then
+	changed     chan struct{}
+}
+
+// slot is one request this limiter sent.
+type slot struct {
+	sentAt   time.Time
+	answered bool
+	until    time.Time // answered: the slot is free from then on
 }
 
 func newLimiter() *limiter {
-	l := &limiter{lim: rate.NewLimiter(rate.Inf, 1)}
-	l.configure(defaultRateMax, defaultRateInterval)
-	return l
+	return &limiter{max: defaultRateMax, interval: defaultRateInterval, changed: make(chan struct{})}
 }
-
-// configure must be called with l.mu held (or before l is shared).
-func (l *limiter) configure(max int, interval time.Duration) {
-	l.max, l.interval = max, interval
-	l.lim.SetLimit(rate.Limit(0.9 * float64(max) / interval.Seconds()))
-	l.lim.SetBurst(burstFor(max))
-}
-
-func burstFor(limit int) int { return max(1, limit/10) }
 
 // errPaused says the limiter is holding requests after a 429.
 type errPaused struct{ wait time.Duration }
 
 func (e errPaused) Error() string { return "paused after HubSpot's 429 for " + e.wait.String() }
 
-// wait blocks until a request may be sent.
-func (l *limiter) wait(ctx context.Context, now time.Time) error {
-	l.mu.Lock()
-	paused := l.pausedUntil
-	l.mu.Unlock()
-	if now.Before(paused) {
-		return errPaused{wait: paused.Sub(now)}
+// errPastDeadline says the next free slot comes after the context's deadline.
+var errPastDeadline = errors.New("the next free rate-limit slot is past the deadline")
+
+// wait blocks until a request may be sent and returns its slot, which the
+// caller hands back to done with the response's headers. now is the
+// injected clock, for the 429 pause; the window runs on wall time.
+func (l *limiter) wait(ctx context.Context, now time.Time) (*slot, error) {
+	for {
+		l.mu.Lock()
+		if now.Before(l.pausedUntil) {
+			wait := l.pausedUntil.Sub(now)
+			l.mu.Unlock()
+			return nil, errPaused{wait: wait}
+		}
+		wall := time.Now()
+		l.expire(wall)
+		free, at := l.free(wall)
+		if free {
+			s := &slot{sentAt: wall}
+			l.sent = append(l.sent, s)
+			l.mu.Unlock()
+			return s, nil
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !at.IsZero() {
+			if dl, ok := ctx.Deadline(); ok && at.After(dl) {
+				return nil, errPastDeadline
+			}
+			timer = time.NewTimer(at.Sub(wall))
+			fire = timer.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return l.lim.Wait(ctx)
+}
+
+// expire drops slots whose interval has passed; l.mu is held.
+func (l *limiter) expire(wall time.Time) {
+	i := 0
+	for _, s := range l.sent {
+		if !s.answered || wall.Before(s.until) {
+			l.sent[i] = s
+			i++
+		}
+	}
+	clear(l.sent[i:])
+	l.sent = l.sent[:i]
+	if !l.othersUntil.IsZero() && !wall.Before(l.othersUntil) {
+		l.others, l.othersUntil = 0, time.Time{}
+	}
+}
+
+// free reports whether a request may go now; if not, when to look again
+// (zero: when a request in flight is answered). l.mu is held.
+func (l *limiter) free(wall time.Time) (bool, time.Time) {
+	if !l.known {
+		for _, s := range l.sent {
+			if !s.answered {
+				return false, time.Time{}
+			}
+		}
+	}
+	if len(l.sent)+l.others < l.max {
+		return true, time.Time{}
+	}
+	// Full: the earliest moment something lapses.
+	var next time.Time
+	for _, s := range l.sent {
+		if s.answered && (next.IsZero() || s.until.Before(next)) {
+			next = s.until
+		}
+	}
+	if l.others > 0 && (next.IsZero() || l.othersUntil.Before(next)) {
+		next = l.othersUntil
+	}
+	return false, next
+}
+
+// done releases s into the window and adapts to HubSpot's rate-limit
+// headers (h nil: no response came).
+func (l *limiter) done(s *slot, h http.Header) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wall := time.Now()
+	if h != nil {
+		mx, okMax := headerInt(h, "X-HubSpot-RateLimit-Max")
+		ms, okInterval := headerInt(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
+		if okMax && mx > 0 {
+			l.max, l.known = mx, true
+			if okInterval && ms > 0 {
+				l.interval = time.Duration(ms) * time.Millisecond
+			}
+		}
+		if remaining, ok := headerInt(h, "X-HubSpot-RateLimit-Remaining"); ok && remaining >= 0 && s != nil {
+			// HubSpot's count when it admitted s, less this limiter's
+			// requests it had counted by then: s and those sent before it.
+			own := 0
+			for _, o := range l.sent {
+				if o == s || !o.sentAt.After(s.sentAt) {
+					own++
+				}
+			}
+			l.others = max(0, l.max-remaining-own)
+			l.othersUntil = wall.Add(l.interval)
+			if l.others == 0 {
+				l.othersUntil = time.Time{}
+			}
+		}
+	}
+	if s != nil {
+		s.answered, s.until = true, wall.Add(l.interval)
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 // pause holds every request until until.
@@ -72,30 +196,11 @@ func (l *limiter) pause(until time.Time) {
 	}
 }
 
-// observe adapts the limiter to HubSpot's rate-limit headers. The token
-// bucket runs on wall time (rate.Limiter.Wait does), not the injected clock.
-func (l *limiter) observe(h http.Header) {
-	max, okMax := headerInt(h, "X-HubSpot-RateLimit-Max")
-	ms, okInterval := headerInt(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
-	remaining, okRemaining := headerInt(h, "X-HubSpot-RateLimit-Remaining")
+// window is the interval HubSpot last named (10 s until it names one).
+func (l *limiter) window() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if okMax && max > 0 {
-		interval := l.interval
-		if okInterval && ms > 0 {
-			interval = time.Duration(ms) * time.Millisecond
-		}
-		if max != l.max || interval != l.interval {
-			l.configure(max, interval)
-		}
-	}
-	if okRemaining && remaining >= 0 {
-		if deficit := burstFor(l.max) - remaining; deficit > 0 {
-			// Others spent the window: take the difference from the bucket so
-			// the next requests wait for the refill.
-			l.lim.ReserveN(time.Now(), deficit)
-		}
-	}
+	return l.interval
 }
 
 func headerInt(h http.Header, name string) (int, bool) {

@@ -64,3 +64,95 @@ func TestClientLimiterPerToken(t *testing.T) {
 		t.Fatalf("second token reached HubSpot and should be refused by it (401), got %v", err)
 	}
 }
+
+// TestLimiterSpendsTheAllowance: at Max 1, 10 and 100 per interval the
+// plugin never exceeds Max in any rolling interval of the fake and, kept
+// busy by several goroutines, spends at least Max-1 of every full one (at
+// Max 1: one request per interval, not one per two).
+func TestLimiterSpendsTheAllowance(t *testing.T) {
+	tests := []struct {
+		max      int
+		interval time.Duration
+	}{
+		{1, 250 * time.Millisecond},
+		{10, 250 * time.Millisecond},
+		{100, 600 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Itoa(tc.max), func(t *testing.T) {
+			p, srv, creds := setup(t, hubspottest.Options{RateMax: tc.max, RateInterval: tc.interval})
+			ids := addContacts(srv, 4)
+			// Warm up: the property definitions are read (and cached), and
+			// the limiter learns Max; then the fake's window empties.
+			if _, err := p.FetchRecords(context.Background(), sdk.FetchRequest{Credentials: creds, IDs: ids[:1]}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.interval)
+			srv.Reset()
+			n := 3*tc.max + 1 // a little over three windows' worth
+			var wg sync.WaitGroup
+			work := make(chan string, n)
+			for i := range n {
+				work <- ids[i%len(ids)]
+			}
+			close(work)
+			start := time.Now()
+			errs := make(chan error, n)
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for id := range work {
+						if _, err := p.FetchRecords(context.Background(), sdk.FetchRequest{Credentials: creds, IDs: []string{id}}); err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			took := time.Since(start)
+			close(errs)
+			for err := range errs {
+				t.Errorf("fetch: %v", err)
+			}
+			st := srv.Stats()
+			if st.RateLimited != 0 {
+				t.Fatalf("HubSpot refused %d requests: %+v", st.RateLimited, st)
+			}
+			if got := srv.MaxInWindow(); got > tc.max {
+				t.Fatalf("%d requests in one rolling interval, Max is %d", got, tc.max)
+			}
+			counts := srv.PerInterval()
+			for k, c := range counts {
+				if c > tc.max {
+					t.Errorf("interval %d held %d requests, Max is %d (all: %v)", k, c, tc.max, counts)
+				}
+			}
+			// Busy: every slot is sent again as soon as HubSpot frees it, so
+			// any interval (plus a quarter for the round trips) that ends
+			// before the work does holds at least Max-1 requests.
+			at := srv.Admitted()
+			span := tc.interval + tc.interval/4
+			for i := range at {
+				if at[i].Add(span).After(at[len(at)-1]) {
+					break
+				}
+				in := 0
+				for _, a := range at[i:] {
+					if a.Sub(at[i]) < span {
+						in++
+					}
+				}
+				if in < tc.max-1 {
+					t.Errorf("only %d requests in the %s from request %d while busy, want at least %d (per interval %v)", in, span, i, tc.max-1, counts)
+					break
+				}
+			}
+			// n requests need (n-1)/max windows after the first: not twice that.
+			if limit := time.Duration(float64((n-1)/tc.max)*1.5*float64(tc.interval)) + tc.interval/2; took > limit {
+				t.Errorf("%d requests took %s, want under %s (per interval: %v)", n, took, limit, counts)
+			}
+			t.Logf("%d requests in %s, per interval %v", n, took, counts)
+		})
+	}
+}

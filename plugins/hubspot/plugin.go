@@ -9,6 +9,7 @@
 package hubspot
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,6 +34,11 @@ const (
 	CredObjectsPath    = "objects_path"
 	CredPropertiesPath = "properties_path"
 )
+
+// MaxBodyBytes bounds a webhook body the plugin parses: a batch of 100
+// events is tens of KiB, a workflow's contact with every property well
+// under a MiB. The gateway's max_body_bytes usually refuses sooner.
+const MaxBodyBytes = 4 << 20
 
 // Defaults for the optional credentials.
 const (
@@ -133,7 +139,9 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 }
 
 // HandleWebhook verifies the request's signature (when the credentials carry
-// a client_secret) and parses its body into events.
+// a client_secret) and parses its body into events: a JSON array is a
+// webhook subscription's batch (ParseWebhook), one JSON object a workflow's
+// "Send a webhook" action (ParseWorkflow).
 func (p *Plugin) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
 	now := req.ReceivedAt
 	if now.IsZero() {
@@ -142,11 +150,42 @@ func (p *Plugin) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk
 	if err := VerifySignature(req, req.Credentials[CredClientSecret], now); err != nil {
 		return sdk.WebhookResult{}, err
 	}
-	events, err := ParseWebhook(req.Body)
+	if len(req.Body) > MaxBodyBytes {
+		return sdk.WebhookResult{}, sdk.BadRequest("hubspot: webhook body is %d bytes, over the %d a HubSpot delivery can need", len(req.Body), MaxBodyBytes)
+	}
+	body := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(req.Body), utf8BOM))
+	if len(body) > 0 && body[0] == '{' {
+		if isSubscriptionEvent(body) {
+			// One subscription event sent alone: read it as a batch of one.
+			body = append(append([]byte{'['}, body...), ']')
+		} else {
+			return p.handleWorkflow(ctx, req, now)
+		}
+	}
+	events, err := ParseWebhook(body)
 	if err != nil {
 		return sdk.WebhookResult{}, err
 	}
 	return sdk.WebhookResult{Events: events}, nil
+}
+
+// handleWorkflow turns a workflow's "Send a webhook" body into one event
+// with the record inline.
+func (p *Plugin) handleWorkflow(ctx context.Context, req sdk.WebhookRequest, now time.Time) (sdk.WebhookResult, error) {
+	kind, err := workflowKind(req.URL)
+	if err != nil {
+		return sdk.WebhookResult{}, err
+	}
+	wr, err := ParseWorkflow(req.Body)
+	if err != nil {
+		return sdk.WebhookResult{}, err
+	}
+	ev := workflowEvent(req.Body, wr, kind, now)
+	if ev.Problem == "" {
+		ev.Record = p.typeInline(ctx, req.Credentials, wr)
+	}
+	p.log.Debug("workflow webhook", "record", describeWorkflow(wr), "inline", ev.Record != nil)
+	return sdk.WebhookResult{Events: []sdk.Event{ev}}, nil
 }
 
 // account is one integration's API settings.

@@ -2,6 +2,8 @@ package hubspot
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,11 @@ type WebhookEvent struct {
 	ToObjectID           ID     `json:"toObjectId"`
 	AssociationRemoved   bool   `json:"associationRemoved"`
 	IsPrimaryAssociation bool   `json:"isPrimaryAssociation"`
+	// Generic object.associationChange events name both sides' types.
+	FromObjectTypeID    string `json:"fromObjectTypeId"`
+	ToObjectTypeID      string `json:"toObjectTypeId"`
+	AssociationTypeID   ID     `json:"associationTypeId"`
+	AssociationCategory string `json:"associationCategory"`
 }
 
 // Type returns subscriptionType, or the older eventType when that is absent.
@@ -99,74 +106,148 @@ var kinds = map[string]string{
 }
 
 // ParseWebhook parses a HubSpot webhook body (a JSON array of events) into
-// callgate events. A malformed body, a non-array, or an event without a
-// type or an object id is an sdk.ClassBadRequest error naming the event's
-// index. More than 100 events (HubSpot's documented maximum) are accepted:
-// refusing them would make HubSpot retry a delivery that can never succeed;
-// the gateway's body limit bounds the size.
+// callgate events, one per element. Only a body that is not a JSON array at
+// all is an sdk.ClassBadRequest error: HubSpot redelivers a refused batch
+// whole, so one event callgate cannot use must not cost the others. An
+// element that is not an object, does not decode, names no object, or has a
+// subscription type callgate does not know becomes an event with Problem set
+// and a dedupe key that is stable across HubSpot's redeliveries (see
+// problemKey). More than 100 events (HubSpot's documented maximum) are
+// accepted too; the gateway's body limit bounds the size.
 func ParseWebhook(body []byte) ([]sdk.Event, error) {
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(body), utf8BOM))
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		// Fast path: one decode. Only a body that fails it is decoded again
-		// event by event, to say which event is wrong.
+		// element by element, to keep the good events and say what is wrong
+		// with the others.
 		var wes []WebhookEvent
 		if json.Unmarshal(trimmed, &wes) == nil {
-			return toEvents(wes)
+			events := make([]sdk.Event, len(wes))
+			var raws []json.RawMessage
+			for i, we := range wes {
+				ev := toEvent(we)
+				if ev.Problem != "" {
+					// Rare: read the element again from its own bytes, for
+					// its key and the same reason the slow path gives.
+					if raws == nil {
+						raws, _ = splitArray(trimmed)
+					}
+					if i < len(raws) {
+						ev = parseElement(i, raws[i])
+					}
+				}
+				events[i] = ev
+			}
+			return events, nil
 		}
 	}
-	raws, err := splitArray(body)
+	raws, err := splitArray(trimmed)
 	if err != nil {
 		return nil, err
 	}
-	wes := make([]WebhookEvent, len(raws))
+	events := make([]sdk.Event, len(raws))
 	for i, raw := range raws {
-		if err := json.Unmarshal(raw, &wes[i]); err != nil {
-			return nil, sdk.BadRequest("hubspot: webhook event %d is malformed: %v", i, jsonProblem(err))
-		}
-	}
-	return toEvents(wes)
-}
-
-func toEvents(wes []WebhookEvent) ([]sdk.Event, error) {
-	events := make([]sdk.Event, 0, len(wes))
-	for i, we := range wes {
-		ev, err := toEvent(we)
-		if err != nil {
-			return nil, sdk.BadRequest("hubspot: webhook event %d: %v", i, err)
-		}
-		events = append(events, ev)
+		events[i] = parseElement(i, raw)
 	}
 	return events, nil
 }
 
-func splitArray(body []byte) ([]json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(body)
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// parseElement decodes one element of a webhook array; what cannot be used
+// comes back as a problem event.
+func parseElement(i int, raw json.RawMessage) sdk.Event {
+	if len(raw) == 0 || raw[0] != '{' {
+		return problemEvent(raw, fmt.Sprintf("hubspot: webhook event %d is not a JSON object (%s); HubSpot sends objects", i, truncate(string(raw), 40)))
+	}
+	var we WebhookEvent
+	if err := json.Unmarshal(raw, &we); err != nil {
+		ev := problemEvent(raw, fmt.Sprintf("hubspot: webhook event %d is malformed: %s", i, jsonProblem(err)))
+		// Keep what can be read, so the operator sees which record it was.
+		var partial struct {
+			SubscriptionType string `json:"subscriptionType"`
+			EventType        string `json:"eventType"`
+			PortalID         any    `json:"portalId"`
+		}
+		if json.Unmarshal(raw, &partial) == nil {
+			ev.Type = truncate(orDefault(partial.SubscriptionType, partial.EventType), 80)
+			if id, ok := partial.PortalID.(float64); ok {
+				ev.Account = strconv.FormatFloat(id, 'f', -1, 64)
+			}
+		}
+		return ev
+	}
+	ev := toEvent(we)
+	if ev.Problem != "" && ev.Key == "" {
+		ev.Key = problemKey(raw)
+	}
+	if ev.Problem != "" {
+		ev.Problem = fmt.Sprintf("hubspot: webhook event %d: %s", i, ev.Problem)
+	}
+	return ev
+}
+
+// splitArray splits a JSON array into its elements; a body that is not one
+// is the only webhook body the plugin refuses.
+func splitArray(trimmed []byte) ([]json.RawMessage, error) {
 	if len(trimmed) == 0 {
-		return nil, sdk.BadRequest("hubspot: webhook body is empty; HubSpot posts a JSON array of events")
+		return nil, sdk.BadRequest("hubspot: webhook body is empty; HubSpot posts a JSON array of events (or, from a workflow, one JSON object)")
 	}
 	if trimmed[0] != '[' {
-		return nil, sdk.BadRequest("hubspot: webhook body is not a JSON array (starts with %q); HubSpot posts an array of events", trimmed[:1])
+		return nil, sdk.BadRequest("hubspot: webhook body is not a JSON array (starts with %q); HubSpot posts a JSON array of events (or, from a workflow, one JSON object)", trimmed[:1])
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(trimmed, &raws); err != nil {
 		return nil, sdk.BadRequest("hubspot: webhook body is not valid JSON: %v", jsonProblem(err))
 	}
-	for i, r := range raws {
-		if len(r) == 0 || r[0] != '{' {
-			return nil, sdk.BadRequest("hubspot: webhook event %d is not a JSON object", i)
-		}
-	}
 	return raws, nil
 }
 
-func toEvent(we WebhookEvent) (sdk.Event, error) {
+// problemEvent is an event the plugin cannot use, kept so the host stores
+// it with the reason instead of refusing the batch.
+func problemEvent(raw []byte, problem string) sdk.Event {
+	return sdk.Event{Key: problemKey(raw), Kind: sdk.KindOther, Problem: problem}
+}
+
+// problemKey derives a dedupe key from an element's bytes, so that
+// HubSpot's redeliveries of the same unusable event collapse: the element is
+// re-encoded with sorted keys and without attemptNumber, which is the only
+// field HubSpot changes between attempts.
+func problemKey(raw []byte) string {
+	canon := raw
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) == nil && m != nil {
+		delete(m, "attemptNumber")
+		if b, err := json.Marshal(m); err == nil {
+			canon = b
+		}
+	}
+	sum := sha256.Sum256(canon)
+	return "hubspot:problem:" + hex.EncodeToString(sum[:12])
+}
+
+// toEvent converts one decoded event. An event the plugin cannot use comes
+// back with Problem set: without a Key when it names no object (the caller
+// derives one from the raw bytes), with its usual key when only its type is
+// unknown.
+func toEvent(we WebhookEvent) sdk.Event {
 	typ := we.Type()
+	ev := sdk.Event{
+		Type: truncate(typ, 80), Kind: sdk.KindOther, Account: string(we.PortalID),
+		ChangeSource: we.ChangeSource, SourceID: we.SourceID,
+	}
+	if we.OccurredAt != "" {
+		ms, _ := strconv.ParseInt(string(we.OccurredAt), 10, 64)
+		ev.OccurredAt = time.UnixMilli(ms).UTC()
+	}
 	if typ == "" {
-		return sdk.Event{}, fmt.Errorf("no subscriptionType (or eventType)")
+		ev.Problem = "no subscriptionType (or eventType): callgate cannot tell what happened"
+		return ev
 	}
 	object, action, ok := strings.Cut(typ, ".")
 	if !ok || object == "" || action == "" {
-		return sdk.Event{}, fmt.Errorf("subscriptionType %q is not object.action", truncate(typ, 60))
+		ev.Problem = fmt.Sprintf("subscriptionType %q is not object.action", truncate(typ, 60))
+		return ev
 	}
 	objectID := we.ObjectID
 	if objectID == "" {
@@ -178,34 +259,30 @@ func toEvent(we WebhookEvent) (sdk.Event, error) {
 			objectID = we.FromObjectID
 		}
 	}
-	if objectID == "" {
-		return sdk.Event{}, fmt.Errorf("%s has no objectId", typ)
-	}
+	ev.ObjectID = string(objectID)
 	if object == "object" {
-		object = we.ObjectTypeID
-		if name, ok := objectTypes[we.ObjectTypeID]; ok {
-			object = name
+		typeID := we.ObjectTypeID
+		if action == "associationChange" && typeID == "" {
+			typeID = we.FromObjectTypeID // generic association events name both sides
 		}
+		object = objectTypeName(typeID)
 		if object == "" {
-			return sdk.Event{}, fmt.Errorf("%s has no objectTypeId", typ)
+			ev.Problem = fmt.Sprintf("%s has no objectTypeId", typ)
+			return ev
 		}
 	}
-	kind, ok := kinds[action]
-	if !ok {
-		kind = sdk.KindOther
+	ev.ObjectType = object
+	if objectID == "" {
+		ev.Problem = fmt.Sprintf("%s has no objectId", typ)
+		return ev
 	}
-	ev := sdk.Event{
-		Key:        dedupeKey(we, objectID, typ),
-		Type:       typ,
-		Kind:       kind,
-		ObjectType: object,
-		ObjectID:   string(objectID),
-		Account:    string(we.PortalID),
+	ev.Key = dedupeKey(we, objectID, typ)
+	kind, known := kinds[action]
+	if !known {
+		ev.Problem = fmt.Sprintf("subscriptionType %q is not one callgate acts on (it knows creation, propertyChange, deletion, privacyDeletion, merge, restore and associationChange)", truncate(typ, 60))
+		return ev
 	}
-	if we.OccurredAt != "" {
-		ms, _ := strconv.ParseInt(string(we.OccurredAt), 10, 64)
-		ev.OccurredAt = time.UnixMilli(ms).UTC()
-	}
+	ev.Kind = kind
 	switch action {
 	case "propertyChange":
 		ev.Property, ev.Value = we.PropertyName, we.PropertyValue
@@ -216,9 +293,39 @@ func toEvent(we WebhookEvent) (sdk.Event, error) {
 		}
 		ev.Property, ev.Value = "mergedObjectIds", strings.Join(ids, ",")
 	case "associationChange":
+		ev.RelatedObjectID = string(we.ToObjectID)
+		ev.RelatedObjectType = objectTypeName(we.ToObjectTypeID)
+		if ev.RelatedObjectType == "" {
+			ev.RelatedObjectType = associationTarget(we.AssociationType)
+		}
+		// Property and Value stay what they were before the association's
+		// other side had fields of its own: the association type and the
+		// other record's id.
 		ev.Property, ev.Value = we.AssociationType, string(we.ToObjectID)
+		if ev.Property == "" && ev.RelatedObjectType != "" {
+			ev.Property = strings.ToUpper(ev.ObjectType + "_TO_" + ev.RelatedObjectType)
+		}
 	}
-	return ev, nil
+	return ev
+}
+
+// objectTypeName maps an objectTypeId ("0-1") to callgate's name
+// ("contact"); an id it does not know (a custom object, "2-123") stays as is.
+func objectTypeName(typeID string) string {
+	if name, ok := objectTypes[typeID]; ok {
+		return name
+	}
+	return typeID
+}
+
+// associationTarget reads the other side's object type from a legacy
+// associationType such as CONTACT_TO_COMPANY ("company").
+func associationTarget(assoc string) string {
+	i := strings.LastIndex(assoc, "_TO_")
+	if i < 0 {
+		return ""
+	}
+	return strings.ToLower(assoc[i+len("_TO_"):])
 }
 
 // dedupeKey identifies one event across HubSpot's redeliveries. eventId

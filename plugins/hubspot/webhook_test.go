@@ -123,7 +123,8 @@ func TestWebhookDedupeKeyIgnoresAttempt(t *testing.T) {
 	}
 }
 
-func TestWebhookBadRequests(t *testing.T) {
+// TestWebhookRefusals: only a body that is not a JSON array is refused.
+func TestWebhookRefusals(t *testing.T) {
 	tests := []struct {
 		name, body, want string
 	}{
@@ -133,15 +134,7 @@ func TestWebhookBadRequests(t *testing.T) {
 		{"string", `"x"`, "not a JSON array"},
 		{"truncated", `[{"eventId":1,`, "not valid JSON"},
 		{"trailing garbage", `[] x`, "not valid JSON"},
-		{"element not object", `[{"objectId":1,"subscriptionType":"contact.creation"}, 5]`, "event 1 is not a JSON object"},
-		{"no objectId", `[{"eventId":1,"subscriptionType":"contact.creation","objectId":1},{"eventId":2,"subscriptionType":"contact.creation"}]`, "event 1: contact.creation has no objectId"},
-		{"null objectId", `[{"eventId":1,"subscriptionType":"contact.creation","objectId":null}]`, "event 0: contact.creation has no objectId"},
-		{"objectId not integer", `[{"eventId":1,"subscriptionType":"contact.creation","objectId":1.5}]`, "event 0 is malformed"},
-		{"objectId words", `[{"eventId":1,"subscriptionType":"contact.creation","objectId":"abc"}]`, "event 0 is malformed"},
-		{"no type", `[{"eventId":1,"objectId":5}]`, "event 0: no subscriptionType"},
-		{"type without action", `[{"eventId":1,"objectId":5,"subscriptionType":"contact"}]`, "not object.action"},
-		{"generic without objectTypeId", `[{"eventId":1,"objectId":5,"subscriptionType":"object.creation"}]`, "no objectTypeId"},
-		{"wrong field type", `[{"eventId":1,"objectId":5,"subscriptionType":"contact.creation","attemptNumber":"x"}]`, "attemptNumber"},
+		{"words", `hello`, "not a JSON array"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,6 +144,87 @@ func TestWebhookBadRequests(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestWebhookProblems: an element callgate cannot use becomes one problem
+// event with a reason and a key, next to the good events of its batch.
+func TestWebhookProblems(t *testing.T) {
+	good := `{"eventId":1,"subscriptionType":"contact.creation","objectId":7,"portalId":3}`
+	tests := []struct {
+		name, element, want string
+		identified          bool // type and record named: the host stores it ignored
+	}{
+		{"element not object", `5`, "event 1 is not a JSON object", false},
+		{"null element", `null`, "event 1 is not a JSON object (null)", false},
+		{"nested array", `[{"objectId":1}]`, "is not a JSON object", false},
+		{"no objectId", `{"eventId":2,"subscriptionType":"contact.creation"}`, "event 1: contact.creation has no objectId", false},
+		{"null objectId", `{"eventId":2,"subscriptionType":"contact.creation","objectId":null}`, "contact.creation has no objectId", false},
+		{"objectId not integer", `{"eventId":2,"subscriptionType":"contact.creation","objectId":1.5}`, "event 1 is malformed", false},
+		{"objectId words", `{"eventId":2,"subscriptionType":"contact.creation","objectId":"abc"}`, "event 1 is malformed", false},
+		{"no type", `{"eventId":2,"objectId":5}`, "no subscriptionType", false},
+		{"type without action", `{"eventId":2,"objectId":5,"subscriptionType":"contact"}`, "not object.action", false},
+		{"generic without objectTypeId", `{"eventId":2,"objectId":5,"subscriptionType":"object.creation"}`, "no objectTypeId", false},
+		{"wrong field type", `{"eventId":2,"objectId":5,"subscriptionType":"contact.creation","attemptNumber":"x"}`, "attemptNumber", false},
+		{"unknown type", `{"eventId":2,"objectId":5,"subscriptionType":"contact.somethingNew"}`, "not one callgate acts on", true},
+		{"conversation", `{"eventId":2,"objectId":5,"subscriptionType":"conversation.newMessage","messageId":"m1"}`, "not one callgate acts on", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			events, err := ParseWebhook([]byte("[" + good + "," + tc.element + "]"))
+			if err != nil {
+				t.Fatalf("refused the batch: %v", err)
+			}
+			if len(events) != 2 || events[0].Problem != "" || events[0].ObjectID != "7" {
+				t.Fatalf("the good event did not survive: %+v", events)
+			}
+			bad := events[1]
+			if !strings.Contains(bad.Problem, tc.want) || bad.Key == "" || bad.Kind != sdk.KindOther {
+				t.Fatalf("problem event %+v, want a key and a problem saying %q", bad, tc.want)
+			}
+			if got := bad.Type != "" && bad.ObjectType != "" && bad.ObjectID != ""; got != tc.identified {
+				t.Errorf("identified = %v, want %v: %+v", got, tc.identified, bad)
+			}
+			// A redelivery (attemptNumber bumped) has the same key.
+			redelivered := strings.Replace(tc.element, `"eventId":2`, `"eventId":2,"attemptNumber":3`, 1)
+			if redelivered != tc.element && !strings.Contains(tc.element, "attemptNumber") {
+				again, err := ParseWebhook([]byte("[" + good + "," + redelivered + "]"))
+				if err != nil || again[1].Key != bad.Key {
+					t.Errorf("redelivery key %q, first %q (%v)", again[1].Key, bad.Key, err)
+				}
+			}
+		})
+	}
+}
+
+// TestWebhookProblemKeysDiffer: two different unusable events do not
+// collapse into one.
+func TestWebhookProblemKeysDiffer(t *testing.T) {
+	events, err := ParseWebhook([]byte(`[{"eventId":1,"subscriptionType":"contact.creation"},{"eventId":2,"subscriptionType":"contact.creation"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events[0].Key == events[1].Key {
+		t.Fatalf("both problems have key %q", events[0].Key)
+	}
+}
+
+// TestWebhookAssociation: both association shapes name the from side as
+// the event's record and the to side as the related one.
+func TestWebhookAssociation(t *testing.T) {
+	for _, file := range []string{"contact-associationchange", "object-associationchange"} {
+		t.Run(file, func(t *testing.T) {
+			events, err := ParseWebhook(mustRead(t, "testdata/webhooks/"+file+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := events[0]
+			if ev.Problem != "" || ev.ObjectType != "contact" || ev.ObjectID != "65059681032" ||
+				ev.RelatedObjectType != "company" || ev.RelatedObjectID != "18440015001" ||
+				ev.Property != "CONTACT_TO_COMPANY" || ev.Value != "18440015001" || ev.ChangeSource != "CRM_UI" {
+				t.Fatalf("event %+v", ev)
 			}
 		})
 	}

@@ -69,8 +69,11 @@ type Webhook struct {
 //
 // Bodies: a flat JSON object (what LeadSquared posts), a JSON array of such
 // objects, or an application/x-www-form-urlencoded form of the same
-// fields. Every lead needs a ProspectID. Another content type, or a body
-// that is none of these, is an sdk.ClassBadRequest error.
+// fields. Every lead needs a ProspectID: a single lead without one is an
+// sdk.ClassBadRequest error, while in an array such a lead (or an element
+// that is not an object) becomes an event with Problem set and the other
+// leads are kept. Another content type, or a body that is none of these, is
+// an sdk.ClassBadRequest error.
 //
 // Kind: the EventParam hint decides when present. Otherwise a lead whose
 // ModifiedOn is absent or within 2 s of its CreatedOn is "created" (Lead
@@ -99,16 +102,29 @@ func ParseWebhook(w Webhook) ([]sdk.Event, error) {
 	bodyHash := hex.EncodeToString(sum[:8])
 	events := make([]sdk.Event, 0, len(leads))
 	for i, lead := range leads {
+		if lead == nil {
+			events = append(events, problemEvent(bodyHash, i, fmt.Sprintf("leadsquared: element %d of the webhook array is not a lead object", i)))
+			continue
+		}
 		ev, err := toEvent(lead, hint, bodyHash, w.ReceivedAt)
 		if err != nil {
 			if len(leads) == 1 {
 				return nil, sdk.BadRequest("leadsquared: %v", err)
 			}
-			return nil, sdk.BadRequest("leadsquared: lead %d: %v", i, err)
+			// One unusable lead of an array must not cost the others: it is
+			// kept (the host stores it failed with the reason).
+			events = append(events, problemEvent(bodyHash, i, fmt.Sprintf("leadsquared: lead %d: %v", i, err)))
+			continue
 		}
 		events = append(events, ev)
 	}
 	return events, nil
+}
+
+// problemEvent is a lead of an array the plugin cannot use; its key is the
+// body's hash and the lead's place, stable across redeliveries.
+func problemEvent(bodyHash string, i int, problem string) sdk.Event {
+	return sdk.Event{Key: fmt.Sprintf("leadsquared:problem:%s:%d", bodyHash, i), Kind: sdk.KindOther, ObjectType: ObjectType, Problem: problem}
 }
 
 // decodeBody returns the leads of a body as raw field maps.
@@ -154,13 +170,13 @@ func decodeJSON(body []byte) ([]map[string]any, error) {
 		if len(v) == 0 {
 			return nil, sdk.BadRequest("leadsquared: webhook body is an empty JSON array; LeadSquared posts one lead object")
 		}
+		// An element that is not an object stays nil: ParseWebhook keeps it
+		// as a problem event instead of refusing the other leads.
 		leads := make([]map[string]any, len(v))
 		for i, e := range v {
-			m, ok := e.(map[string]any)
-			if !ok {
-				return nil, sdk.BadRequest("leadsquared: element %d of the webhook array is not a lead object", i)
+			if m, ok := e.(map[string]any); ok && m != nil {
+				leads[i] = m
 			}
-			leads[i] = m
 		}
 		return leads, nil
 	}

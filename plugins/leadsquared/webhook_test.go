@@ -163,11 +163,9 @@ func TestParseWebhookRejects(t *testing.T) {
 		{"trailing data", "application/json", "", `{"ProspectID":"a"} {"x":1}`, "after the JSON value"},
 		{"string", "application/json", "", `"lead"`, "JSON string"},
 		{"empty array", "application/json", "", `[]`, "empty JSON array"},
-		{"array of numbers", "application/json", "", `[1]`, "element 0"},
 		{"no id", "application/json", "", `{"FirstName":"A"}`, "no ProspectID"},
 		{"null id", "application/json", "", `{"ProspectID":null}`, "no ProspectID"},
 		{"id with colon", "application/json", "", `{"ProspectID":"a:b"}`, "not a LeadSquared lead id"},
-		{"second lead bad", "application/json", "", `[{"ProspectID":"a"},{"FirstName":"b"}]`, "lead 1"},
 		{"unknown hint", "application/json", "lead_delete", `{"ProspectID":"a"}`, "lsq_event"},
 		{"bad form", "application/x-www-form-urlencoded", "", "ProspectID=%zz", "not a valid form"},
 		{"form without id", "application/x-www-form-urlencoded", "", "FirstName=A", "no ProspectID"},
@@ -219,4 +217,27 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestParseWebhookArrayProblems: in an array, a lead without a ProspectID
+// (or an element that is not an object) is kept as a problem event and the
+// other leads are parsed as usual.
+func TestParseWebhookArrayProblems(t *testing.T) {
+	body := []byte(`[{"ProspectID":"a","FirstName":"Ada"},{"FirstName":"b"},1,null]`)
+	events, err := ParseWebhook(Webhook{ContentType: "application/json", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 4 || events[0].Problem != "" || events[0].ObjectID != "a" {
+		t.Fatalf("events %+v", events)
+	}
+	for i, want := range map[int]string{1: "lead 1: the lead has no ProspectID", 2: "element 2", 3: "element 3"} {
+		if !strings.Contains(events[i].Problem, want) || events[i].Key == "" || events[i].ObjectID != "" {
+			t.Errorf("event %d = %+v, want a problem saying %q", i, events[i], want)
+		}
+	}
+	again, _ := ParseWebhook(Webhook{ContentType: "application/json", Body: body})
+	if again[1].Key != events[1].Key {
+		t.Errorf("problem key %q then %q", events[1].Key, again[1].Key)
+	}
 }

@@ -2,8 +2,10 @@
 // httptest server on 127.0.0.1 that speaks the CRM v3 contacts and
 // properties APIs with HubSpot's JSON shapes, status codes, rate-limit
 // headers and quirks (207 partial batches, 404 for contacts not yet
-// visible, 403 MISSING_SCOPES, 429 with policyName). It also builds signed
-// webhook bodies as HubSpot posts them.
+// visible, 403 MISSING_SCOPES, 429 with policyName), and records when it
+// admitted each request so tests can count them per rate-limit interval.
+// It also builds webhook bodies as HubSpot posts them: subscription
+// batches and workflow "Send a webhook" bodies, and their signatures.
 package hubspottest
 
 import (
@@ -78,6 +80,7 @@ type Server struct {
 	scopes      []string // when set, every CRM call answers 403 MISSING_SCOPES
 	latency     time.Duration
 	window      []time.Time
+	admitted    []time.Time // every request the rate limit let through, in order
 	daily       int
 	stats       Stats
 	requests    []Request
@@ -152,7 +155,47 @@ func (s *Server) Requests() []Request {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats, s.requests = Stats{}, nil
+	s.stats, s.requests, s.admitted = Stats{}, nil, nil
+}
+
+// Admitted returns when each request the rate limit let through arrived,
+// in order (since New or the last Reset): what tests count per interval.
+func (s *Server) Admitted() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.admitted...)
+}
+
+// PerInterval counts the admitted requests in consecutive windows of the
+// server's RateInterval, the first starting at the first request.
+func (s *Server) PerInterval() []int {
+	at := s.Admitted()
+	if len(at) == 0 {
+		return nil
+	}
+	var counts []int
+	for _, t := range at {
+		k := int(t.Sub(at[0]) / s.opts.RateInterval)
+		for len(counts) <= k {
+			counts = append(counts, 0)
+		}
+		counts[k]++
+	}
+	return counts
+}
+
+// MaxInWindow is the most admitted requests any rolling RateInterval held
+// (what HubSpot's TEN_SECONDLY_ROLLING limit bounds).
+func (s *Server) MaxInWindow() int {
+	at := s.Admitted()
+	best, j := 0, 0
+	for i := range at {
+		for !at[i].Before(at[j].Add(s.opts.RateInterval)) {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
 }
 
 // FailNext makes the next n API requests answer status with HubSpot's error
@@ -314,6 +357,7 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 		return false
 	}
 	s.window = append(s.window, now)
+	s.admitted = append(s.admitted, now)
 	s.daily++
 	h.Set("X-HubSpot-RateLimit-Remaining", strconv.Itoa(s.opts.RateMax-len(s.window)))
 	h.Set("X-HubSpot-RateLimit-Secondly-Remaining", strconv.Itoa(max(0, s.opts.RateMax/10-1)))

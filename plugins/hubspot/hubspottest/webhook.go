@@ -93,3 +93,72 @@ func Sign(secret, version, method, url string, body []byte, at time.Time) http.H
 	}
 	return h
 }
+
+// WorkflowContact builds the body a contact-based workflow's "Send a
+// webhook" action posts for a stored contact: one JSON object in the
+// contacts v1 API's shape (vid, canonical-vid, portal-id, is-contact and
+// properties {name: {value, versions}}, only the properties that hold a
+// value, as v1 returns them). ok is false for an unknown id.
+func (s *Server) WorkflowContact(id string, portalID int64) ([]byte, bool) {
+	s.mu.Lock()
+	c, found := s.contacts[id]
+	var props map[string]string
+	var updated time.Time
+	if found {
+		props = make(map[string]string, len(c.props))
+		for k, v := range c.props {
+			props[k] = v
+		}
+		updated = c.updatedAt
+	}
+	s.mu.Unlock()
+	if !found {
+		return nil, false
+	}
+	vid, _ := strconv.ParseInt(id, 10, 64)
+	if portalID == 0 {
+		portalID = 62515
+	}
+	type version struct {
+		Value      string `json:"value"`
+		SourceType string `json:"source-type"`
+		SourceID   any    `json:"source-id"`
+		Timestamp  int64  `json:"timestamp"`
+		Selected   bool   `json:"selected"`
+	}
+	type value struct {
+		Value    string    `json:"value"`
+		Versions []version `json:"versions"`
+	}
+	properties := make(map[string]value, len(props)+1)
+	for k, v := range props {
+		if v == "" {
+			continue
+		}
+		properties[k] = value{Value: v, Versions: []version{{Value: v, SourceType: "CRM_UI", Timestamp: updated.UnixMilli()}}}
+	}
+	properties["hs_object_id"] = value{Value: id, Versions: []version{{Value: id, SourceType: "CALCULATED", Timestamp: updated.UnixMilli()}}}
+	body, _ := json.Marshal(map[string]any{
+		"vid": vid, "canonical-vid": vid, "merged-vids": []int64{}, "portal-id": portalID, "is-contact": true,
+		"profile-token": "AO_T-mPNHk6O7jh8u8D2IlrhZn7GO91w", "profile-url": "https://app.hubspot.com/contacts/" + strconv.FormatInt(portalID, 10) + "/contact/" + id,
+		"properties": properties, "form-submissions": []any{}, "list-memberships": []any{}, "identity-profiles": []any{}, "merge-audits": []any{},
+	})
+	return body, true
+}
+
+// WorkflowCustom builds a workflow's customised request body: the chosen
+// properties as top-level keys (values as HubSpot writes them, strings, or
+// null for an empty property) with the record's id in hs_object_id.
+func WorkflowCustom(id string, props map[string]any) []byte {
+	m := make(map[string]any, len(props)+1)
+	for k, v := range props {
+		if str, set := stringValue(v); set {
+			m[k] = str
+		} else {
+			m[k] = nil
+		}
+	}
+	m["hs_object_id"] = id
+	body, _ := json.Marshal(m)
+	return body
+}
