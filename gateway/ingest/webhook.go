@@ -190,8 +190,10 @@ func pluginError(typ string, err error) error {
 }
 
 // toStoreEvents turns the plugin's events into inbox events carrying the
-// request's overrides. Events naming no record, and deletions, are stored
-// ignored right away: there is nobody to call.
+// request's overrides. Events naming no record are stored ignored right
+// away: there is nobody to call. Deletions and erasure requests stay
+// pending like the rest: the pipeline cancels the record's calls (and
+// erases the person's data) durably (pipeline/deletion.go).
 func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Overrides) ([]store.Event, error) {
 	var overRaw json.RawMessage
 	if !over.Empty() {
@@ -218,8 +220,6 @@ func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Override
 		switch {
 		case e.ObjectID == "" && e.Record == nil:
 			ev.Status, ev.Reason = store.EventIgnored, "the event names no record: nothing to call"
-		case e.Kind == sdk.KindDeleted:
-			ev.Status, ev.Reason = store.EventIgnored, fmt.Sprintf("%s %s was deleted in the CRM: nothing to call", e.ObjectType, e.ObjectID)
 		}
 		out = append(out, ev)
 	}
