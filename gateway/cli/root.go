@@ -46,6 +46,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newOutboxCmd(o),
 		newBackupCmd(o),
 		newDNDCmd(o),
+		newContactsCmd(o),
 		newPluginsCmd(o),
 		newAgentsCmd(o),
 		newKeysCmd(o),
