@@ -84,7 +84,11 @@ func newEraseFixture(t *testing.T) *eraseFixture {
 			e.Status, e.Reason = EventSkipped, `invalid phone number "`+erasedNumber+`" in Phone (region IN)`
 			return e
 		}(),
-		func() Event { e := ev("k-kept"); e.ObjectID, e.Record = "8", []byte(`{"object_id":"8","fields":{"firstname":{"string":"Grace Hopper"}}}`); return e }(),
+		func() Event {
+			e := ev("k-kept")
+			e.ObjectID, e.Record = "8", []byte(`{"object_id":"8","fields":{"firstname":{"string":"Grace Hopper"}}}`)
+			return e
+		}(),
 	}
 	res, err := in.AppendEvents(t.Context(), evs, AppendOptions{})
 	if err != nil {
