@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,7 +30,7 @@ type EraseRequest struct {
 	ObjectID    string `json:"object_id,omitempty"`
 	Integration string `json:"integration,omitempty"` // narrows contact_type to one integration block
 	Account     string `json:"account,omitempty"`     // narrows to one CRM account (HubSpot portal)
-	ObjectType  string `json:"object_type,omitempty"` // default contact
+	ObjectType  string `json:"object_type,omitempty"` // narrows to one object type (contact, lead); default any
 }
 
 // EraseResult answers an erasure: what was canceled and erased, counts
@@ -70,30 +71,19 @@ func (a *API) eraseContact(w http.ResponseWriter, r *http.Request) {
 // request; errors name the field.
 func (a *API) erasure(req EraseRequest) (scheduler.Erasure, error) {
 	e := scheduler.Erasure{Reason: EraseReason}
-	hasContact := req.ContactType != "" || req.ObjectID != ""
-	switch {
-	case req.Number == "" && !hasContact:
-		return e, fieldError("number", `or contact_type and object_id are required; send {"number":"+919812345678"} or {"contact_type":"hubspot","object_id":"123"}`)
-	case req.Number != "" && hasContact:
-		return e, fieldError("number", "name a number or a contact, not both")
-	case req.Number != "":
+	if req.Number != "" {
 		n, err := NormalizeNumber(req.Number, a.region())
 		if err != nil {
 			return e, fieldError("number", "%v", err)
 		}
 		e.Number = n
 		return e, nil
-	case req.ContactType == "":
-		return e, fieldError("contact_type", "is required with object_id (an integration name or a plugin type, e.g. hubspot)")
-	case req.ObjectID == "":
-		return e, fieldError("object_id", "is required with contact_type")
 	}
 	cfg := a.opts.Config()
+	// No object type given matches any (HubSpot contacts, LeadSquared
+	// leads): a CRM's ids are unique enough within one integration.
 	f := store.SourceFilter{Type: req.ContactType, ObjectID: req.ObjectID, Integration: req.Integration,
 		Account: req.Account, ObjectType: req.ObjectType}
-	if f.ObjectType == "" {
-		f.ObjectType = "contact"
-	}
 	var types []string
 	for name, integ := range cfg.Integrations {
 		typ := integ.Type
@@ -126,25 +116,48 @@ func (a *API) erasure(req EraseRequest) (scheduler.Erasure, error) {
 }
 
 func readEraseRequest(r *http.Request) (EraseRequest, error) {
-	var req EraseRequest
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxEraseBody+1))
 	if err != nil {
-		return req, fieldError("body", "could not be read: %v", err)
+		return EraseRequest{}, fieldError("body", "could not be read: %v", err)
 	}
 	if len(body) > maxEraseBody {
-		return req, fieldError("body", "is larger than %d bytes", maxEraseBody)
+		return EraseRequest{}, fieldError("body", "is larger than %d bytes", maxEraseBody)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	return ParseEraseRequest(body)
+}
+
+// ParseEraseRequest reads the body of POST /api/v1/contacts/erase: a JSON
+// object naming a number, or a contact_type and an object_id, not both.
+// Errors name the field ("number: …").
+func ParseEraseRequest(body []byte) (EraseRequest, error) {
+	var req EraseRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		var se *json.SyntaxError
-		if errors.As(err, &se) || errors.Is(err, io.EOF) {
+		if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return req, fieldError("body", `is not a JSON object; send {"number":"+919812345678"} or {"contact_type":"hubspot","object_id":"123"}`)
 		}
 		return req, fieldError("body", "%v", err)
 	}
+	if dec.More() {
+		return req, fieldError("body", "holds more than one JSON value")
+	}
 	req.Number = strings.TrimSpace(req.Number)
 	req.ContactType = strings.TrimSpace(req.ContactType)
 	req.ObjectID = strings.TrimSpace(req.ObjectID)
+	hasContact := req.ContactType != "" || req.ObjectID != ""
+	switch {
+	case req.Number == "" && !hasContact:
+		return req, fieldError("number", `or contact_type and object_id are required; send {"number":"+919812345678"} or {"contact_type":"hubspot","object_id":"123"}`)
+	case req.Number != "" && hasContact:
+		return req, fieldError("number", "name a number or a contact, not both")
+	case req.Number == "" && req.ContactType == "":
+		return req, fieldError("contact_type", "is required with object_id (an integration name or a plugin type, e.g. hubspot)")
+	case req.Number == "" && req.ObjectID == "":
+		return req, fieldError("object_id", "is required with contact_type")
+	case req.Number != "" && (req.Integration != "" || req.Account != "" || req.ObjectType != ""):
+		return req, fieldError("number", "integration, account and object_type go with contact_type, not with a number")
+	}
 	return req, nil
 }
