@@ -160,6 +160,7 @@ func planErase(tx *bolt.Tx, req EraseRequest) (erasePlan, error) {
 	}
 	p.needles = needlesFor(p.numbers, values)
 	numberNeedles := needlesFor(p.numbers, nil)
+	nsns := nationalNumbers(p.numbers)
 
 	// Events: the contact's own, those that became one of the calls, and
 	// any whose bytes carry one of the numbers (an inline record, a
@@ -169,12 +170,13 @@ func planErase(tx *bolt.Tx, req EraseRequest) (erasePlan, error) {
 			return nil
 		}
 		hit := containsAny(v, numberNeedles)
-		if !hit && (req.Contact != nil || len(p.calls) > 0) {
+		if !hit {
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return fmt.Errorf("event %s: corrupt record: %w", k, err)
 			}
-			hit = (ev.CallID != "" && p.callSet[ev.CallID]) || (req.Contact != nil && eventOf(ev, *req.Contact))
+			hit = (ev.CallID != "" && p.callSet[ev.CallID]) || (req.Contact != nil && eventOf(ev, *req.Contact)) ||
+				mentionsNumber(ev, nsns)
 		}
 		if hit {
 			p.events = append(p.events, string(k))
@@ -437,4 +439,72 @@ func containsAny(b []byte, needles [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// nationalNumbers are the numbers' national significant numbers (the
+// digits after the country code), to find them however they were written.
+func nationalNumbers(numbers []string) []string {
+	var out []string
+	for _, n := range numbers {
+		if num, err := phonenumbers.Parse(n, ""); err == nil {
+			if nsn := phonenumbers.GetNationalSignificantNumber(num); len(nsn) >= 6 {
+				out = append(out, nsn)
+			}
+		}
+	}
+	return out
+}
+
+// mentionsNumber reports whether the event's property value, or a string
+// of its inline record, is one of the numbers in any format ("098765
+// 43210", "+91-98765-43210"): its digits end with the national number.
+func mentionsNumber(ev Event, nsns []string) bool {
+	if len(nsns) == 0 {
+		return false
+	}
+	is := func(s string) bool {
+		d := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, s)
+		for _, n := range nsns {
+			if strings.HasSuffix(d, n) && len(d) <= len(n)+4 {
+				return true
+			}
+		}
+		return false
+	}
+	if is(ev.Value) {
+		return true
+	}
+	if len(ev.Record) == 0 {
+		return false
+	}
+	var rec any
+	if json.Unmarshal(ev.Record, &rec) != nil {
+		return false
+	}
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			return is(x)
+		case map[string]any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(rec)
 }

@@ -20,7 +20,7 @@ const (
 
 // personal are the forms of the erased person's data that must not be
 // left anywhere in the file.
-var personal = []string{erasedNumber, "14155550123", "4155550123", "Ada Lovelace", "Lovelace"}
+var personal = []string{erasedNumber, "14155550123", "4155550123", "555-0123", "Ada Lovelace", "Lovelace"}
 
 type eraseFixture struct {
 	db                 *DB
@@ -28,6 +28,7 @@ type eraseFixture struct {
 	c1, c2, c3, c4     Call
 	creation, property string
 	pending, lsq, kept string
+	formatted          string
 	hook, dead, other  string
 }
 
@@ -89,12 +90,19 @@ func newEraseFixture(t *testing.T) *eraseFixture {
 			e.ObjectID, e.Record = "8", []byte(`{"object_id":"8","fields":{"firstname":{"string":"Grace Hopper"}}}`)
 			return e
 		}(),
+		// Another record given the person's number, written as people write it.
+		func() Event {
+			e := ev("k-formatted")
+			e.ObjectID, e.Kind, e.EventType, e.Property, e.Value = "9", "updated", "contact.propertyChange", "phone", "+1 (415) 555-0123"
+			e.Status, e.Reason = EventIgnored, "when rule is false"
+			return e
+		}(),
 	}
 	res, err := in.AppendEvents(t.Context(), evs, AppendOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.creation, f.property, f.pending, f.lsq, f.kept = res.Events[0].ID, res.Events[1].ID, res.Events[2].ID, res.Events[3].ID, res.Events[4].ID
+	f.creation, f.property, f.pending, f.lsq, f.kept, f.formatted = res.Events[0].ID, res.Events[1].ID, res.Events[2].ID, res.Events[3].ID, res.Events[4].ID, res.Events[5].ID
 	// The creation event became c1.
 	cr := res.Events[0]
 	cr.Status, cr.Reason, cr.CallID = EventCalled, "call "+f.c1.ID+" scheduled", f.c1.ID
@@ -158,7 +166,7 @@ func TestEraseContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := EraseReport{Calls: 3, Events: 4, Outbox: 1, DeadLetters: 1, SettledEvents: 1, DedupeKeys: 1}
+	want := EraseReport{Calls: 3, Events: 5, Outbox: 1, DeadLetters: 1, SettledEvents: 1, DedupeKeys: 1}
 	if rep != want {
 		t.Errorf("report = %+v, want %+v", rep, want)
 	}
@@ -205,7 +213,7 @@ func TestEraseContact(t *testing.T) {
 		}
 	})
 	t.Run("events", func(t *testing.T) {
-		for _, id := range []string{f.creation, f.property, f.pending, f.lsq} {
+		for _, id := range []string{f.creation, f.property, f.pending, f.lsq, f.formatted} {
 			e, err := f.in.GetEvent(id)
 			if err != nil {
 				t.Fatal(err)
@@ -302,14 +310,14 @@ func TestEraseNumber(t *testing.T) {
 	// Found by number: the three calls to it, the events that became or
 	// carry it, their notifications. The pending event of contact 7 does
 	// not carry the number and is not one of the calls: it stays.
-	if rep.Calls != 3 || rep.Outbox != 1 || rep.DeadLetters != 1 || rep.DedupeKeys != 1 || rep.Events != 3 {
+	if rep.Calls != 3 || rep.Outbox != 1 || rep.DeadLetters != 1 || rep.DedupeKeys != 1 || rep.Events != 4 {
 		t.Errorf("report = %+v", rep)
 	}
 	pe, _ := f.in.GetEvent(f.pending)
 	if pe.Status != EventPending || pe.ErasedAt != nil {
 		t.Errorf("pending event of the contact = %+v", pe)
 	}
-	for _, p := range []string{erasedNumber, "4155550123"} {
+	for _, p := range []string{erasedNumber, "4155550123", "555-0123"} {
 		for _, left := range fileHolds(t, f.db) {
 			if bytes.HasSuffix([]byte(left), []byte(p)) {
 				t.Errorf("the file still holds %s", left)
