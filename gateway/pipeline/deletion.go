@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/callgate/callgate/gateway/scheduler"
@@ -68,6 +69,16 @@ func (p *Pipeline) eraseAll(ctx context.Context, jobs []*job) error {
 			evs = append(evs, j.ev)
 			continue
 		}
+		// The request itself carries nothing to keep either (a plugin may
+		// have sent the record along).
+		now := p.cfg.Now().UTC()
+		if j.ev.Value != "" {
+			j.ev.Value = store.Erased
+		}
+		if len(j.ev.Record) > 0 {
+			j.ev.Record = json.RawMessage(`"` + store.Erased + `"`)
+		}
+		j.ev.ErasedAt = &now
 		p.finish(j, store.EventIgnored, fmt.Sprintf("%s %s erased in %s (privacy deletion): %s; erased %d calls, %d events, %d notifications, %d dead letters",
 			j.ev.ObjectType, j.ev.ObjectID, crm, describeCanceled(res.Canceled), res.Erased.Calls, res.Erased.Events, res.Erased.Outbox, res.Erased.DeadLetters))
 		evs = append(evs, j.ev)
