@@ -108,6 +108,11 @@ const (
 	KindMerged   = "merged"
 	KindRestored = "restored"
 	KindOther    = "other"
+	// KindErased is a deletion that is also a request to erase the
+	// person's data (GDPR; HubSpot's contact.privacyDeletion): the host
+	// cancels the record's pending calls and erases what it holds about
+	// the person, keeping ids, statuses and times for the audit.
+	KindErased = "erased"
 )
 
 // Event is one CRM event, as parsed by the plugin.

@@ -115,6 +115,7 @@ type Options struct {
 	Rules       RulesTester       // nil: rules test answers 501
 	Backup      Backuper          // nil: no /api/v1/backup route
 	Outbox      Outbox            // nil: no /api/v1/outbox routes
+	Eraser      Eraser            // nil: no /api/v1/contacts/erase route
 	Logger      hclog.Logger
 	Now         func() time.Time
 	// CredentialTTL is how long a credential check result is reused
@@ -177,6 +178,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.opts.Backup != nil {
 		routes = append(routes, Route{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)})
+	}
+	if a.opts.Eraser != nil {
+		routes = append(routes, Route{http.MethodPost, "/api/v1/contacts/erase", http.HandlerFunc(a.eraseContact)})
 	}
 	if a.opts.Outbox != nil {
 		routes = append(routes,

@@ -82,3 +82,26 @@ func FuzzParseOutboxQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEraseRequest: any body names exactly one person (a number, or
+// a contact type and id) or is refused naming a field; never a panic.
+func FuzzParseEraseRequest(f *testing.F) {
+	for _, s := range []string{`{"number":"+919812345601"}`, `{"contact_type":"hubspot","object_id":"7","account":"62515"}`,
+		`{"number":"1","object_id":"7"}`, `{}`, `{"phone":"x"}`, `{"number":"1"}{}`, `[`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := api.ParseEraseRequest(body)
+		if err != nil {
+			if !strings.Contains(err.Error(), ":") {
+				t.Fatalf("error %q names no field", err)
+			}
+			return
+		}
+		byNumber := req.Number != ""
+		byContact := req.ContactType != "" && req.ObjectID != ""
+		if byNumber == byContact {
+			t.Fatalf("accepted %+v: want exactly one of a number and a contact", req)
+		}
+	})
+}

@@ -155,6 +155,7 @@ func newEnv(t *testing.T) *env {
 		Rules:       rulesTester{cfg},
 		Backup:      db,
 		Outbox:      db,
+		Eraser:      sched,
 		Now:         e.clock.now,
 	})
 	if err != nil {

@@ -65,7 +65,7 @@ func newAdminServer(t *testing.T) *adminServer {
 				ContentTypes:     []string{"application/json"}, PhoneFields: []string{"mobilephone", "phone"}}}},
 		Manifests: manifestFunc(builtinManifest),
 		Rules:     newRulesTester(current, builtinManifest, time.Now),
-		Backup:    db, Outbox: db})
+		Backup:    db, Outbox: db, Eraser: sched})
 	if err != nil {
 		t.Fatal(err)
 	}

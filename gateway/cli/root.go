@@ -58,6 +58,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newOutboxCmd(o),
 		newBackupCmd(o),
 		newDNDCmd(o),
+		newContactsCmd(o),
 		newPluginsCmd(o),
 		newFieldsCmd(o),
 		newAgentsCmd(o),

@@ -46,6 +46,7 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Rules:       newRulesTester(current, p.Plugins.Manifest, time.Now),
 		Backup:      a.store,
 		Outbox:      a.store,
+		Eraser:      p.Scheduler,
 		Logger:      a.log.Named("admin"),
 	})
 	if err != nil {

@@ -395,6 +395,11 @@ func (d *decoder) window(b *hcl.Block) *Window {
 	return w
 }
 
+// MinRetryGap is the shortest gap between retries a config or a request may
+// ask for: a smaller one (0.0001 h) would be stored as 0 s and redial the
+// person at once.
+const MinRetryGap = time.Minute
+
 func (d *decoder) retry(b *hcl.Block, r *Retry) {
 	d.decodeBody(b.Body, fields{
 		"max": func(a *hcl.Attribute) {
@@ -417,9 +422,15 @@ func (d *decoder) retry(b *hcl.Block, r *Retry) {
 			}
 			var gaps []time.Duration
 			for _, s := range v {
-				if g, ok := d.parseDuration(a.Expr.Range(), "gaps", s); ok {
-					gaps = append(gaps, g)
+				g, ok := d.parseDuration(a.Expr.Range(), "gaps", s)
+				if !ok {
+					continue
 				}
+				if g.Round(time.Second) < MinRetryGap {
+					d.errorf(a.Expr.Range(), "retry gaps: %q is shorter than %s, the floor between retries", s, MinRetryGap)
+					continue
+				}
+				gaps = append(gaps, g)
 			}
 			r.Gaps = gaps
 		},

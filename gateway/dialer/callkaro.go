@@ -139,9 +139,16 @@ func (d *Callkaro) Dial(ctx context.Context, r Request) (Placed, error) {
 	req.Header.Set("X-API-KEY", d.apiKey)
 	raw, code, err := post(d.client, req, d.name)
 	if err != nil {
-		if written.Load() && code == 0 {
+		switch {
+		case written.Load() && code == 0:
 			return Placed{}, fmt.Errorf("dialer %s: no answer after the call was sent, not re-sent to avoid calling twice (check callkaro's call history): %w",
 				d.name, errors.Join(ErrRejected, ErrUncertain))
+		case code >= 500:
+			// A 5xx does not say the call was not queued (the hosted API may
+			// fail after queuing it, or a proxy may time out in front of it),
+			// and it takes no idempotency key: re-sending could call twice.
+			return Placed{}, fmt.Errorf("dialer %s: platform answered %d after the call was sent, not re-sent to avoid calling twice (check callkaro's call history): %w",
+				d.name, code, errors.Join(ErrRejected, ErrUncertain))
 		}
 		return Placed{}, err
 	}

@@ -70,9 +70,20 @@ func TestCallkaroDialErrors(t *testing.T) {
 		timeout   time.Duration // default 5s
 	}{
 		{name: "bad api key", key: "wrong", want: dialer.ErrRejected, message: "403: Missing X-API-KEY in headers"},
-		{name: "5xx", key: apiKey, setup: func(p *dialertest.Platform) {
+		// The hosted API takes no idempotency key and documents no dedupe:
+		// after a 5xx the call may be queued, so it is never re-sent.
+		{name: "500 is uncertain", key: apiKey, setup: func(p *dialertest.Platform) {
 			p.FailNext(1, 500, `{"status":"error","message":"Internal server error"}`)
-		}, want: dialer.ErrTransport, message: "500"},
+		}, want: dialer.ErrRejected, uncertain: true, message: "500 after the call was sent, not re-sent"},
+		{name: "gateway timeout is uncertain", key: apiKey, setup: func(p *dialertest.Platform) {
+			p.FailNext(1, 504, `upstream timed out`)
+		}, want: dialer.ErrRejected, uncertain: true, message: "504"},
+		{name: "503 is uncertain", key: apiKey, setup: func(p *dialertest.Platform) {
+			p.FailNext(1, 503, ``)
+		}, want: dialer.ErrRejected, uncertain: true, message: "503"},
+		{name: "429 was not taken: retried", key: apiKey, setup: func(p *dialertest.Platform) {
+			p.FailNext(1, 429, `{"status":"error","message":"slow down"}`)
+		}, want: dialer.ErrTransport, message: "429"},
 		{name: "dropped after taking the call", key: apiKey, setup: func(p *dialertest.Platform) { p.FailNext(1, 0, "") },
 			want: dialer.ErrRejected, uncertain: true, placed: 1, message: "not re-sent"},
 		{name: "too slow to answer", key: apiKey, setup: func(p *dialertest.Platform) { p.SetDelay(10 * time.Second) },

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/callee"
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -112,7 +113,8 @@ func ParsePolicyParams(v url.Values) (Overrides, error) {
 // maxGap bounds one retry gap (a week).
 const maxGap = 7 * 24 * time.Hour
 
-// parseGaps reads "2,4,6" (hours, decimals allowed) or "30m,1h".
+// parseGaps reads "2,4,6" (hours, decimals allowed) or "30m,1h". Each gap
+// is at least config.MinRetryGap once rounded to the second.
 func parseGaps(s string) ([]time.Duration, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) > MaxRetries {
@@ -130,10 +132,13 @@ func parseGaps(s string) ([]time.Duration, error) {
 		} else if d, err = time.ParseDuration(p); err != nil {
 			return nil, fmt.Errorf("gap %q is neither hours nor a duration", p)
 		}
-		if d <= 0 || d > maxGap {
-			return nil, fmt.Errorf("gap %q must be more than zero and at most a week", p)
+		// Checked after rounding to the stored second: 0.0001 h is 0.36 s,
+		// which would be stored as 0 and redial at once.
+		d = d.Round(time.Second)
+		if d < config.MinRetryGap || d > maxGap {
+			return nil, fmt.Errorf("gap %q must be at least %s (the floor between retries) and at most a week", p, shortDuration(config.MinRetryGap))
 		}
-		out = append(out, d.Round(time.Second))
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -173,4 +178,16 @@ func (o Overrides) Apply(p store.Policy) store.Policy {
 		p.Timezone = o.Timezone
 	}
 	return p
+}
+
+// shortDuration is d without zero units: 1m, not 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

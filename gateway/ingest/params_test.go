@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/callee"
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -42,6 +43,15 @@ func TestParsePolicyParams(t *testing.T) {
 		{"gap_between_retries=1000", Overrides{}, "gap_between_retries"},
 		{"gap_between_retries=NaN", Overrides{}, "gap_between_retries"},
 		{"gap_between_retries=-30m", Overrides{}, "gap_between_retries"},
+		// The floor (1 minute) applies after rounding to the second.
+		{"gap_between_retries=0.0001", Overrides{}, "gap_between_retries"},
+		{"gap_between_retries=2,0.0001", Overrides{}, "gap_between_retries"},
+		{"gap_between_retries=59s", Overrides{}, "gap_between_retries"},
+		{"gap_between_retries=59.6s", Overrides{Gaps: []time.Duration{time.Minute}}, ""},
+		{"gap_between_retries=1m", Overrides{Gaps: []time.Duration{time.Minute}}, ""},
+		{"gap_between_retries=0.0167", Overrides{Gaps: []time.Duration{60 * time.Second}}, ""},
+		{"gap_between_retries=0.016", Overrides{}, "gap_between_retries"},
+		{"gap_between_retries=1ns", Overrides{}, "gap_between_retries"},
 		{"timezone=Asia/Kolkata", Overrides{Timezone: "Asia/Kolkata"}, ""},
 		{"timezone=callee", Overrides{Timezone: "callee"}, ""},
 		{"timezone=contact", Overrides{Timezone: "contact"}, ""},
@@ -122,7 +132,7 @@ func FuzzParsePolicyParams(f *testing.F) {
 			t.Fatalf("retries %d", *o.Retries)
 		}
 		for _, g := range o.Gaps {
-			if g <= 0 || g > maxGap {
+			if g < config.MinRetryGap || g > maxGap || g%time.Second != 0 {
 				t.Fatalf("gap %s", g)
 			}
 		}

@@ -203,8 +203,10 @@ func pluginError(typ string, err error) error {
 // stored terminal with the problem as its reason: ignored when the plugin
 // still named its type and record (a type callgate does not act on), failed
 // otherwise (malformed, no object id); either way the rest of the batch is
-// accepted and the pipeline never sees it. Events naming no record, and
-// deletions, are stored ignored right away: there is nobody to call.
+// accepted and the pipeline never sees it. Events naming no record are
+// stored ignored right away: there is nobody to call. Deletions and erasure
+// requests stay pending like the rest: the pipeline cancels the record's
+// calls (and erases the person's data) durably (pipeline/deletion.go).
 func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Overrides) ([]store.Event, error) {
 	var overRaw json.RawMessage
 	if !over.Empty() {
@@ -239,8 +241,6 @@ func toStoreEvents(in []sdk.Event, agent, typ, integration string, over Override
 			ev.Record = nil
 		case e.ObjectID == "" && e.Record == nil:
 			ev.Status, ev.Reason = store.EventIgnored, "the event names no record: nothing to call"
-		case e.Kind == sdk.KindDeleted:
-			ev.Status, ev.Reason = store.EventIgnored, fmt.Sprintf("%s %s was deleted in the CRM: nothing to call", e.ObjectType, e.ObjectID)
 		}
 		out = append(out, ev)
 	}

@@ -226,17 +226,22 @@ func TestWebhookBackpressure(t *testing.T) {
 			t.Fatalf("got %d %q %v", r.code, r.retryAfter, r.body)
 		}
 	})
-	t.Run("deleted records are stored ignored", func(t *testing.T) {
+	t.Run("deletions are accepted for the pipeline", func(t *testing.T) {
 		e := newEnv(t, envOptions{})
 		u := e.url + "/call/crm-webhook?" + q
-		b := []byte(`[{"eventId":9,"subscriptionId":1,"portalId":62515,"appId":1,"occurredAt":1764237600000,"subscriptionType":"contact.deletion","attemptNumber":0,"objectId":77,"changeFlag":"DELETED","changeSource":"CRM_UI"}]`)
+		b := []byte(`[{"eventId":9,"subscriptionId":1,"portalId":62515,"appId":1,"occurredAt":1764237600000,"subscriptionType":"contact.deletion","attemptNumber":0,"objectId":77,"changeFlag":"DELETED","changeSource":"CRM_UI"},` +
+			`{"eventId":10,"subscriptionId":2,"portalId":62515,"appId":1,"occurredAt":1764237600000,"subscriptionType":"contact.privacyDeletion","attemptNumber":0,"objectId":77,"changeSource":"GDPR"}]`)
 		r := post(t, u, hubspottest.Sign(secret, "v3", http.MethodPost, u, b, time.Now()), b)
-		if r.code != 200 || r.body["ignored"].(float64) != 1 {
-			t.Fatalf("got %d %v, want 200 with one ignored", r.code, r.body)
+		if r.code != 200 || r.body["accepted"].(float64) != 2 {
+			t.Fatalf("got %d %v, want 200 with both accepted", r.code, r.body)
 		}
-		evs, _, _ := e.inbox.ListEvents(store.EventFilter{Status: store.EventIgnored})
-		if len(evs) != 1 || !strings.Contains(evs[0].Reason, "deleted") {
-			t.Fatalf("ignored events = %+v", evs)
+		evs, _, _ := e.inbox.ListEvents(store.EventFilter{Status: store.EventPending})
+		kinds := map[string]bool{}
+		for _, ev := range evs {
+			kinds[ev.Kind] = ev.ObjectID == "77"
+		}
+		if len(evs) != 2 || !kinds[sdk.KindDeleted] || !kinds[sdk.KindErased] {
+			t.Fatalf("pending events = %+v, want a deleted and an erased event for contact 77", evs)
 		}
 	})
 }

@@ -30,14 +30,16 @@ type job struct {
 	// phone_fields, else the plugin's manifest's PhoneFields.
 	phones []string
 	done   bool // ev is final (or re-queued) already
+	erase  bool // an erasure request, run after the batch is saved (deletion.go)
 }
 
 // groupKey gathers events one FetchRecords call can serve.
 type groupKey struct{ integration, objectType string }
 
 // process takes each event as far as it can go and returns them all, each
-// terminal or pending with a NotBefore.
-func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.Event) []store.Event {
+// terminal or pending with a NotBefore, but for the erasure requests,
+// returned apart to run once the rest is saved.
+func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.Event) ([]store.Event, []*job) {
 	jobs := make([]*job, len(evs))
 	groups := map[groupKey][]*job{}
 	var order []groupKey
@@ -47,7 +49,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 		if !p.prepare(cfg, j) {
 			continue
 		}
-		if j.rec != nil {
+		if j.rec != nil || isDeletion(&j.ev) {
 			continue
 		}
 		k := groupKey{j.integ.Name, ev.ObjectType}
@@ -97,16 +99,25 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 			defer wg.Done()
 			defer func() { <-dsem }()
 			for _, j := range byContact[k] {
+				if isDeletion(&j.ev) {
+					p.deletion(ctx, j)
+					continue
+				}
 				p.decide(ctx, cfg, j)
 			}
 		}()
 	}
 	wg.Wait()
-	out := make([]store.Event, len(jobs))
-	for i, j := range jobs {
-		out[i] = j.ev
+	out := make([]store.Event, 0, len(jobs))
+	var erasures []*job
+	for _, j := range jobs {
+		if j.erase {
+			erasures = append(erasures, j)
+			continue
+		}
+		out = append(out, j.ev)
 	}
-	return out
+	return out, erasures
 }
 
 // decideParallelism bounds the events decided (and submitted) at once.

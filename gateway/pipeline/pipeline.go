@@ -56,8 +56,11 @@ type Config struct {
 	Plugins   Plugins
 	Scheduler Submitter
 	DND       DND // nil: no DND check
-	Logger    hclog.Logger
-	Now       func() time.Time
+	// Deleter handles deletions and erasure requests (deletion.go); nil:
+	// the Scheduler, when it is one.
+	Deleter Deleter
+	Logger  hclog.Logger
+	Now     func() time.Time
 	// Registerer receives the pipeline metrics; nil: a private registry.
 	Registerer prometheus.Registerer
 
@@ -181,7 +184,7 @@ func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
-	out := p.process(ctx, p.cfg.Config(), evs)
+	out, erasures := p.process(ctx, p.cfg.Config(), evs)
 	if ctx.Err() != nil {
 		return len(evs), ctx.Err() // unsaved events come back when their lease ends
 	}
@@ -197,6 +200,11 @@ func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
 		if ev.Status != store.EventPending {
 			p.m.finished.WithLabelValues(ev.Type, ev.Status).Inc()
 			p.m.latency.Observe(end.Sub(ev.ReceivedAt).Seconds())
+		}
+	}
+	if len(erasures) > 0 {
+		if err := p.eraseAll(ctx, erasures); err != nil {
+			return len(evs), err
 		}
 	}
 	return len(evs), nil

@@ -10,7 +10,9 @@ const redacted = "REDACTED"
 
 // RedactQuery returns a raw query string with the values of secret
 // parameters replaced by REDACTED: x_api_key, token, and any name
-// containing key, token, secret, signature or password (case-insensitive).
+// containing key, token, secret, signature or password (case-insensitive);
+// and of the parameters that carry a person's number (phone, number,
+// to_number), so access logs hold none (an erasure cannot reach them).
 // Other parameters are kept byte for byte, in order.
 func RedactQuery(raw string) string {
 	if raw == "" {
@@ -45,6 +47,10 @@ func secretParam(rawName string) bool {
 		return true // cannot tell what it is; do not risk printing it
 	}
 	name = strings.ToLower(name)
+	switch name {
+	case "phone", "number", "to_number":
+		return true
+	}
 	for _, w := range []string{"key", "token", "secret", "signature", "password"} {
 		if strings.Contains(name, w) {
 			return true

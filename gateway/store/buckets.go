@@ -6,6 +6,6 @@ var allBuckets = [][]byte{
 	// inbox.go
 	bucketInboxEvents, bucketInboxPending, bucketInboxKeys, bucketInboxExpiry, bucketInboxDue,
 	// calls.go, schedule.go, dnd.go, outbox.go
-	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketDue, bucketLeases, bucketDND,
+	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketCallsBySource, bucketDue, bucketLeases, bucketDND,
 	bucketOutbox, bucketOutboxDue,
 }

@@ -23,6 +23,9 @@ var (
 	bucketCallsByPhone       = []byte("calls_by_phone")        // number\0 created+id
 	bucketCallsActive        = []byte("calls_active")          // agent\0number → id of the non-final call
 	bucketCallsContact       = []byte("calls_contact")         // agent\0contact key → created+id of the newest call
+	// calls_by_source finds a CRM record's calls across agents (a
+	// deletion cancels them, an erasure redacts them) without a scan.
+	bucketCallsBySource = []byte("calls_by_source") // source type\0object id\0 created+id
 )
 
 // CreateOptions say how CreateCall deduplicates and what it records with
@@ -281,7 +284,10 @@ func callIndexes(c *Call) []indexEntry {
 		{bucketCallsByStatus, append(join(c.Status, ""), suffix...), empty},
 		{bucketCallsByAgentStatus, append(join(c.AgentID, c.Status, ""), suffix...), empty},
 	}
-	if c.ToNumber != "" {
+	if c.Source.ObjectID != "" {
+		ix = append(ix, indexEntry{bucketCallsBySource, append(join(c.Source.Type, c.Source.ObjectID, ""), suffix...), empty})
+	}
+	if c.ToNumber != "" && c.ToNumber != Erased {
 		ix = append(ix, indexEntry{bucketCallsByPhone, append(join(c.ToNumber, ""), suffix...), empty})
 		if !Final(c.Status) {
 			ix = append(ix, indexEntry{bucketCallsActive, join(c.AgentID, c.ToNumber), []byte(c.ID)})
@@ -443,4 +449,96 @@ func timeKey(t time.Time) []byte {
 
 func fromTimeKey(b []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()
+}
+
+// SourceFilter names a CRM record for SourceCalls: Type (the plugin, e.g.
+// hubspot) and ObjectID are required; Integration, Account and ObjectType
+// narrow the match when set ("contact" also matches calls that name no
+// object type).
+type SourceFilter struct {
+	Type, Integration, Account, ObjectType, ObjectID string
+}
+
+// Match reports whether a call's source is the record f names.
+func (f SourceFilter) Match(s Source) bool {
+	if s.Type != f.Type || s.ObjectID != f.ObjectID {
+		return false
+	}
+	if f.Integration != "" && s.Integration != f.Integration {
+		return false
+	}
+	if f.Account != "" && s.Account != "" && s.Account != f.Account {
+		return false
+	}
+	if f.ObjectType != "" {
+		ot := s.ObjectType
+		if ot == "" {
+			ot = "contact"
+		}
+		if ot != f.ObjectType {
+			return false
+		}
+	}
+	return true
+}
+
+// SourceCalls returns every call (any agent, any status) made for the CRM
+// record f names, oldest first. It reads the calls_by_source index: one
+// prefix range, however many calls are stored.
+func (db *DB) SourceCalls(f SourceFilter) ([]Call, error) {
+	if f.Type == "" || f.ObjectID == "" {
+		return nil, errors.New("store: source calls: type and object id are required")
+	}
+	var out []Call
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = sourceCalls(tx, f)
+		return err
+	})
+	return out, err
+}
+
+func sourceCalls(tx *bolt.Tx, f SourceFilter) ([]Call, error) {
+	var out []Call
+	prefix := join(f.Type, f.ObjectID, "")
+	c := tx.Bucket(bucketCallsBySource).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) < len(prefix)+9 {
+			continue
+		}
+		call, err := getCall(tx, string(k[len(prefix)+8:]))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if f.Match(call.Source) {
+			out = append(out, call)
+		}
+	}
+	return out, nil
+}
+
+// indexCallsBySource is the schema 1→2 migration: it fills calls_by_source
+// from the calls already stored.
+func indexCallsBySource(tx *bolt.Tx) error {
+	b, err := tx.CreateBucketIfNotExists(bucketCallsBySource)
+	if err != nil {
+		return err
+	}
+	calls := tx.Bucket(bucketCalls)
+	if calls == nil {
+		return nil
+	}
+	return calls.ForEach(func(k, v []byte) error {
+		var c Call
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("call %s: corrupt record: %w", k, err)
+		}
+		if c.Source.ObjectID == "" {
+			return nil
+		}
+		return b.Put(append(join(c.Source.Type, c.Source.ObjectID, ""), append(timeKey(c.CreatedAt), c.ID...)...), []byte{})
+	})
 }

@@ -137,6 +137,8 @@ func NewInbox(db *DB, o InboxOptions) (*Inbox, error) {
 		return nil, fmt.Errorf("inbox: release old leases: %w", err)
 	}
 	in.pending.Store(n)
+	settled := func(k int64) { in.pending.Add(-k) }
+	db.eventsSettled.Store(&settled)
 	go in.writer(o.SweepEvery)
 	return in, nil
 }

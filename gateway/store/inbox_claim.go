@@ -179,6 +179,9 @@ func (in *Inbox) ReplayEvent(id string, now time.Time) (Event, error) {
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return fmt.Errorf("decode event %s: %w", id, err)
 		}
+		if ev.ErasedAt != nil {
+			return fmt.Errorf("event %s: the person's data was erased: %w", id, ErrNotReplayable)
+		}
 		switch ev.Status {
 		case EventFailed, EventSkipped, EventIgnored, EventBlocked:
 		default:

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,10 +24,12 @@ const FileName = "callgate.db"
 
 // SchemaVersion is the layout this code reads and writes. Opening an older
 // file runs the migrations from its version up; a newer file is refused.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[v] upgrades a file from version v to v+1.
-var migrations = map[int]func(tx *bolt.Tx) error{}
+var migrations = map[int]func(tx *bolt.Tx) error{
+	1: indexCallsBySource, // calls.go: the per-contact index erasure reads
+}
 
 var bucketMeta = []byte("meta")
 
@@ -45,6 +48,9 @@ type DB struct {
 	// outboxCommitted holds one signal after a commit that wrote outbox
 	// items, so the deliverer sleeps instead of polling.
 	outboxCommitted chan struct{}
+	// eventsSettled is told how many pending events an erasure settled,
+	// so the open Inbox's pending count stays right (set by NewInbox).
+	eventsSettled atomic.Pointer[func(n int64)]
 }
 
 // ErrNotFound is returned when an event, call or other item does not exist.

@@ -50,6 +50,9 @@ type Event struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// History keeps earlier outcomes of a replayed event ("<time> <status>: <reason>").
 	History []string `json:"history,omitempty"`
+	// ErasedAt is set once the person's data in the event was erased
+	// (erase.go); such an event is never replayed.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // Call statuses (DESIGN §5.3).
@@ -98,6 +101,9 @@ type Call struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 	// Fields are the record's fields the rules used, for the operator view.
 	Fields map[string]any `json:"fields,omitempty"`
+	// ErasedAt is set once the person's data in the call was erased
+	// (erase.go): number, variables, fields and quoted values in reasons.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // Source says where a call came from.

@@ -99,7 +99,7 @@ var kinds = map[string]string{
 	"creation":          sdk.KindCreated,
 	"propertyChange":    sdk.KindUpdated,
 	"deletion":          sdk.KindDeleted,
-	"privacyDeletion":   sdk.KindDeleted,
+	"privacyDeletion":   sdk.KindErased,
 	"merge":             sdk.KindMerged,
 	"restore":           sdk.KindRestored,
 	"associationChange": sdk.KindOther,

@@ -65,7 +65,7 @@ func TestWebhookKinds(t *testing.T) {
 		{"contact.creation", "", sdk.KindCreated, "contact"},
 		{"contact.propertyChange", "", sdk.KindUpdated, "contact"},
 		{"contact.deletion", "", sdk.KindDeleted, "contact"},
-		{"contact.privacyDeletion", "", sdk.KindDeleted, "contact"},
+		{"contact.privacyDeletion", "", sdk.KindErased, "contact"},
 		{"contact.merge", "", sdk.KindMerged, "contact"},
 		{"contact.restore", "", sdk.KindRestored, "contact"},
 		{"contact.associationChange", "", sdk.KindOther, "contact"},

@@ -43,7 +43,7 @@ const HugeBodyBytes = 5<<20 + 1024
 
 var (
 	knownCapabilities = []string{sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityFetch, sdk.CapabilityInline}
-	knownKinds        = []string{sdk.KindCreated, sdk.KindUpdated, sdk.KindDeleted, sdk.KindMerged, sdk.KindRestored, sdk.KindOther}
+	knownKinds        = []string{sdk.KindCreated, sdk.KindUpdated, sdk.KindDeleted, sdk.KindMerged, sdk.KindRestored, sdk.KindOther, sdk.KindErased}
 	pluginName        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 )
 
