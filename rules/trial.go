@@ -282,8 +282,10 @@ func kindOf(typ string) string {
 		return "created"
 	case "propertyChange":
 		return "updated"
-	case "deletion", "privacyDeletion":
+	case "deletion":
 		return "deleted"
+	case "privacyDeletion":
+		return "erased"
 	case "merge":
 		return "merged"
 	case "restore":

@@ -32,8 +32,8 @@ type benchOptions struct {
 	BigEvents int // events in one "big" request
 	BigCount  int // big requests sent one after another
 	Verbose   bool
-	// IngestOnly sends contact.deletion events, which ingest stores as
-	// ignored: the figures are the webhook path up to the fsync'd commit,
+	// IngestOnly sends events of a type nobody acts on, which ingest
+	// stores as ignored: the figures are the webhook path up to the fsync'd commit,
 	// without the pipeline and scheduler competing for the disk.
 	IngestOnly bool
 }
@@ -60,7 +60,7 @@ func newBenchCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().DurationVar(&b.Duration, "duration", 10*time.Second, "how long each load runs")
 	cmd.Flags().IntVar(&b.BigEvents, "big-events", 100, "events in each request of the acknowledgement test")
 	cmd.Flags().IntVar(&b.BigCount, "big-count", 50, "requests in the acknowledgement test")
-	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send contact.deletion events (stored ignored): measure ingest without the pipeline")
+	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send events of a type nobody acts on (stored ignored): measure ingest without the pipeline")
 	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
 	return cmd
 }
@@ -129,15 +129,15 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 		return fmt.Errorf("bench: gateway not ready: %w", err)
 	}
 	query := "/call/crm-webhook?type=hubspot&agent_id=bench&x_api_key=" + benchAPIKey
-	gw := &webhookSigner{url: base + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly,
+	gw := &webhookSigner{url: base + query, secret: benchClientSecret, portal: 62515, ignored: b.IngestOnly,
 		created: func(id int64) {
 			fake.AddContact(fmt.Sprint(id), map[string]any{"firstname": "Bench", "mobilephone": fmt.Sprintf("+9198%08d", id%100_000_000)})
 		}}
-	bareSigner := &webhookSigner{url: "http://" + bareLn.Addr().String() + query, secret: benchClientSecret, portal: 62515, deletion: b.IngestOnly}
+	bareSigner := &webhookSigner{url: "http://" + bareLn.Addr().String() + query, secret: benchClientSecret, portal: 62515, ignored: b.IngestOnly}
 
 	what := "contact.creation (the pipeline, scheduler and log dialer work behind)"
 	if b.IngestOnly {
-		what = "contact.deletion (stored ignored: ingest alone)"
+		what = benchIgnoredType + " (stored ignored: ingest alone)"
 	}
 	fmt.Fprintf(o.Stdout, "callgate bench: %d clients × %s per target, signed single-event HubSpot webhooks, %s\n", b.Clients, b.Duration, what)
 	runLoad(ctx, "warmup", client, gw, b.Clients, min(b.Duration/5, 2*time.Second)) // plugin caches, connections

@@ -52,20 +52,26 @@ type webhookSigner struct {
 	secret string
 	seq    atomic.Int64
 	portal int64
-	// deletion sends contact.deletion events: the same verify, parse and
-	// commit, but stored ignored, so the pipeline and scheduler stay idle.
-	deletion bool
+	// ignored sends events of a type the plugin does not act on
+	// (benchIgnoredType): the same verify, parse and commit, but stored
+	// ignored at ingest, so the pipeline and scheduler stay idle.
+	ignored bool
 	// created, when set, is told each object id before it is sent (the
 	// bench adds the contact to its fake HubSpot).
 	created func(objectID int64)
 }
 
+// benchIgnoredType is a subscription type HubSpot does not send and the
+// plugin reports as one nobody acts on: ingest stores it ignored. (A
+// deletion no longer will: the pipeline cancels the contact's calls.)
+const benchIgnoredType = "contact.callgateBench"
+
 // request builds one signed webhook with n events.
 func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, error) {
 	now := time.Now()
 	typ := "contact.creation"
-	if s.deletion {
-		typ = "contact.deletion"
+	if s.ignored {
+		typ = benchIgnoredType
 	}
 	evs := make([]hubspottest.Event, n)
 	for i := range evs {
