@@ -10,16 +10,19 @@ import (
 	"sync/atomic"
 
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/throttle"
 )
 
 // adminAuth checks bearer tokens against sha256 digests. The digest set is
-// swapped whole on config reload.
+// swapped whole on config reload. Wrong tokens are counted per client
+// address; a throttled address gets 429 before its token is looked at.
 type adminAuth struct {
-	digests atomic.Pointer[[][sha256.Size]byte]
+	digests  atomic.Pointer[[][sha256.Size]byte]
+	throttle *throttle.Throttle
 }
 
-func newAdminAuth(hexDigests []string) (*adminAuth, error) {
-	a := &adminAuth{}
+func newAdminAuth(hexDigests []string, t *throttle.Throttle) (*adminAuth, error) {
+	a := &adminAuth{throttle: t}
 	if err := a.set(hexDigests); err != nil {
 		return nil, err
 	}
@@ -63,11 +66,16 @@ func (a *adminAuth) wrap(next http.Handler) http.Handler {
 			reply.Error(w, http.StatusUnauthorized, "missing admin token: send Authorization: Bearer <token>")
 			return
 		}
+		if wait, ok := a.throttle.Allow(r); !ok {
+			reply.RetryLater(w, http.StatusTooManyRequests, wait, "too many refused admin tokens from this address: wait and try again")
+			return
+		}
 		if !a.allowed(strings.TrimSpace(token)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="callgate", error="invalid_token"`)
 			reply.Error(w, http.StatusUnauthorized, "admin token not accepted")
 			return
 		}
+		a.throttle.Succeeded(r)
 		next.ServeHTTP(w, r)
 	})
 }
