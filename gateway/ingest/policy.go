@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -62,10 +63,10 @@ func NormalizePhone(raw, region string) (string, error) {
 	}
 	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
 	if err != nil {
-		return "", fmt.Errorf("%q: %v", raw, err)
+		return "", fmt.Errorf("%s: %v", reply.Quote(raw), err)
 	}
 	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%q is not a valid number for region %s", raw, region)
+		return "", fmt.Errorf("%s is not a valid number for region %s", reply.Quote(raw), region)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

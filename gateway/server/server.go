@@ -161,6 +161,10 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// AdminThrottle is the throttle of failed admin tokens, for the
+// dashboard's sign-in to share.
+func (s *Server) AdminThrottle() *throttle.Throttle { return s.admin.throttle }
+
 // Registry is where other packages register their metrics; /metrics serves it.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 

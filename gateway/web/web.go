@@ -63,7 +63,7 @@ type Options struct {
 	PageSize int
 	// SignInThrottle counts refused sign-ins per client address; share
 	// the admin API's so both together bound the guessing rate. Default:
-	// one of throttle.New's defaults, trusting the config's
+	// one built from the config's auth_fail_burst, auth_fail_rate and
 	// trusted_proxies.
 	SignInThrottle *throttle.Throttle
 }
@@ -101,7 +101,9 @@ func New(opts Options) (*Dashboard, error) {
 		opts.PageSize = 50
 	}
 	if opts.SignInThrottle == nil {
-		opts.SignInThrottle = throttle.New(throttle.Config{Now: opts.Now, TrustedProxies: opts.Config().Server.TrustedProxies})
+		l := opts.Config().Server.Limits
+		opts.SignInThrottle = throttle.New(throttle.Config{Burst: l.AuthFailBurst, Rate: l.AuthFailRate,
+			TrustedProxies: l.TrustedProxies, Now: opts.Now})
 	}
 	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "dnd"} {
