@@ -175,11 +175,19 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 // past its budget gets 429 before its token is looked at, so guessing
 // stays slow, while a sign-in from any other address goes through.
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
-	token := strings.TrimSpace(r.PostFormValue("token"))
+	if err := r.ParseForm(); err != nil { // cut off, too big or malformed: no guess was made
+		d.render(w, r, nil, "login", http.StatusBadRequest, page{Title: "Sign in", Error: "The sign-in form could not be read; try again."})
+		return
+	}
 	digests := d.opts.Config().Server.AdminTokenSHA256
 	if len(digests) == 0 {
 		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in",
 			Error: "The dashboard is disabled: set server.admin_token_sha256 in the config (callgate keys new --admin prints one)."})
+		return
+	}
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	if token == "" {
+		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in", Error: "Paste an admin token to sign in."})
 		return
 	}
 	if wait, ok := d.opts.SignInThrottle.Allow(r); !ok {
