@@ -278,6 +278,8 @@ func TestHostileTrafficIsBounded(t *testing.T) {
 				strings.NewReader("[]"), http.Header{"X-Api-Key": {fmt.Sprintf("k-%d", i)}, "Content-Type": {"application/json"}})
 			counts[code]++
 		}
+		g.WaitForOutput("too many wrong admin tokens")
+		g.WaitForOutput("too many invalid API keys")
 		t.Logf("200 wrong webhook keys from one address: %v", counts)
 		if counts[403] > 11 || counts[429] < 189 {
 			t.Fatalf("wrong webhook keys: %v, want the burst answered 403 and the rest 429", counts)

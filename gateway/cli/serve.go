@@ -200,7 +200,9 @@ func (a *app) newServer(cfg *config.Config) error {
 		MaxConnectionsPerIP: cfg.Server.MaxConnectionsPerIP,
 		TrustedProxies:      cfg.Server.TrustedProxies,
 		AdminThrottle: throttle.New(throttle.Config{Burst: cfg.Server.AuthFailBurst, Rate: cfg.Server.AuthFailRate,
-			TrustedProxies: cfg.Server.TrustedProxies}),
+			TrustedProxies: cfg.Server.TrustedProxies, OnThrottled: func(addr string) {
+				a.log.Warn("too many wrong admin tokens: the address gets 429 until its budget refills (server.auth_fail_burst, auth_fail_rate)", "remote", addr)
+			}}),
 	})
 	if err != nil {
 		return err

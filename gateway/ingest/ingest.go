@@ -109,8 +109,11 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.KeyThrottle == nil {
 		l := cfg.Config().Server.Limits
+		log := cfg.Logger.Named("ingest")
 		cfg.KeyThrottle = throttle.New(throttle.Config{Burst: l.AuthFailBurst, Rate: l.AuthFailRate,
-			TrustedProxies: l.TrustedProxies, Now: cfg.Now})
+			TrustedProxies: l.TrustedProxies, Now: cfg.Now, OnThrottled: func(addr string) {
+				log.Warn("too many invalid API keys: the address gets 429 until its budget refills (server.auth_fail_burst, auth_fail_rate)", "remote", addr)
+			}})
 	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()

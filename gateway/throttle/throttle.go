@@ -40,7 +40,11 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	// Empty: the TCP peer is the client, X-Forwarded-For is ignored.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time
+	// OnThrottled, when set, is called with the address each time one
+	// starts being refused (once per streak of refusals, not per request),
+	// for a log line.
+	OnThrottled func(addr string)
+	Now         func() time.Time
 }
 
 // Throttle counts failures per client address.
@@ -53,9 +57,10 @@ type Throttle struct {
 }
 
 type bucket struct {
-	addr   string
-	tokens float64
-	at     time.Time
+	addr     string
+	tokens   float64
+	at       time.Time
+	refusing bool // refused since it last had a try
 }
 
 // New builds a Throttle; zero fields take their defaults.
@@ -99,12 +104,20 @@ func (t *Throttle) Len() int {
 func (t *Throttle) allow(key string) (time.Duration, bool) {
 	now := t.cfg.Now()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	b := t.touch(key, now)
 	if b.tokens < 1 {
-		return time.Duration((1 - b.tokens) / t.cfg.Rate * float64(time.Second)), false
+		wait := time.Duration((1 - b.tokens) / t.cfg.Rate * float64(time.Second))
+		first := !b.refusing
+		b.refusing = true
+		t.mu.Unlock()
+		if first && t.cfg.OnThrottled != nil {
+			t.cfg.OnThrottled(key)
+		}
+		return wait, false
 	}
 	b.tokens--
+	b.refusing = false
+	t.mu.Unlock()
 	return 0, true
 }
 

@@ -138,3 +138,20 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestThrottleReportsEachStreakOnce(t *testing.T) {
+	c := newClock()
+	var got []string
+	th := New(Config{Burst: 1, Rate: 1, Now: c.Now, OnThrottled: func(addr string) { got = append(got, addr) }})
+	r := from("192.0.2.5:1")
+	th.Allow(r) // the one try
+	for range 5 {
+		th.Allow(r)
+	}
+	c.Add(time.Second)
+	th.Allow(r) // a try again: the streak ends
+	th.Allow(r)
+	if len(got) != 2 || got[0] != "192.0.2.5" {
+		t.Fatalf("OnThrottled calls = %v, want 192.0.2.5 twice (once per streak)", got)
+	}
+}
