@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,43 @@ func TestThrottleReportsEachStreakOnce(t *testing.T) {
 	if len(got) != 2 || got[0] != "192.0.2.5" {
 		t.Fatalf("OnThrottled calls = %v, want 192.0.2.5 twice (once per streak)", got)
 	}
+}
+
+// FuzzClientIP: whatever a client writes in X-Forwarded-For, the address
+// found is the peer or an entry of the header, never a trusted proxy
+// unless the peer is one and the header names no one else.
+func FuzzClientIP(f *testing.F) {
+	for _, s := range [][2]string{
+		{"10.1.1.1:443", "198.51.100.4"},
+		{"10.1.1.1:443", "6.6.6.6, 198.51.100.4, 10.2.2.2"},
+		{"[::1]:80", "2001:db8::5, ::1"},
+		{"203.0.113.7:1", "1.2.3.4"},
+		{"10.1.1.1:1", "not-an-ip,,"},
+		{"garbage", "1.1.1.1"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := from(remote, xff)
+		ip := ClientIP(r, trusted)
+		peer := parseIP(remote)
+		if !Trusted(peer, trusted) {
+			if ip != peer {
+				t.Fatalf("untrusted peer %q: client %v, want the peer", remote, ip)
+			}
+			return
+		}
+		inHeader := false
+		for part := range strings.SplitSeq(xff, ",") {
+			inHeader = inHeader || parseIP(strings.TrimSpace(part)) == ip
+		}
+		if ip != peer && !inHeader {
+			t.Fatalf("client %v is neither the peer nor in %q", ip, xff)
+		}
+		if Trusted(ip, trusted) && ip != peer {
+			t.Fatalf("client %v is a trusted proxy taken from the header", ip)
+		}
+		_ = Key(ip)
+	})
 }
