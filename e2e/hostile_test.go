@@ -31,6 +31,9 @@ server {
 api_key "crm" {
   sha256 = "` + hostileKeySHA + `"
 }
+integration "hubspot" {
+  access_token = "unused: no record is fetched here"
+}
 dialer "log" {
   type = "log"
 }
@@ -297,5 +300,39 @@ func TestHostileTrafficIsBounded(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("readyz after the hostile traffic = %d", resp.StatusCode)
+	}
+}
+
+// TestConflictsListingsAndEchoes: duplicate parameters that disagree are
+// refused naming the parameter, /call/outbound wants its key before its
+// body, /ui/static/ is not a listing, and errors quote at most a short
+// piece of what was sent.
+func TestConflictsListingsAndEchoes(t *testing.T) {
+	g := launch(t, gatewayOptions{Config: hostileConfig})
+	key := http.Header{"X-Api-Key": {hostileKey}, "Content-Type": {"application/json"}}
+	for _, tc := range []struct {
+		name, path string
+		header     http.Header
+		body       string
+		code       int
+		want       string
+	}{
+		{"retries twice, differently", "/call/crm-webhook?type=hubspot&agent_id=sales&num_of_retries=1&num_of_retries=11", key, "[]", 400, "num_of_retries"},
+		{"header and query keys differ", "/call/crm-webhook?type=hubspot&agent_id=sales&x_api_key=another", key, "[]", 400, "x_api_key"},
+		{"outbound without a key, body unreadable", "/call/outbound", http.Header{"Content-Type": {"application/json"}}, "{not json", 403, "Missing X-API-KEY"},
+		{"a long agent_id is not echoed whole", "/call/crm-webhook?type=hubspot&agent_id=" + strings.Repeat("a", 5000), key, "[]", 404, "…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := g.Do("POST", tc.path, strings.NewReader(tc.body), tc.header)
+			if code != tc.code || !strings.Contains(string(body), tc.want) || len(body) > 600 {
+				t.Fatalf("= %d %.200s (%d bytes), want %d naming %q", code, body, len(body), tc.code, tc.want)
+			}
+		})
+	}
+	if code, body := g.Do("GET", "/ui/static/", nil, nil); code != 404 || strings.Contains(string(body), "style.css") {
+		t.Fatalf("/ui/static/ = %d %.200s, want 404 without a listing", code, body)
+	}
+	if code, _ := g.Do("GET", "/ui/static/style.css", nil, nil); code != 200 {
+		t.Fatalf("/ui/static/style.css = %d", code)
 	}
 }
