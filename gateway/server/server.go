@@ -222,7 +222,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln = newLimitListener(ln, s.conns.total, s.conns.perIP, s.conns.trusted, s.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	s.log.Info("listening", "addr", ln.Addr().String(), "read_timeout", s.conns.read, "idle_timeout", s.conns.idle,
+		"max_connections", s.conns.total, "max_connections_per_ip", s.conns.perIP)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server: serve on %s: %w", ln.Addr(), err)
