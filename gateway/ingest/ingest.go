@@ -220,17 +220,6 @@ func agentFor(cfg *config.Config, key *config.APIKey, agentID string) (*config.A
 	return ag, nil
 }
 
-// authorize is authenticate then agentFor. Order: missing key 403, key
-// unknown 403 (or 429 for a throttled address), missing agent_id 400,
-// unknown agent 404, key not allowed 403.
-func (h *Handler) authorize(r *http.Request, cfg *config.Config, agentID string) (*config.Agent, error) {
-	key, err := h.authenticate(r, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return agentFor(cfg, key, agentID)
-}
-
 // integrationFor picks the agent's integration serving plugin type typ:
 // the first of its integrations of that type, or (none listed) the
 // integrations of that type in the config, by name.
