@@ -52,6 +52,23 @@ server {
 
   # Pending inbox events past which webhooks get 503 + Retry-After.
   inbox_high_water = 100000
+
+  # Limits on what a client can hold or try without a credential
+  # (docs/operations.md, "Limits"). Reading one request (headers and body)
+  # is cut off after read_timeout; idle keep-alives close after idle_timeout.
+  read_timeout = "30s"
+  idle_timeout = "60s"
+  # Open connections in total (past it new ones wait) and from one address
+  # (past it new ones are closed; trusted_proxies are exempt).
+  max_connections        = 1024
+  max_connections_per_ip = 64
+  # Wrong admin tokens / API keys one address may send before it gets 429,
+  # and how fast that budget refills.
+  auth_fail_burst = 10
+  auth_fail_rate  = "10/m"
+  # Reverse proxies whose X-Forwarded-For names the client (empty: the TCP
+  # peer is the client and X-Forwarded-For is ignored).
+  trusted_proxies = ["127.0.0.1"]
 }
 
 # An API key callers put in ?x_api_key= (or the X-API-KEY header). Only its

@@ -44,7 +44,7 @@ func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
 		Cursor:  v.Get("cursor"),
 	}
 	if q.Status != "" && !validStatus(q.Status) {
-		return q, fieldError("status", "%q is not a call status; use one of %s", q.Status, strings.Join(CallStatuses, ", "))
+		return q, fieldError("status", "%s is not a call status; use one of %s", reply.Quote(q.Status), strings.Join(CallStatuses, ", "))
 	}
 	if p := strings.TrimSpace(v.Get("phone")); p != "" {
 		n, err := NormalizeNumber(p, region)
@@ -63,7 +63,7 @@ func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return q, fieldError(f.name, "%q is not an RFC 3339 time (e.g. 2026-11-27T09:00:00Z)", s)
+			return q, fieldError(f.name, "%s is not an RFC 3339 time (e.g. 2026-11-27T09:00:00Z)", reply.Quote(s))
 		}
 		*f.dst = t.UTC()
 	}
@@ -87,7 +87,7 @@ func parseLimit(v url.Values) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > MaxLimit {
-		return 0, fieldError("limit", "%q must be a whole number from 1 to %d", s, MaxLimit)
+		return 0, fieldError("limit", "%s must be a whole number from 1 to %d", reply.Quote(s), MaxLimit)
 	}
 	return n, nil
 }

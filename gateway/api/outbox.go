@@ -79,12 +79,12 @@ func ParseOutboxQuery(v url.Values) (store.OutboxFilter, error) {
 		Cursor: v.Get("cursor"),
 	}
 	if f.Kind != "" && f.Kind != store.OutboxWebhook && f.Kind != store.OutboxWriteback {
-		return f, fieldError("kind", "%q is not an outbox kind; use %s or %s", f.Kind, store.OutboxWebhook, store.OutboxWriteback)
+		return f, fieldError("kind", "%s is not an outbox kind; use %s or %s", reply.Quote(f.Kind), store.OutboxWebhook, store.OutboxWriteback)
 	}
 	if s := strings.TrimSpace(v.Get("dead")); s != "" {
 		dead, err := strconv.ParseBool(s)
 		if err != nil {
-			return f, fieldError("dead", "%q must be true (dead letters only) or false (pending only)", s)
+			return f, fieldError("dead", "%s must be true (dead letters only) or false (pending only)", reply.Quote(s))
 		}
 		f.Dead = &dead
 	}

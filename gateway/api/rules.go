@@ -72,7 +72,7 @@ func (a *API) TestRules(r *http.Request, req RulesTest) (any, error) {
 		return nil, errors.New("rules test is not available in this server")
 	}
 	if _, ok := a.opts.Config().Agents[req.AgentID]; !ok {
-		return nil, fieldError("agent_id", "no agent %q in the config; known: %s", req.AgentID, strings.Join(agentNames(a), ", "))
+		return nil, fieldError("agent_id", "no agent %s in the config; known: %s", reply.Quote(req.AgentID), strings.Join(agentNames(a), ", "))
 	}
 	return a.opts.Rules.TestRules(r.Context(), req)
 }

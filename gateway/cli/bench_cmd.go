@@ -74,6 +74,9 @@ server {
   data_dir         = %q
   inbox_high_water = 10000000
   log_level        = "warn"
+  # Every bench client comes from 127.0.0.1: no per-address cap here.
+  max_connections        = 65536
+  max_connections_per_ip = 65536
 }
 api_key "bench" { sha256 = %q }
 integration "hubspot" {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/throttle"
 )
 
 // DefaultConfigFile is what `serve` reads when --config is not given.
@@ -191,6 +193,16 @@ func (a *app) newServer(cfg *config.Config) error {
 		Registry:         a.registry,
 		AdminTokenSHA256: cfg.Server.AdminTokenSHA256,
 		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
+
+		ReadTimeout:         cfg.Server.ReadTimeout,
+		IdleTimeout:         cfg.Server.IdleTimeout,
+		MaxConnections:      cfg.Server.MaxConnections,
+		MaxConnectionsPerIP: cfg.Server.MaxConnectionsPerIP,
+		TrustedProxies:      cfg.Server.TrustedProxies,
+		AdminThrottle: throttle.New(throttle.Config{Burst: cfg.Server.AuthFailBurst, Rate: cfg.Server.AuthFailRate,
+			TrustedProxies: cfg.Server.TrustedProxies, OnThrottled: func(addr string) {
+				a.log.Warn("too many wrong admin tokens: the address gets 429 until its budget refills (server.auth_fail_burst, auth_fail_rate)", "remote", addr)
+			}}),
 	})
 	if err != nil {
 		return err
@@ -351,6 +363,9 @@ func restartOnlyChanges(prev, next *config.Config) []string {
 	}
 	if prev.Server.MaxBodyBytes != next.Server.MaxBodyBytes {
 		out = append(out, "server.max_body_bytes")
+	}
+	if !reflect.DeepEqual(prev.Server.Limits, next.Server.Limits) {
+		out = append(out, "server limits (read_timeout, idle_timeout, max_connections*, auth_fail_*, trusted_proxies)")
 	}
 	return out
 }

@@ -61,6 +61,8 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Calls:  a.store,
 		Events: replayWaker{Inbox: p.Inbox, wake: p.Replayed},
 		Logger: a.log.Named("dashboard"),
+		// One budget per address for the admin API and the sign-in form.
+		SignInThrottle: a.http.AdminThrottle(),
 	})
 	if err != nil {
 		return err

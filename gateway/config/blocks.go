@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ type refs struct {
 }
 
 func (d *decoder) server(body hcl.Body, s *Server) {
-	d.decodeBody(body, fields{
+	f := fields{
 		"listen": func(a *hcl.Attribute) {
 			if v, ok := d.str(a); ok && d.checkListen(a.Expr.Range(), v) {
 				s.Listen = v
@@ -139,7 +140,9 @@ func (d *decoder) server(body hcl.Body, s *Server) {
 				s.InboxHighWater = int(v)
 			}
 		},
-	})
+	}
+	maps.Copy(f, d.limitFields(&s.Limits))
+	d.decodeBody(body, f)
 }
 
 func (d *decoder) apiKey(block *hcl.Block, k *APIKey, r *refs) {

@@ -35,6 +35,7 @@ type Server struct {
 	DedupeTTL time.Duration
 	// InboxHighWater: pending events past which webhooks get 503 (default 100000).
 	InboxHighWater int
+	Limits
 }
 
 // APIKey is an api_key block.

@@ -28,6 +28,7 @@ import (
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/throttle"
 	"github.com/callgate/callgate/sdk"
 )
 
@@ -76,6 +77,10 @@ type Config struct {
 	PluginTimeout time.Duration
 	// RetryAfter is what 503 answers ask callers to wait (default 5s).
 	RetryAfter time.Duration
+	// KeyThrottle counts invalid API keys per client address. Default: one
+	// built from the config's auth_fail_burst, auth_fail_rate and
+	// trusted_proxies.
+	KeyThrottle *throttle.Throttle
 }
 
 // Handler serves the ingest endpoints.
@@ -101,6 +106,14 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 5 * time.Second
+	}
+	if cfg.KeyThrottle == nil {
+		l := cfg.Config().Server.Limits
+		log := cfg.Logger.Named("ingest")
+		cfg.KeyThrottle = throttle.New(throttle.Config{Burst: l.AuthFailBurst, Rate: l.AuthFailRate,
+			TrustedProxies: l.TrustedProxies, Now: cfg.Now, OnThrottled: func(addr string) {
+				log.Warn("too many invalid API keys: the address gets 429 until its budget refills (server.auth_fail_burst, auth_fail_rate)", "remote", addr)
+			}})
 	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()
@@ -128,8 +141,9 @@ func (h *Handler) Mount(handle func(method, path string, hh http.Handler)) {
 
 // httpError is a reply decided deep in a handler.
 type httpError struct {
-	code int
-	msg  string
+	code       int
+	msg        string
+	retryAfter time.Duration // for 429 and 503; 0: Config.RetryAfter
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -138,20 +152,41 @@ func fail(code int, format string, args ...any) error {
 	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// apiKey returns the key the request carries: header X-API-KEY or query x_api_key.
-func apiKey(r *http.Request) string {
-	if k := r.Header.Get("X-API-KEY"); k != "" {
-		return k
+// apiKey returns the key the request carries: header X-API-KEY or query
+// x_api_key. Copies that differ (two headers, two query values, or a
+// header and a query value) are refused with 400 rather than one picked:
+// the caller meant one of them, and callgate cannot tell which.
+// Identical copies count as one.
+func apiKey(r *http.Request) (string, error) {
+	key := ""
+	for _, k := range append(r.Header.Values("X-API-KEY"), r.URL.Query()["x_api_key"]...) {
+		switch {
+		case k == "":
+		case key == "":
+			key = k
+		case subtle.ConstantTimeCompare([]byte(k), []byte(key)) != 1:
+			return "", fail(http.StatusBadRequest, "Conflicting API keys: the X-API-KEY header and the x_api_key query parameter (or two copies of one) differ; send the key once")
+		}
 	}
-	return r.URL.Query().Get("x_api_key")
+	return key, nil
 }
 
-// authorize checks key against the config's api_key blocks (sha256,
-// constant-time) and that it may trigger agentID, which must exist.
-// Order: missing key 403, unknown agent 404, key unknown or not allowed 403.
-func authorize(cfg *config.Config, key, agentID string) (*config.Agent, error) {
+// authenticate finds the api_key block of the request's key (sha256,
+// constant-time). Wrong keys are counted per client address
+// (Config.KeyThrottle): an address past its budget gets 429 with
+// Retry-After before its key is looked at. A missing key is 403 and is
+// not counted (it guesses nothing).
+func (h *Handler) authenticate(r *http.Request, cfg *config.Config) (*config.APIKey, error) {
+	key, err := apiKey(r)
+	if err != nil {
+		return nil, err
+	}
 	if key == "" {
 		return nil, fail(http.StatusForbidden, "Missing X-API-KEY in headers (or x_api_key in the query)")
+	}
+	if wait, ok := h.cfg.KeyThrottle.Allow(r); !ok {
+		return nil, &httpError{code: http.StatusTooManyRequests, retryAfter: wait,
+			msg: "Too many invalid API keys from this address: retry later"}
 	}
 	sum := sha256.Sum256([]byte(key))
 	got := []byte(hex.EncodeToString(sum[:]))
@@ -164,15 +199,23 @@ func authorize(cfg *config.Config, key, agentID string) (*config.Agent, error) {
 	if match == nil {
 		return nil, fail(http.StatusForbidden, "Invalid API key")
 	}
+	h.cfg.KeyThrottle.Succeeded(r)
+	return match, nil
+}
+
+// agentFor returns agentID's agent, which must exist and which key must
+// be allowed to trigger: missing agent_id 400, unknown agent 404, key not
+// allowed 403.
+func agentFor(cfg *config.Config, key *config.APIKey, agentID string) (*config.Agent, error) {
 	if agentID == "" {
 		return nil, fail(http.StatusBadRequest, "Missing agent_id in request query")
 	}
 	ag, ok := cfg.Agents[agentID]
 	if !ok {
-		return nil, fail(http.StatusNotFound, "Agent %q not found", agentID)
+		return nil, fail(http.StatusNotFound, "Agent %s not found", reply.Quote(agentID))
 	}
-	if len(match.Agents) > 0 && !slices.Contains(match.Agents, agentID) {
-		return nil, fail(http.StatusForbidden, "API key %q may not trigger agent %q", match.Name, agentID)
+	if len(key.Agents) > 0 && !slices.Contains(key.Agents, agentID) {
+		return nil, fail(http.StatusForbidden, "API key %q may not trigger agent %s", key.Name, reply.Quote(agentID))
 	}
 	return ag, nil
 }
@@ -196,11 +239,20 @@ func integrationFor(cfg *config.Config, ag *config.Agent, typ string) (*config.I
 	return nil, false
 }
 
+// writeErr answers err. Every error answer closes the connection: most
+// come before the body is read (a wrong key, a conflicting parameter), and
+// net/http would otherwise read the rest of the body before replying,
+// however slowly the client sends it.
 func (h *Handler) writeErr(w http.ResponseWriter, err error) {
+	w.Header().Set("Connection", "close")
 	var he *httpError
 	if errors.As(err, &he) {
 		if he.code == http.StatusServiceUnavailable || he.code == http.StatusTooManyRequests {
-			reply.RetryLater(w, he.code, h.cfg.RetryAfter, he.msg)
+			after := he.retryAfter
+			if after <= 0 {
+				after = h.cfg.RetryAfter
+			}
+			reply.RetryLater(w, he.code, after, he.msg)
 			return
 		}
 		reply.Error(w, he.code, he.msg)

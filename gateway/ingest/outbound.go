@@ -56,18 +56,29 @@ func (h *Handler) ServeOutbound(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	cfg := h.cfg.Config()
+	// The key first: a caller without one gets 403 before callgate reads
+	// (or waits for) its body.
+	key, err := h.authenticate(r, cfg)
+	if err != nil {
+		return OutboundReply{}, err
+	}
+	if err := singleValues(r.URL.Query(), "agent_id"); err != nil {
+		return OutboundReply{}, err
+	}
 	var req OutboundRequest
 	if err := decodeJSON(r, cfg, &req); err != nil {
 		return OutboundReply{}, err
 	}
-	if req.AgentID == "" {
-		req.AgentID = r.URL.Query().Get("agent_id")
+	if q := r.URL.Query().Get("agent_id"); req.AgentID == "" {
+		req.AgentID = q
+	} else if q != "" && q != req.AgentID {
+		return OutboundReply{}, paramErr("agent_id", "Conflicting agent_id: the body says %s and the query %s; send one", reply.Quote(req.AgentID), reply.Quote(q))
 	}
-	ag, err := authorize(cfg, apiKey(r), req.AgentID)
+	if req.AgentID == "" {
+		return OutboundReply{}, fail(http.StatusBadRequest, "Missing agent_id in request body")
+	}
+	ag, err := agentFor(cfg, key, req.AgentID)
 	if err != nil {
-		if he := (*httpError)(nil); errors.As(err, &he) && strings.HasPrefix(he.msg, "Missing agent_id") {
-			return OutboundReply{}, fail(http.StatusBadRequest, "Missing agent_id in request body")
-		}
 		return OutboundReply{}, err
 	}
 	if strings.TrimSpace(req.ToNumber) == "" {
@@ -95,7 +106,7 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	if req.ScheduleAt != "" {
 		notBefore, err = time.ParseInLocation("2006-01-02T15:04:05", req.ScheduleAt, zone.Location)
 		if err != nil {
-			return OutboundReply{}, fail(http.StatusBadRequest, "Invalid schedule_at %q: use YYYY-MM-DDTHH:MM:SS without an offset, in the agent's timezone (%s)", req.ScheduleAt, policy.Timezone)
+			return OutboundReply{}, fail(http.StatusBadRequest, "Invalid schedule_at %s: use YYYY-MM-DDTHH:MM:SS without an offset, in the agent's timezone (%s)", reply.Quote(req.ScheduleAt), policy.Timezone)
 		}
 	}
 	if h.cfg.Scheduler == nil {
@@ -225,7 +236,7 @@ func readBody(r *http.Request, cfg *config.Config) ([]byte, error) {
 func decodeJSON(r *http.Request, cfg *config.Config, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: send application/json", ct)
+			return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %s: send application/json", reply.Quote(ct))
 		}
 	}
 	body, err := readBody(r, cfg)
@@ -255,10 +266,14 @@ func (h *Handler) deleteSchedule(r *http.Request) error {
 	if agentID == "" {
 		return fail(http.StatusBadRequest, "Missing agent_id in request query")
 	}
-	if apiKey(r) == "" {
-		return fail(http.StatusForbidden, "Missing X-API-KEY in headers")
+	key, err := h.authenticate(r, cfg)
+	if err != nil {
+		return err
 	}
-	ag, err := authorize(cfg, apiKey(r), agentID)
+	if err := singleValues(r.URL.Query(), "agent_id"); err != nil {
+		return err
+	}
+	ag, err := agentFor(cfg, key, agentID)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/callee"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -54,8 +55,19 @@ func paramErr(param, format string, args ...any) error {
 // num_of_retries (alias number_of_retries), gap_between_retries,
 // timezone. An absent or empty parameter is not an override. Errors are
 // *ParamError.
+//
+// A parameter given twice with different values (num_of_retries=1&
+// num_of_retries=11, or num_of_retries and number_of_retries that
+// disagree) is refused: callgate will not guess which one was meant.
+// Identical repeats count as one.
 func ParsePolicyParams(v url.Values) (Overrides, error) {
 	var o Overrides
+	if err := singleValues(v, policyParams...); err != nil {
+		return Overrides{}, err
+	}
+	if a, b := strings.TrimSpace(v.Get("num_of_retries")), strings.TrimSpace(v.Get("number_of_retries")); a != "" && b != "" && a != b {
+		return Overrides{}, paramErr("num_of_retries", "Conflicting num_of_retries %s and number_of_retries %s: use one of them, once", reply.Quote(a), reply.Quote(b))
+	}
 	for _, p := range []struct {
 		name string
 		dst  *string
@@ -65,7 +77,7 @@ func ParsePolicyParams(v url.Values) (Overrides, error) {
 			continue
 		}
 		if !clockRE.MatchString(s) {
-			return Overrides{}, paramErr(p.name, "invalid %s %q: use HH:MM on a 24-hour clock, e.g. 09:00", p.name, s)
+			return Overrides{}, paramErr(p.name, "invalid %s %s: use HH:MM on a 24-hour clock, e.g. 09:00", p.name, reply.Quote(s))
 		}
 		if len(s) == 4 { // 9:00 → 09:00, so windows compare as text
 			s = "0" + s
@@ -79,7 +91,7 @@ func ParsePolicyParams(v url.Values) (Overrides, error) {
 			b = true
 		case "false", "0":
 		default:
-			return Overrides{}, paramErr("carry_over", "invalid carry_over %q: use true, false, 1 or 0", s)
+			return Overrides{}, paramErr("carry_over", "invalid carry_over %s: use true, false, 1 or 0", reply.Quote(s))
 		}
 		o.CarryOver = &b
 	}
@@ -90,24 +102,50 @@ func ParsePolicyParams(v url.Values) (Overrides, error) {
 	if s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > MaxRetries {
-			return Overrides{}, paramErr(name, "invalid %s %q: use a whole number from 0 to %d", name, s, MaxRetries)
+			return Overrides{}, paramErr(name, "invalid %s %s: use a whole number from 0 to %d", name, reply.Quote(s), MaxRetries)
 		}
 		o.Retries = &n
 	}
 	if s := strings.TrimSpace(v.Get("gap_between_retries")); s != "" {
+		if len(s) > maxGapsText {
+			return Overrides{}, paramErr("gap_between_retries", "invalid gap_between_retries %s: longer than %d characters; use hours (2,4,6 or 1.5) or durations (30m,1h)", reply.Quote(s), maxGapsText)
+		}
 		gaps, err := parseGaps(s)
 		if err != nil {
-			return Overrides{}, paramErr("gap_between_retries", "invalid gap_between_retries %q: %v; use hours (2,4,6 or 1.5) or durations (30m,1h)", s, err)
+			return Overrides{}, paramErr("gap_between_retries", "invalid gap_between_retries %s: %v; use hours (2,4,6 or 1.5) or durations (30m,1h)", reply.Quote(s), err)
 		}
 		o.Gaps = gaps
 	}
 	if s := strings.TrimSpace(v.Get("timezone")); s != "" {
 		if callee.CheckSetting(s) != nil {
-			return Overrides{}, paramErr("timezone", "invalid timezone %q: use an IANA name such as Asia/Kolkata, callee (the number's zone) or contact (the record's own zone)", s)
+			return Overrides{}, paramErr("timezone", "invalid timezone %s: use an IANA name such as Asia/Kolkata, callee (the number's zone) or contact (the record's own zone)", reply.Quote(s))
 		}
 		o.Timezone = s
 	}
 	return o, nil
+}
+
+// policyParams are the query parameters ParsePolicyParams reads.
+var policyParams = []string{"min_trigger_time", "max_trigger_time", "carry_over", "num_of_retries", "number_of_retries", "gap_between_retries", "timezone"}
+
+// maxGapsText bounds gap_between_retries before it is parsed: ten gaps of
+// a few characters each fit many times over, and an error quoting a part
+// of it stays short.
+const maxGapsText = 200
+
+// singleValues refuses (400, naming the parameter) a parameter of names
+// that v holds more than once with different values; identical repeats
+// pass, as they say one thing.
+func singleValues(v url.Values, names ...string) error {
+	for _, name := range names {
+		vals := v[name]
+		for _, x := range vals[min(1, len(vals)):] {
+			if strings.TrimSpace(x) != strings.TrimSpace(vals[0]) {
+				return paramErr(name, "Conflicting values for %s: it is given %d times with different values (%s, %s); use it once", name, len(vals), reply.Quote(vals[0]), reply.Quote(x))
+			}
+		}
+	}
+	return nil
 }
 
 // maxGap bounds one retry gap (a week).

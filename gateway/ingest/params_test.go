@@ -31,7 +31,7 @@ func TestParsePolicyParams(t *testing.T) {
 		{"carry_over=yes", Overrides{}, "carry_over"},
 		{"num_of_retries=3", Overrides{Retries: ptr(3)}, ""},
 		{"number_of_retries=0", Overrides{Retries: ptr(0)}, ""},
-		{"num_of_retries=2&number_of_retries=5", Overrides{Retries: ptr(2)}, ""},
+		{"num_of_retries=2&number_of_retries=5", Overrides{}, "num_of_retries"},
 		{"num_of_retries=11", Overrides{}, "num_of_retries"},
 		{"number_of_retries=-1", Overrides{}, "number_of_retries"},
 		{"num_of_retries=two", Overrides{}, "num_of_retries"},

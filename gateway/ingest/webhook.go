@@ -46,7 +46,14 @@ func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	cfg := h.cfg.Config()
 	q := r.URL.Query()
-	ag, err := authorize(cfg, apiKey(r), q.Get("agent_id"))
+	key, err := h.authenticate(r, cfg)
+	if err != nil {
+		return WebhookReply{}, err
+	}
+	if err := singleValues(q, "agent_id", "type"); err != nil {
+		return WebhookReply{}, err
+	}
+	ag, err := agentFor(cfg, key, q.Get("agent_id"))
 	if err != nil {
 		return WebhookReply{}, err
 	}
@@ -55,7 +62,7 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	}
 	crm, ok := h.cfg.Plugins.CRM(typ)
 	if !ok {
-		return WebhookReply{}, fail(http.StatusBadRequest, "Unknown type %q: use one of %s", typ, strings.Join(h.cfg.Plugins.Names(), ", "))
+		return WebhookReply{}, fail(http.StatusBadRequest, "Unknown type %s: use one of %s", reply.Quote(typ), strings.Join(h.cfg.Plugins.Names(), ", "))
 	}
 	integ, ok := integrationFor(cfg, ag, typ)
 	if !ok {
@@ -140,11 +147,11 @@ func checkContentType(typ, ct string, accepted []string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	switch {
 	case err != nil:
-		return fail(http.StatusUnsupportedMediaType, "Unreadable Content-Type %q: the %s plugin accepts %s", ct, typ, strings.Join(accepted, ", "))
+		return fail(http.StatusUnsupportedMediaType, "Unreadable Content-Type %s: the %s plugin accepts %s", reply.Quote(ct), typ, strings.Join(accepted, ", "))
 	case slices.Contains(accepted, mt):
 		return nil
 	}
-	return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %q: the %s plugin accepts %s", mt, typ, strings.Join(accepted, ", "))
+	return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %s: the %s plugin accepts %s", reply.Quote(mt), typ, strings.Join(accepted, ", "))
 }
 
 // pluginHeaders is a copy of the request's headers without those that

@@ -30,7 +30,7 @@ func (s *Scheduler) StatusHandler() http.Handler {
 		name := dialerName(r)
 		l, ok := s.lanes[name]
 		if !ok {
-			reply.Errorf(w, http.StatusNotFound, "unknown dialer %q", name)
+			reply.Errorf(w, http.StatusNotFound, "unknown dialer %s", reply.Quote(name))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxCallbackBytes))

@@ -39,9 +39,32 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 	return m, nil
 }
 
+// observe counts one request. route is a registered template (or
+// not_found/method_not_allowed); method and code are folded into fixed
+// sets, so no request can add series of its own.
 func (m *httpMetrics) observe(route, method string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	method = methodLabel(method)
+	m.requests.WithLabelValues(route, method, codeLabel(code)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// methodLabel is the method if it is one of RFC 9110's (and PATCH),
+// else "other".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// codeLabel is the status code, or "other" outside 100–599.
+func codeLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
 }
 
 func (s *Server) metricsHandler() http.Handler {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/throttle"
 )
 
 // AdminPrefix is where HandleAdmin mounts its routes.
@@ -43,6 +45,23 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// after its context ends.
 	ShutdownTimeout time.Duration // default 15s
+	// ReadTimeout bounds reading one request, headers and body: a client
+	// that trickles its body is cut off then.
+	ReadTimeout time.Duration // default 30s
+	// IdleTimeout closes keep-alive connections idle this long.
+	IdleTimeout time.Duration // default 60s
+	// MaxConnections caps open connections; past it Accept waits. 0: no cap.
+	MaxConnections int
+	// MaxConnectionsPerIP caps open connections from one client address
+	// (trusted proxies excepted); past it new ones are closed. 0: no cap.
+	MaxConnectionsPerIP int
+	// TrustedProxies are exempt from MaxConnectionsPerIP (they carry many
+	// clients); AdminThrottle reads X-Forwarded-For from them.
+	TrustedProxies []netip.Prefix
+	// AdminThrottle counts failed admin tokens per client address; a
+	// throttled address gets 429 before its token is checked. The
+	// dashboard's sign-in shares it. Default: throttle.New's defaults.
+	AdminThrottle *throttle.Throttle
 }
 
 // Server routes requests to the handlers other packages register.
@@ -56,9 +75,17 @@ type Server struct {
 	maxBody  int64
 	shutdown time.Duration
 	admin    *adminAuth
+	conns    connLimits
 
 	readyMu sync.Mutex
 	ready   []readyCheck
+}
+
+// connLimits are Config's connection settings, applied by Serve.
+type connLimits struct {
+	read, idle   time.Duration
+	total, perIP int
+	trusted      []netip.Prefix
 }
 
 // RouteOption adjusts one route.
@@ -90,11 +117,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.AdminThrottle == nil {
+		cfg.AdminThrottle = throttle.New(throttle.Config{TrustedProxies: cfg.TrustedProxies})
+	}
 	m, err := newHTTPMetrics(cfg.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("server: register metrics: %w", err)
 	}
-	admin, err := newAdminAuth(cfg.AdminTokenSHA256)
+	admin, err := newAdminAuth(cfg.AdminTokenSHA256, cfg.AdminThrottle)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -106,14 +142,16 @@ func New(cfg Config) (*Server, error) {
 		maxBody:  cfg.MaxBodyBytes,
 		shutdown: cfg.ShutdownTimeout,
 		admin:    admin,
+		conns: connLimits{read: cfg.ReadTimeout, idle: cfg.IdleTimeout,
+			total: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, trusted: cfg.TrustedProxies},
 	}
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, routeNotFound, false)
-		reply.Errorf(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+		reply.Errorf(w, http.StatusNotFound, "no such endpoint: %s %s", reply.Clip(r.Method), reply.Clip(r.URL.Path))
 	})
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, routeMethodNotAllowed, false)
-		reply.Errorf(w, http.StatusMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
+		reply.Errorf(w, http.StatusMethodNotAllowed, "method %s is not allowed on %s", reply.Clip(r.Method), reply.Clip(r.URL.Path))
 	})
 	s.handler = s.recoverPanics(s.withRequestID(s.observe(s.router)))
 
@@ -122,6 +160,10 @@ func New(cfg Config) (*Server, error) {
 	s.Handle(http.MethodGet, "/metrics", s.metricsHandler(), WithQuietLog())
 	return s, nil
 }
+
+// AdminThrottle is the throttle of failed admin tokens, for the
+// dashboard's sign-in to share.
+func (s *Server) AdminThrottle() *throttle.Throttle { return s.admin.throttle }
 
 // Registry is where other packages register their metrics; /metrics serves it.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
@@ -167,17 +209,21 @@ func (s *Server) wrapRoute(label string, h http.Handler, opts []RouteOption) htt
 
 // Serve answers requests on ln until ctx ends, then stops accepting,
 // waits for in-flight requests (up to the shutdown timeout) and returns.
-// It returns nil after a graceful shutdown.
+// It returns nil after a graceful shutdown. The connection limits of
+// Config apply to ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, s.conns.read),
+		ReadTimeout:       s.conns.read,
+		IdleTimeout:       s.conns.idle,
 		ErrorLog:          s.log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
+	ln = newLimitListener(ln, s.conns.total, s.conns.perIP, s.conns.trusted, s.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	s.log.Info("listening", "addr", ln.Addr().String(), "read_timeout", s.conns.read, "idle_timeout", s.conns.idle,
+		"max_connections", s.conns.total, "max_connections_per_ip", s.conns.perIP)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server: serve on %s: %w", ln.Addr(), err)

@@ -7,11 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // cookieName holds the session id; the admin token itself never leaves
@@ -171,26 +170,38 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 	d.render(w, r, nil, "login", http.StatusOK, page{Title: "Sign in"})
 }
 
+// login checks a posted admin token. Refusals are counted per client
+// address (Options.SignInThrottle, shared with the admin API): an address
+// past its budget gets 429 before its token is looked at, so guessing
+// stays slow, while a sign-in from any other address goes through.
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
-	if !d.signInLimit.Allow() {
-		// Refused sign-ins spend this budget; guessing a weak token by
-		// brute force then takes years instead of hours.
-		w.Header().Set("Retry-After", "60")
-		d.render(w, r, nil, "login", http.StatusTooManyRequests, page{Title: "Sign in",
-			Error: "Too many refused sign-ins; wait a minute and try again."})
+	if err := r.ParseForm(); err != nil { // cut off, too big or malformed: no guess was made
+		d.render(w, r, nil, "login", http.StatusBadRequest, page{Title: "Sign in", Error: "The sign-in form could not be read; try again."})
+		return
+	}
+	digests := d.opts.Config().Server.AdminTokenSHA256
+	if len(digests) == 0 {
+		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in",
+			Error: "The dashboard is disabled: set server.admin_token_sha256 in the config (callgate keys new --admin prints one)."})
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	if !tokenAllowed(token, d.opts.Config().Server.AdminTokenSHA256) {
-		d.signInLimit.refused()
-		d.opts.Logger.Warn("dashboard: sign-in refused", "remote", r.RemoteAddr)
-		msg := "That admin token was not accepted."
-		if len(d.opts.Config().Server.AdminTokenSHA256) == 0 {
-			msg = "The dashboard is disabled: set server.admin_token_sha256 in the config (callgate keys new --admin prints one)."
-		}
-		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in", Error: msg})
+	if token == "" {
+		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in", Error: "Paste an admin token to sign in."})
 		return
 	}
+	if wait, ok := d.opts.SignInThrottle.Allow(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Seconds()+0.999))))
+		d.render(w, r, nil, "login", http.StatusTooManyRequests, page{Title: "Sign in",
+			Error: "Too many refused sign-ins from this address; wait a minute and try again."})
+		return
+	}
+	if !tokenAllowed(token, digests) {
+		d.opts.Logger.Warn("dashboard: sign-in refused", "remote", r.RemoteAddr)
+		d.render(w, r, nil, "login", http.StatusUnauthorized, page{Title: "Sign in", Error: "That admin token was not accepted."})
+		return
+	}
+	d.opts.SignInThrottle.Succeeded(r)
 	id, _ := d.sessions.create()
 	d.setSessionCookie(w, r, id, int(d.opts.SessionTTL.Seconds()))
 	d.opts.Logger.Info("dashboard: signed in", "remote", r.RemoteAddr)
@@ -232,21 +243,3 @@ func (d *Dashboard) authed(next func(http.ResponseWriter, *http.Request, *sessio
 		next(w, r, sess)
 	})
 }
-
-// signInLimit lets every sign-in through while refusals stay rare: each
-// refused token takes one token from a bucket of 10 refilled at 10 a
-// minute, and an empty bucket turns sign-ins away until it refills.
-type signInLimit struct {
-	limiter *rate.Limiter
-	now     func() time.Time
-}
-
-func newSignInLimit(now func() time.Time) *signInLimit {
-	return &signInLimit{limiter: rate.NewLimiter(rate.Every(6*time.Second), 10), now: now}
-}
-
-// Allow reports whether a sign-in may be tried now.
-func (l *signInLimit) Allow() bool { return l.limiter.TokensAt(l.now()) >= 1 }
-
-// refused spends one token.
-func (l *signInLimit) refused() { l.limiter.AllowN(l.now(), 1) }

@@ -19,6 +19,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -27,6 +29,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/throttle"
 )
 
 // Prefix is where the dashboard is mounted.
@@ -58,15 +61,19 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of rows per page (default 50).
 	PageSize int
+	// SignInThrottle counts refused sign-ins per client address; share
+	// the admin API's so both together bound the guessing rate. Default:
+	// one built from the config's auth_fail_burst, auth_fail_rate and
+	// trusted_proxies.
+	SignInThrottle *throttle.Throttle
 }
 
 // Dashboard serves the pages.
 type Dashboard struct {
-	opts        Options
-	sessions    *sessions
-	signInLimit *signInLimit
-	pages       map[string]*template.Template
-	static      http.Handler
+	opts     Options
+	sessions *sessions
+	pages    map[string]*template.Template
+	static   http.Handler
 }
 
 // New parses the embedded templates and returns the dashboard.
@@ -93,7 +100,12 @@ func New(opts Options) (*Dashboard, error) {
 	if opts.PageSize == 0 {
 		opts.PageSize = 50
 	}
-	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), signInLimit: newSignInLimit(opts.Now), pages: map[string]*template.Template{}}
+	if opts.SignInThrottle == nil {
+		l := opts.Config().Server.Limits
+		opts.SignInThrottle = throttle.New(throttle.Config{Burst: l.AuthFailBurst, Rate: l.AuthFailRate,
+			TrustedProxies: l.TrustedProxies, Now: opts.Now})
+	}
+	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "fields", "dnd"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -105,7 +117,7 @@ func New(opts Options) (*Dashboard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	d.static = http.StripPrefix(Prefix+"static/", http.FileServer(http.FS(sub)))
+	d.static = http.StripPrefix(Prefix+"static/", filesOnly(sub, http.FileServer(http.FS(sub))))
 	return d, nil
 }
 
@@ -194,4 +206,17 @@ func (d *Dashboard) back(w http.ResponseWriter, r *http.Request, sess *session, 
 	}
 	d.sessions.setFlash(sess, f)
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// filesOnly serves the files of fsys and answers 404 for its directories,
+// so the dashboard's assets cannot be listed.
+func filesOnly(fsys fs.FS, files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if info, err := fs.Stat(fsys, name); err != nil || info.IsDir() || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
