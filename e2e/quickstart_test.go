@@ -16,25 +16,7 @@ import (
 // HubSpot `make run` starts, the quick-start config, and one
 // `callgate webhook send` — then the call is in that gateway's API.
 func TestQuickstartFirstCall(t *testing.T) {
-	fakeAddr := freeAddr(t)
-	fake := startFake(t, "hubspot", "--listen", fakeAddr)
-	if !strings.Contains(fake, "1001   Ada Lovelace  +91 98765 43210") {
-		t.Fatalf("the fake did not list its sample contact:\n%s", fake)
-	}
-
-	raw, err := os.ReadFile("../configs/quickstart.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(raw), `listen           = "127.0.0.1:8080"`, `listen           = "{{.Listen}}"`, 1)
-	cfg = strings.Replace(cfg, `data_dir         = "./data"`, `data_dir         = "{{.DataDir}}"`, 1)
-	if cfg == string(raw) {
-		t.Fatal("configs/quickstart.hcl no longer has the listen/data_dir lines this test rewrites")
-	}
-	// The quick start reads HUBSPOT_BASE_URL, defaulting to the fake on
-	// 127.0.0.1:8090; the test's fake is on a free port.
-	g := launch(t, gatewayOptions{Config: cfg, Env: []string{"HUBSPOT_BASE_URL=http://" + fakeAddr}})
-
+	g, fakeAddr := startQuickstart(t)
 	send := runCLI(t, nil, "webhook", "send", "--addr", g.URL, "--agent", "sales-intro", "--key", "demo-api-key", "--contact", "1001")
 	if send.Code != 0 || !strings.Contains(send.Stdout, "\n200 ") {
 		t.Fatalf("webhook send: exit %d\n%s%s", send.Code, send.Stdout, send.Stderr)
@@ -87,6 +69,30 @@ func TestQuickstartFirstCall(t *testing.T) {
 	if bad.Code != 1 || !strings.Contains(bad.Stdout, "\n403 ") {
 		t.Errorf("wrong key: exit %d\n%s%s", bad.Code, bad.Stdout, bad.Stderr)
 	}
+}
+
+// startQuickstart serves configs/quickstart.hcl on a free port with the
+// fake HubSpot `make run` starts beside it, and returns the gateway and
+// the fake's address.
+func startQuickstart(t *testing.T) (*gateway, string) {
+	t.Helper()
+	fakeAddr := freeAddr(t)
+	fake := startFake(t, "hubspot", "--listen", fakeAddr)
+	if !strings.Contains(fake, "1001   Ada Lovelace  +91 98765 43210") {
+		t.Fatalf("the fake did not list its sample contact:\n%s", fake)
+	}
+	raw, err := os.ReadFile("../configs/quickstart.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(raw), `listen           = "127.0.0.1:8080"`, `listen           = "{{.Listen}}"`, 1)
+	cfg = strings.Replace(cfg, `data_dir         = "./data"`, `data_dir         = "{{.DataDir}}"`, 1)
+	if cfg == string(raw) {
+		t.Fatal("configs/quickstart.hcl no longer has the listen/data_dir lines this test rewrites")
+	}
+	// The quick start reads HUBSPOT_BASE_URL, defaulting to the fake on
+	// 127.0.0.1:8090; the test's fake is on a free port.
+	return launch(t, gatewayOptions{Config: cfg, Env: []string{"HUBSPOT_BASE_URL=http://" + fakeAddr}}), fakeAddr
 }
 
 // quickCall is the part of a call record the quick-start test reads.

@@ -112,6 +112,7 @@ type Options struct {
 	Manifests   Manifests         // nil: agents without phone_fields show none
 	Credentials CredentialChecker // nil: no credential checks
 	Fields      FieldLister       // nil: field listings answer 503
+	Refusals    Refusals          // nil: no refusals are listed
 	Rules       RulesTester       // nil: rules test answers 501
 	Backup      Backuper          // nil: no /api/v1/backup route
 	Outbox      Outbox            // nil: no /api/v1/outbox routes
@@ -174,6 +175,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/agents", http.HandlerFunc(a.listAgents)},
 		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
 		{http.MethodGet, "/api/v1/integrations/{name}/fields", http.HandlerFunc(a.listFields)},
+		{http.MethodGet, "/api/v1/refusals", http.HandlerFunc(a.listRefusals)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
 	}
 	if a.opts.Backup != nil {

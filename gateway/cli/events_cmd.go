@@ -23,7 +23,7 @@ func newEventsCmd(o *rootOptions) *cobra.Command {
 		Use:   "events",
 		Short: "List, show and replay inbox events (through a running gateway)",
 	}
-	cmd.AddCommand(newEventsListCmd(o), newEventsShowCmd(o), newEventsReplayCmd(o))
+	cmd.AddCommand(newEventsListCmd(o), newEventsShowCmd(o), newEventsReplayCmd(o), newEventsRefusedCmd(o))
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
@@ -27,6 +28,7 @@ type adminParts struct {
 	Inbox     *store.Inbox
 	// Replayed wakes the pipeline after a replay from the dashboard.
 	Replayed func()
+	Refusals *refused.Log
 }
 
 // wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,
@@ -47,6 +49,7 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Backup:      a.store,
 		Outbox:      a.store,
 		Eraser:      p.Scheduler,
+		Refusals:    p.Refusals,
 		Logger:      a.log.Named("admin"),
 	})
 	if err != nil {

@@ -14,7 +14,9 @@ import (
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
+	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -23,6 +25,13 @@ import (
 // pipeline, and the HTTP endpoints (/call/crm-webhook, /call/outbound,
 // /call/delete-schedule-call, /call/status/{dialer}, /api/v1/events…).
 func (a *app) wireWebhook(cfg *config.Config) error {
+	// Refusals at the public endpoints are logged, counted and listed
+	// (callgate events refused), so a CRM whose webhooks bounce is seen.
+	refusals, err := refused.New(refused.Config{Logger: a.log.Named("refused"), Registerer: a.registry,
+		RequestIDHeader: server.RequestIDHeader, TrustedProxies: cfg.Server.Limits.TrustedProxies})
+	if err != nil {
+		return err
+	}
 	host, err := a.startPluginHost(cfg)
 	if err != nil {
 		return err
@@ -31,7 +40,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	sched, err := a.startScheduler(cfg, notifier)
+	sched, err := a.startScheduler(cfg, notifier, refusals)
 	if err != nil {
 		return err
 	}
@@ -55,11 +64,11 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, h) })
+	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, refusals.Middleware(path, h)) })
 	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
-	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake}); err != nil {
+	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals}); err != nil {
 		return err
 	}
 	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", inbox.PendingEvents())
@@ -93,7 +102,7 @@ func (a *app) startPluginHost(cfg *config.Config) (*pluginhost.Host, error) {
 // startScheduler builds a dialer per dialer block and the scheduler over
 // them (committing notifier's items with each call change), runs it in the
 // background and mounts its status callbacks.
-func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*scheduler.Scheduler, error) {
+func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier, refusals *refused.Log) (*scheduler.Scheduler, error) {
 	dialers := map[string]scheduler.Dialer{}
 	limits := map[string]scheduler.Limits{}
 	for name, d := range cfg.Dialers {
@@ -117,6 +126,6 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier) (*
 		return nil, err
 	}
 	a.goRun("scheduler", sched.Run)
-	a.http.Handle(http.MethodPost, "/call/status/{dialer}", sched.StatusHandler())
+	a.http.Handle(http.MethodPost, "/call/status/{dialer}", refusals.Middleware("/call/status/{dialer}", sched.StatusHandler()))
 	return sched, nil
 }

@@ -212,12 +212,32 @@ func agentFor(cfg *config.Config, key *config.APIKey, agentID string) (*config.A
 	}
 	ag, ok := cfg.Agents[agentID]
 	if !ok {
-		return nil, fail(http.StatusNotFound, "Agent %s not found", reply.Quote(agentID))
+		return nil, fail(http.StatusNotFound, "Agent %s not found: use one of %s", reply.Quote(agentID), knownAgents(cfg, key))
 	}
 	if len(key.Agents) > 0 && !slices.Contains(key.Agents, agentID) {
 		return nil, fail(http.StatusForbidden, "API key %q may not trigger agent %s", key.Name, reply.Quote(agentID))
 	}
 	return ag, nil
+}
+
+// knownAgents lists the agents key may trigger (every agent for a key
+// without a list), sorted, the first twenty of a long list: the key has
+// been checked, so this tells its holder nothing they could not use.
+func knownAgents(cfg *config.Config, key *config.APIKey) string {
+	names := key.Agents
+	if len(names) == 0 {
+		for n := range cfg.Agents {
+			names = append(names, n)
+		}
+	}
+	names = slices.Sorted(slices.Values(names))
+	if len(names) == 0 {
+		return "(none: add an agent block to the config)"
+	}
+	if len(names) > 20 {
+		return strings.Join(names[:20], ", ") + ", …"
+	}
+	return strings.Join(names, ", ")
 }
 
 // integrationFor picks the agent's integration serving plugin type typ:

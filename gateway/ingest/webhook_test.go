@@ -82,7 +82,10 @@ func TestWebhookStatusCodes(t *testing.T) {
 		{"missing agent", func() (string, []byte, http.Header) { return e.signed("type=hubspot&x_api_key="+keyAny, 105) }, 400, "Missing agent_id", [3]int{}},
 		{"unknown agent", func() (string, []byte, http.Header) {
 			return e.signed("type=hubspot&agent_id=ghost&x_api_key="+keyAny, 105)
-		}, 404, `Agent "ghost" not found`, [3]int{}},
+		}, 404, `Agent "ghost" not found: use one of lsq-only, sales, support`, [3]int{}},
+		{"unknown agent lists only the key's agents", func() (string, []byte, http.Header) {
+			return e.signed("type=hubspot&agent_id=ghost&x_api_key="+keySales, 105)
+		}, 404, `Agent "ghost" not found: use one of sales`, [3]int{}},
 		{"missing type", func() (string, []byte, http.Header) { return e.signed("agent_id=sales&x_api_key="+keyAny, 105) }, 400, "Missing type in request query: use one of hubspot", [3]int{}},
 		{"unknown type", func() (string, []byte, http.Header) {
 			return e.signed("type=zoho&agent_id=sales&x_api_key="+keyAny, 105)

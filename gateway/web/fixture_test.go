@@ -11,6 +11,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/web"
@@ -120,6 +121,8 @@ type fixture struct {
 	inbox *store.Inbox
 	srv   *httptest.Server
 	now   time.Time
+	// refusals is what the webhook endpoints refused (empty until a test adds).
+	refusals *refused.Log
 }
 
 func newFixture(tb testing.TB, publicURL string) *fixture {
@@ -145,8 +148,12 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	}
 	current := func() *config.Config { return cfg }
 	plugins := newRunningPlugins()
+	refusals, err := refused.New(refused.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
-		Plugins: plugins, Manifests: plugins, Fields: accountFields{}})
+		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -159,7 +166,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	}
 	srv := httptest.NewServer(d.Handler())
 	tb.Cleanup(srv.Close)
-	return &fixture{db: db, inbox: inbox, srv: srv, now: now}
+	return &fixture{db: db, inbox: inbox, srv: srv, now: now, refusals: refusals}
 }
 
 // addCall stores a call the way the pipeline does, from an event.

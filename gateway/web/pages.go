@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/callgate/callgate/gateway/api"
+	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -24,11 +25,17 @@ type eventsData struct {
 	Statuses []string
 	Next     string
 	First    string
+	// Refused are the latest requests the webhook endpoints refused:
+	// they never became events, so this is where a person sees them.
+	Refused []refused.Refusal
 }
+
+// refusalsShown is how many refusals the events page lists.
+const refusalsShown = 20
 
 func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	status := r.URL.Query().Get("status")
-	data := eventsData{Status: status, Statuses: EventStatuses}
+	data := eventsData{Status: status, Statuses: EventStatuses, Refused: d.opts.API.RecentRefusals(refusalsShown).Refusals}
 	if status != "" && !contains(EventStatuses, status) {
 		d.render(w, r, sess, "events", http.StatusBadRequest, page{Title: "Events",
 			Error: fmt.Sprintf("status: %q is not an event status; use one of %s", status, strings.Join(EventStatuses, ", ")), Data: data})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -158,7 +159,7 @@ func TestPages(t *testing.T) {
 		{"calls by phone", "/ui/calls?phone=09812345678", []string{call.ID}},
 		{"calls by date", "/ui/calls?from=" + f.now.Format("2006-01-02") + "&to=" + f.now.Format("2006-01-02"), []string{"<h1>Calls</h1>"}},
 		{"call detail", "/ui/calls/" + call.ID, []string{"Attempt 1", "no_answer", "prov-1", "Next attempt at", "firstname", "09:00–18:00", "Cancel call"}},
-		{"events", "/ui/events?status=failed", []string{ev.ID, "token rejected (401)", "Replay"}},
+		{"events", "/ui/events?status=failed", []string{ev.ID, "token rejected (401)", "Replay", "No request has been refused since the gateway started."}},
 		{"agents", "/ui/agents", []string{"sales-intro", "contact.firstname ?? &#39;there&#39;", "Try the rules",
 			`mobilephone, phone <span class="hint">from plugin hubspot</span>`,
 			`Mobile, Phone <span class="hint">from plugin leadsquared</span>`}},
@@ -185,6 +186,10 @@ func TestPages(t *testing.T) {
 	}
 	if _, body := c.get("/ui/calls?status=completed"); strings.Contains(body, call.ID) {
 		t.Error("status filter let a retry_scheduled call through")
+	}
+	f.refusals.Add(refused.Refusal{At: f.now, Route: "/call/crm-webhook", Agent: "sales-intro", Type: "hubspot", Status: 403, Reason: "Invalid API key", Remote: "192.0.2.4"})
+	if _, body := c.get("/ui/events"); !strings.Contains(body, `<td class="reason">Invalid API key</td><td class="mono small">192.0.2.4</td>`) || !strings.Contains(body, "api_key") {
+		t.Errorf("the events page does not list the refusal")
 	}
 	if resp, body := c.get("/ui/integrations/lsq/fields"); resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "the access key was rejected (401)") {
 		t.Errorf("fields of a rejected integration: %d", resp.StatusCode)
