@@ -136,8 +136,12 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 		return OutboundReply{}, fail(http.StatusServiceUnavailable, "Could not queue the call: retry later")
 	}
 	msg := "Call queued successfully"
-	if got.Duplicate {
+	switch {
+	case got.Duplicate:
 		msg = "Call already queued for this number"
+	case got.Call.Status == store.CallDropped:
+		// Recorded (call_sid finds it) but never dialed: say so, with why.
+		msg = "Call not queued: " + got.Call.Reason
 	}
 	return OutboundReply{Status: "done", Message: msg, CallSID: got.Call.ID}, nil
 }

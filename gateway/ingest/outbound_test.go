@@ -27,6 +27,8 @@ func TestOutbound(t *testing.T) {
 			200, "Call queued successfully"},
 		{"same number again", key, `{"to_number":"919876543210","agent_id":"sales"}`, 200, "Call already queued"},
 		{"scheduled later, gap as one number", key, `{"to_number":"+919876543211","agent_id":"sales","schedule_at":"2030-05-28T09:30:00","gap_between_retries":45,"number_of_retries":"2","carry_over":"false"}`, 200, "queued"},
+		{"due after the window closed, no carry_over", key, `{"to_number":"+919876543213","agent_id":"sales","schedule_at":"2030-05-28T19:30:00","min_trigger_time":"10:00","max_trigger_time":"17:00","carry_over":false}`,
+			200, "Call not queued: not called: closed for today at 17:00"},
 		{"missing key", http.Header{"Content-Type": {"application/json"}}, `{"to_number":"+919876543212","agent_id":"sales"}`, 403, "Missing X-API-KEY"},
 		{"missing agent", key, `{"to_number":"+919876543212"}`, 400, "Missing agent_id in request body"},
 		{"unknown agent", key, `{"to_number":"+919876543212","agent_id":"ghost"}`, 404, "not found"},
@@ -49,8 +51,8 @@ func TestOutbound(t *testing.T) {
 		})
 	}
 	calls, _, err := e.db.ListCalls(store.CallFilter{})
-	if err != nil || len(calls) != 2 {
-		t.Fatalf("%d calls (%v), want 2", len(calls), err)
+	if err != nil || len(calls) != 3 {
+		t.Fatalf("%d calls (%v), want 3", len(calls), err)
 	}
 	for _, c := range calls {
 		if c.ToNumber != "+919876543210" {
