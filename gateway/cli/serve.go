@@ -107,6 +107,9 @@ type app struct {
 	workers []worker
 	reloads []reloadHook
 	closers []closer
+	// pending counts the inbox's pending events by agent and integration,
+	// for the reload check; nil until the webhook path is wired.
+	pending func() (config.Pending, error)
 }
 
 type worker struct {
@@ -318,6 +321,20 @@ func (a *app) reload() {
 		return
 	}
 	prev := a.cfg.Load()
+	var pending config.Pending
+	if a.pending != nil {
+		if pending, err = a.pending(); err != nil {
+			a.log.Error("config reload: cannot count pending events; integrations they need are not checked", "error", err)
+		}
+	}
+	if err := config.CheckReload(prev, next, pending); err != nil {
+		cerr, _ := config.AsError(err)
+		for _, p := range cerr.Problems() {
+			a.log.Error("config reload refused", "reason", p.String())
+		}
+		a.log.Error("config reload refused: the running config stays", "file", a.path)
+		return
+	}
 	for _, c := range restartOnlyChanges(prev, next) {
 		a.log.Warn("config change needs a restart to take effect", "key", c)
 	}
@@ -325,15 +342,18 @@ func (a *app) reload() {
 		a.log.Error("config reload refused: the running config stays", "error", err)
 		return
 	}
+	a.http.SetMaxBodyBytes(next.Server.MaxBodyBytes)
 	if lvl := hclog.LevelFromString(next.Server.LogLevel); lvl != hclog.NoLevel {
 		a.log.SetLevel(lvl)
 	}
+	// Parts that read the running config see next before the hooks run,
+	// so work a hook wakes (events of an agent that came back) finds it.
+	a.cfg.Store(next)
 	for _, h := range a.reloads {
 		if err := h.apply(next); err != nil {
 			a.log.Error("config reload: a part kept its old settings", "part", h.name, "error", err)
 		}
 	}
-	a.cfg.Store(next)
 	a.log.Info("config reloaded", "file", a.path, "agents", len(next.Agents), "api_keys", len(next.APIKeys))
 }
 
@@ -348,9 +368,6 @@ func restartOnlyChanges(prev, next *config.Config) []string {
 	}
 	if prev.Server.LogFormat != next.Server.LogFormat {
 		out = append(out, "server.log_format")
-	}
-	if prev.Server.MaxBodyBytes != next.Server.MaxBodyBytes {
-		out = append(out, "server.max_body_bytes")
 	}
 	return out
 }

@@ -162,6 +162,7 @@ func empty() *Config {
 			LogLevel:        DefaultLogLevel,
 			DedupeTTL:       DefaultDedupeTTL,
 			InboxHighWater:  DefaultInboxHighWater,
+			OrphanGrace:     DefaultOrphanGrace,
 		},
 		Integrations: map[string]*Integration{},
 		Dialers:      map[string]*Dialer{},

@@ -35,6 +35,9 @@ type Server struct {
 	DedupeTTL time.Duration
 	// InboxHighWater: pending events past which webhooks get 503 (default 100000).
 	InboxHighWater int
+	// OrphanGrace is how long pending events of an agent or integration
+	// that left the config wait for it to come back (default 24h).
+	OrphanGrace time.Duration
 }
 
 // APIKey is an api_key block.

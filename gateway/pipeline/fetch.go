@@ -118,13 +118,14 @@ func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
 	ev := &j.ev
 	var ok bool
 	if j.ag, ok = cfg.Agents[ev.AgentID]; !ok {
-		p.finish(j, store.EventFailed, fmt.Sprintf("agent %q is no longer in the config: add it back and replay the event", ev.AgentID))
+		p.orphaned(cfg, j, fmt.Sprintf("agent %q", ev.AgentID))
 		return false
 	}
 	if j.integ, ok = cfg.Integrations[ev.Integration]; !ok {
-		p.finish(j, store.EventFailed, fmt.Sprintf("integration %q is no longer in the config: add it back and replay the event", ev.Integration))
+		p.orphaned(cfg, j, fmt.Sprintf("integration %q", ev.Integration))
 		return false
 	}
+	ev.OrphanedAt = time.Time{} // back in the config (or never gone)
 	if j.crm, ok = p.cfg.Plugins.CRM(ev.Type); !ok {
 		p.retry(j, fmt.Errorf("plugin %q is not running", ev.Type))
 		return false

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -53,7 +54,7 @@ type Server struct {
 	router   *mux.Router
 	handler  http.Handler
 	metrics  *httpMetrics
-	maxBody  int64
+	maxBody  atomic.Int64 // routes without their own limit read it per request
 	shutdown time.Duration
 	admin    *adminAuth
 
@@ -103,10 +104,10 @@ func New(cfg Config) (*Server, error) {
 		registry: cfg.Registry,
 		router:   mux.NewRouter(),
 		metrics:  m,
-		maxBody:  cfg.MaxBodyBytes,
 		shutdown: cfg.ShutdownTimeout,
 		admin:    admin,
 	}
+	s.maxBody.Store(cfg.MaxBodyBytes)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, routeNotFound, false)
 		reply.Errorf(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -153,15 +154,32 @@ func (s *Server) SetAdminTokens(sha256Hex []string) error {
 	return s.admin.set(sha256Hex)
 }
 
+// SetMaxBodyBytes replaces the body limit of every route that does not set
+// its own (config reload); requests from then on see it. n <= 0 is ignored.
+func (s *Server) SetMaxBodyBytes(n int64) {
+	if n > 0 {
+		s.maxBody.Store(n)
+	}
+}
+
 func (s *Server) wrapRoute(label string, h http.Handler, opts []RouteOption) http.Handler {
-	rt := route{maxBody: s.maxBody}
+	var rt route
 	for _, o := range opts {
 		o(&rt)
 	}
-	limited := limitBody(rt.maxBody, h)
+	var fixed http.Handler
+	if rt.maxBody > 0 {
+		fixed = limitBody(rt.maxBody, h)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, label, rt.quiet)
-		limited.ServeHTTP(w, r)
+		if fixed != nil {
+			fixed.ServeHTTP(w, r)
+			return
+		}
+		// server.max_body_bytes as of this request, so a reload applies
+		// here and in ingest alike.
+		limitBody(s.maxBody.Load(), h).ServeHTTP(w, r)
 	})
 }
 
