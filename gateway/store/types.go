@@ -44,7 +44,7 @@ type Event struct {
 	// integration missing from the config; the event waits
 	// server.orphan_grace from then for it to come back.
 	OrphanedAt time.Time `json:"orphaned_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 	// History keeps earlier outcomes of a replayed event ("<time> <status>: <reason>").
 	History []string `json:"history,omitempty"`
 }
