@@ -45,6 +45,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newEventsCmd(o),
 		newOutboxCmd(o),
 		newBackupCmd(o),
+		newStoreCmd(o),
 		newDNDCmd(o),
 		newPluginsCmd(o),
 		newAgentsCmd(o),
