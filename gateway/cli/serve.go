@@ -199,10 +199,9 @@ func (a *app) newServer(cfg *config.Config) error {
 		return err
 	}
 	a.http = srv
-	srv.AddReadyCheck("store", func() error {
-		_, err := a.store.SchemaVersionOnDisk()
-		return err
-	})
+	// Ready only while the store can commit: a webhook is acknowledged
+	// after its commit, so a store that cannot write cannot take traffic.
+	srv.AddReadyCheck("store", a.store.Ping)
 	if len(cfg.Server.AdminTokenSHA256) == 0 {
 		a.log.Warn("server.admin_token_sha256 is empty: the admin API (/api/v1) refuses every request")
 	}

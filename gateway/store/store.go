@@ -51,6 +51,7 @@ type DB struct {
 	// outboxCommitted holds one signal after a commit that wrote outbox
 	// items, so the deliverer sleeps instead of polling.
 	outboxCommitted chan struct{}
+	ping            pinger // the last Ping, for /readyz
 }
 
 // ErrNotFound is returned when an event, call or other item does not exist.
