@@ -17,9 +17,9 @@ const PingEvery = time.Second
 
 // pinger caches the result of the last ping.
 type pinger struct {
-	mu   sync.Mutex
-	at   time.Time
-	err  error
+	mu  sync.Mutex
+	at  time.Time
+	err error
 }
 
 // Ping reports whether the store can commit: it writes a few bytes to a
