@@ -35,7 +35,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL})
+	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL, Logger: a.log.Named("inbox")})
 	if err != nil {
 		return err
 	}

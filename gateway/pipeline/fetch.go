@@ -44,7 +44,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 	for i, ev := range evs {
 		j := &job{ev: ev}
 		jobs[i] = j
-		if !p.prepare(cfg, j) {
+		if !p.prepareGuarded(cfg, j) {
 			continue
 		}
 		if j.rec != nil {
@@ -69,7 +69,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				p.fetch(ctx, chunk, fields)
+				p.fetchGuarded(ctx, chunk, fields)
 			}()
 		}
 	}
@@ -97,7 +97,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 			defer wg.Done()
 			defer func() { <-dsem }()
 			for _, j := range byContact[k] {
-				p.decide(ctx, cfg, j)
+				p.decideGuarded(ctx, cfg, j)
 			}
 		}()
 	}
