@@ -77,7 +77,7 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			n.deliver(ctx, it)
+			n.deliverGuarded(ctx, it)
 		}()
 	}
 	wg.Wait()

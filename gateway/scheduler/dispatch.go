@@ -106,13 +106,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.runLane(ctx, l, &wg)
+			s.supervise(ctx, "dialer "+l.name, func(ctx context.Context) { s.runLane(ctx, l, &wg) })
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.runSweeper(ctx)
+		s.supervise(ctx, "lease sweeper", s.runSweeper)
 	}()
 	<-ctx.Done()
 	wg.Wait()
@@ -176,6 +176,7 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			dials.Add(1)
 			go func() {
 				defer dials.Done()
+				defer s.guardDial(c, a)
 				s.dial(ctx, l, c, a)
 			}()
 		}
@@ -202,7 +203,7 @@ func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{
 // waited for a slot is moved to the next opening instead.
 func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
 	due := map[string]time.Time{}
-	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call) (bool, []store.OutboxItem, error) {
+	claimed, err := s.db.ClaimDue(l.name, now, n, s.guardClaim(now, func(c *store.Call) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
 		}
@@ -225,7 +226,7 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 		c.Attempts = append(c.Attempts, store.Attempt{N: len(c.Attempts) + 1, StartedAt: now.UTC()})
 		c.Status, c.Reason, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallDialing, "", nil, &lease, now.UTC()
 		return true, nil, nil
-	})
+	}))
 	return claimed, due, err
 }
 
