@@ -128,6 +128,10 @@ func check(b *bolt.DB, path string, mode CheckMode) (err error) {
 	if serr != nil {
 		return fmt.Errorf("data file %s: %w", path, serr)
 	}
+	if problem := checkTree(path, mode == CheckFull); problem != "" {
+		add("%s", problem)
+		return nil
+	}
 	verr := b.View(func(tx *bolt.Tx) error {
 		// The meta page says how far the file's pages reach; a file cut
 		// short (a copy interrupted, a full disk) ends before that, and
@@ -200,8 +204,8 @@ const (
 
 // boltMeta is what preflight reads of a meta page.
 type boltMeta struct {
-	pageSize           uint32
-	freelist, pgid, tx uint64
+	pageSize                 uint32
+	root, freelist, pgid, tx uint64
 }
 
 // preflight reads the file's meta pages and freelist as bolt.Open will,
@@ -217,19 +221,42 @@ func preflight(path string) string {
 		return ""
 	}
 	size := info.Size()
+	m, problem := readMeta(f, size)
+	if problem != "" {
+		return problem
+	}
+	ps := int64(m.pageSize)
+	if want := int64(m.pgid) * ps; size < want {
+		return fmt.Sprintf("it is %d bytes but its pages reach to byte %d: it was cut short", size, want)
+	}
+	if m.freelist == noFreelist {
+		return ""
+	}
+	hdr := readAt(f, size, int64(m.freelist)*ps, pageHeaderSize+8)
+	if hdr == nil || m.freelist >= m.pgid {
+		return fmt.Sprintf("its freelist page %d lies outside the file", m.freelist)
+	}
+	id, flags := binary.NativeEndian.Uint64(hdr), binary.NativeEndian.Uint16(hdr[8:])
+	count, overflow := uint64(binary.NativeEndian.Uint16(hdr[10:])), int64(binary.NativeEndian.Uint32(hdr[12:]))
+	if id != m.freelist || flags != freelistPageFlag {
+		return fmt.Sprintf("its freelist page %d is not a freelist page (id %d, flags %#x)", m.freelist, id, flags)
+	}
+	if count == 0xFFFF { // the real count is the first element
+		count = binary.NativeEndian.Uint64(hdr[pageHeaderSize:]) + 1
+	}
+	if end := int64(m.freelist)*ps + (overflow+1)*ps; end > size || overflow < 0 || count*8 > uint64((overflow+1)*ps) {
+		return fmt.Sprintf("its freelist page %d is damaged (%d ids over %d pages)", m.freelist, count, overflow+1)
+	}
+	return ""
+}
+
+// readMeta reads the meta pages of a bbolt file of size bytes and returns
+// the one bbolt would use (the valid one with the later transaction).
+func readMeta(f *os.File, size int64) (boltMeta, string) {
 	if size < 2*pageHeaderSize+2*metaChecksumAt {
-		return fmt.Sprintf("it is %d bytes, shorter than a bbolt file's two meta pages: it was cut short", size)
+		return boltMeta{}, fmt.Sprintf("it is %d bytes, shorter than a bbolt file's two meta pages: it was cut short", size)
 	}
-	read := func(off, n int64) []byte {
-		if off < 0 || n < 0 || off+n > size {
-			return nil
-		}
-		buf := make([]byte, n)
-		if _, err := f.ReadAt(buf, off); err != nil {
-			return nil
-		}
-		return buf
-	}
+	read := func(off, n int64) []byte { return readAt(f, size, off, n) }
 	var metas []boltMeta
 	m0, ok0 := parseMeta(read(0, pageHeaderSize+metaChecksumAt+8))
 	if ok0 {
@@ -249,37 +276,15 @@ func preflight(path string) string {
 	}
 	if len(metas) == 0 {
 		if size < int64(os.Getpagesize())*2 {
-			return fmt.Sprintf("it is %d bytes, shorter than a bbolt file's two meta pages: it was cut short", size)
+			return boltMeta{}, fmt.Sprintf("it is %d bytes, shorter than a bbolt file's two meta pages: it was cut short", size)
 		}
-		return "neither of its meta pages is valid (invalid database): it is not a bbolt file, or its first pages were overwritten"
+		return boltMeta{}, "neither of its meta pages is valid (invalid database): it is not a bbolt file, or its first pages were overwritten"
 	}
 	m := metas[0]
 	if len(metas) == 2 && metas[1].tx > m.tx {
 		m = metas[1]
 	}
-	ps := int64(m.pageSize)
-	if want := int64(m.pgid) * ps; size < want {
-		return fmt.Sprintf("it is %d bytes but its pages reach to byte %d: it was cut short", size, want)
-	}
-	if m.freelist == noFreelist {
-		return ""
-	}
-	hdr := read(int64(m.freelist)*ps, pageHeaderSize+8)
-	if hdr == nil || m.freelist >= m.pgid {
-		return fmt.Sprintf("its freelist page %d lies outside the file", m.freelist)
-	}
-	id, flags := binary.NativeEndian.Uint64(hdr), binary.NativeEndian.Uint16(hdr[8:])
-	count, overflow := uint64(binary.NativeEndian.Uint16(hdr[10:])), int64(binary.NativeEndian.Uint32(hdr[12:]))
-	if id != m.freelist || flags != freelistPageFlag {
-		return fmt.Sprintf("its freelist page %d is not a freelist page (id %d, flags %#x)", m.freelist, id, flags)
-	}
-	if count == 0xFFFF { // the real count is the first element
-		count = binary.NativeEndian.Uint64(hdr[pageHeaderSize:]) + 1
-	}
-	if end := int64(m.freelist)*ps + (overflow+1)*ps; end > size || overflow < 0 || count*8 > uint64((overflow+1)*ps) {
-		return fmt.Sprintf("its freelist page %d is damaged (%d ids over %d pages)", m.freelist, count, overflow+1)
-	}
-	return ""
+	return m, ""
 }
 
 // parseMeta decodes a meta page and says whether it is valid: magic,
@@ -298,7 +303,7 @@ func parseMeta(b []byte) (boltMeta, bool) {
 	if h.Sum64() != e.Uint64(body[metaChecksumAt:]) {
 		return boltMeta{}, false
 	}
-	m := boltMeta{pageSize: e.Uint32(body[8:]), freelist: e.Uint64(body[32:]), pgid: e.Uint64(body[40:]), tx: e.Uint64(body[48:])}
+	m := boltMeta{pageSize: e.Uint32(body[8:]), root: e.Uint64(body[16:]), freelist: e.Uint64(body[32:]), pgid: e.Uint64(body[40:]), tx: e.Uint64(body[48:])}
 	if m.pageSize < 512 || m.pageSize&(m.pageSize-1) != 0 {
 		return boltMeta{}, false
 	}
@@ -333,4 +338,17 @@ func guard(path string, fn func() error) (err error) {
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return fn()
+}
+
+// readAt reads n bytes at off of a file of size bytes; nil when they are
+// not all there.
+func readAt(f *os.File, size, off, n int64) []byte {
+	if off < 0 || n < 0 || off+n > size {
+		return nil
+	}
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil
+	}
+	return buf
 }
