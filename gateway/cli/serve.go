@@ -30,7 +30,8 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 		Short: "Run the gateway",
 		Long: "Runs the gateway with the config in --config (default ./" + DefaultConfigFile + " when it\n" +
 			"exists, else built-in defaults). SIGHUP reloads the same file; a file with\n" +
-			"problems is refused and the running config stays. SIGTERM or SIGINT stops\n" +
+			"problems, or one that would remove every agent, API key or admin token, is\n" +
+			"refused and the running config stays. SIGTERM or SIGINT stops\n" +
 			"accepting requests, lets those in flight finish, and closes the store.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -38,8 +38,8 @@ func (e *CorruptError) Error() string {
 	fmt.Fprintf(&b, "data file %s is damaged: %s", e.Path, strings.Join(e.Problems, "; "))
 	fmt.Fprintf(&b, ".\nNothing was written to it. To recover: stop anything using it, move it aside (mv %s %s.damaged), "+
 		"put your latest backup in its place (cp BACKUP.db %s; chmod 600 %s) and start callgate again; "+
-		"`callgate store check --file BACKUP.db` checks a backup first. Events acknowledged after that backup "+
-		"are redelivered by CRMs that retry (HubSpot does for about a day). "+
+		"`callgate store check --file BACKUP.db` checks a backup first. What was acknowledged after that backup "+
+		"is not in it. "+
 		"See docs/operations.md, \"Recovering from a damaged data file\"", e.Path, e.Path, e.Path, e.Path)
 	return b.String()
 }
