@@ -47,43 +47,57 @@ func (in *Inbox) PendingByAgent() (map[string]map[string]int, error) {
 // does not wait for the next re-check. Leased events are left to their
 // worker. It returns how many were woken.
 func (in *Inbox) WakeOrphans(now time.Time, back func(agent, integration string) bool) (int, error) {
-	n := 0
-	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
-		n = 0
-		events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
-		type wake struct {
-			id []byte
-			ev Event
-		}
-		var woken []wake
-		c := pending.Cursor()
+	// Find them in a read transaction: most reloads bring nobody back and
+	// need no commit.
+	var ids [][]byte
+	err := in.db.bolt.View(func(tx *bolt.Tx) error {
+		events := tx.Bucket(bucketInboxEvents)
+		c := tx.Bucket(bucketInboxPending).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) > now.UnixNano() {
-				continue // leased
+				continue // leased: its worker settles it
 			}
-			raw := events.Get(k)
-			if raw == nil {
-				continue
-			}
-			var ev Event
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				return fmt.Errorf("decode event %s: %w", k, err)
-			}
-			if ev.OrphanedAt.IsZero() || !ev.NotBefore.After(now) || !back(ev.AgentID, ev.Integration) {
-				continue
-			}
-			woken = append(woken, wake{append([]byte(nil), k...), ev})
-		}
-		for _, w := range woken {
-			w.ev.NotBefore = now.UTC()
-			raw, err := json.Marshal(w.ev)
+			ev, ok, err := waitingEvent(events.Get(k), k, now)
 			if err != nil {
-				return fmt.Errorf("encode event %s: %w", w.id, err)
-			}
-			if err := events.Put(w.id, raw); err != nil {
 				return err
 			}
-			if err := setPending(tx, w.id, now.UnixNano(), 0); err != nil {
+			if ok && back(ev.AgentID, ev.Integration) {
+				ids = append(ids, append([]byte(nil), k...))
+			}
+		}
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		if err != nil {
+			err = fmt.Errorf("inbox: find events of returned agents: %w", err)
+		}
+		return 0, err
+	}
+	n := 0
+	err = in.db.bolt.Update(func(tx *bolt.Tx) error {
+		n = 0
+		events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
+		for _, id := range ids {
+			v := pending.Get(id)
+			if v == nil || (len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) > now.UnixNano()) {
+				continue // settled or claimed since
+			}
+			ev, ok, err := waitingEvent(events.Get(id), id, now)
+			if err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			ev.NotBefore = now.UTC()
+			raw, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode event %s: %w", id, err)
+			}
+			if err := events.Put(id, raw); err != nil {
+				return err
+			}
+			if err := setPending(tx, id, now.UnixNano(), 0); err != nil {
 				return err
 			}
 			n++
@@ -94,4 +108,17 @@ func (in *Inbox) WakeOrphans(now time.Time, back func(agent, integration string)
 		return 0, fmt.Errorf("inbox: wake events of returned agents: %w", err)
 	}
 	return n, nil
+}
+
+// waitingEvent decodes raw and says whether it waits for a missing agent
+// or integration past now.
+func waitingEvent(raw, id []byte, now time.Time) (Event, bool, error) {
+	var ev Event
+	if raw == nil {
+		return ev, false, nil
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return ev, false, fmt.Errorf("decode event %s: %w", id, err)
+	}
+	return ev, !ev.OrphanedAt.IsZero() && ev.NotBefore.After(now), nil
 }
