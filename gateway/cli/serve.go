@@ -32,7 +32,8 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 		Short: "Run the gateway",
 		Long: "Runs the gateway with the config in --config (default ./" + DefaultConfigFile + " when it\n" +
 			"exists, else built-in defaults). SIGHUP reloads the same file; a file with\n" +
-			"problems is refused and the running config stays. SIGTERM or SIGINT stops\n" +
+			"problems, or one that would remove every agent, API key or admin token, is\n" +
+			"refused and the running config stays. SIGTERM or SIGINT stops\n" +
 			"accepting requests, lets those in flight finish, and closes the store.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,6 +110,9 @@ type app struct {
 	workers []worker
 	reloads []reloadHook
 	closers []closer
+	// pending counts the inbox's pending events by agent and integration,
+	// for the reload check; nil until the webhook path is wired.
+	pending func() (config.Pending, error)
 }
 
 type worker struct {
@@ -208,10 +212,9 @@ func (a *app) newServer(cfg *config.Config) error {
 		return err
 	}
 	a.http = srv
-	srv.AddReadyCheck("store", func() error {
-		_, err := a.store.SchemaVersionOnDisk()
-		return err
-	})
+	// Ready only while the store can commit: a webhook is acknowledged
+	// after its commit, so a store that cannot write cannot take traffic.
+	srv.AddReadyCheck("store", a.store.Ping)
 	if len(cfg.Server.AdminTokenSHA256) == 0 {
 		a.log.Warn("server.admin_token_sha256 is empty: the admin API (/api/v1) refuses every request")
 	}
@@ -330,6 +333,20 @@ func (a *app) reload() {
 		return
 	}
 	prev := a.cfg.Load()
+	var pending config.Pending
+	if a.pending != nil {
+		if pending, err = a.pending(); err != nil {
+			a.log.Error("config reload: cannot count pending events; integrations they need are not checked", "error", err)
+		}
+	}
+	if err := config.CheckReload(prev, next, pending); err != nil {
+		cerr, _ := config.AsError(err)
+		for _, p := range cerr.Problems() {
+			a.log.Error("config reload refused", "reason", p.String())
+		}
+		a.log.Error("config reload refused: the running config stays", "file", a.path)
+		return
+	}
 	for _, c := range restartOnlyChanges(prev, next) {
 		a.log.Warn("config change needs a restart to take effect", "key", c)
 	}
@@ -337,15 +354,18 @@ func (a *app) reload() {
 		a.log.Error("config reload refused: the running config stays", "error", err)
 		return
 	}
+	a.http.SetMaxBodyBytes(next.Server.MaxBodyBytes)
 	if lvl := hclog.LevelFromString(next.Server.LogLevel); lvl != hclog.NoLevel {
 		a.log.SetLevel(lvl)
 	}
+	// Parts that read the running config see next before the hooks run,
+	// so work a hook wakes (events of an agent that came back) finds it.
+	a.cfg.Store(next)
 	for _, h := range a.reloads {
 		if err := h.apply(next); err != nil {
 			a.log.Error("config reload: a part kept its old settings", "part", h.name, "error", err)
 		}
 	}
-	a.cfg.Store(next)
 	a.log.Info("config reloaded", "file", a.path, "agents", len(next.Agents), "api_keys", len(next.APIKeys))
 }
 
@@ -360,9 +380,6 @@ func restartOnlyChanges(prev, next *config.Config) []string {
 	}
 	if prev.Server.LogFormat != next.Server.LogFormat {
 		out = append(out, "server.log_format")
-	}
-	if prev.Server.MaxBodyBytes != next.Server.MaxBodyBytes {
-		out = append(out, "server.max_body_bytes")
 	}
 	if !reflect.DeepEqual(prev.Server.Limits, next.Server.Limits) {
 		out = append(out, "server limits (read_timeout, idle_timeout, max_connections*, auth_fail_*, trusted_proxies)")

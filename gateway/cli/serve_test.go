@@ -121,6 +121,7 @@ func TestAppReloadAndShutdown(t *testing.T) {
 		writeFile(t, dir, "callgate.hcl", appConfigText(dataDir, "token-b"))
 		signals <- syscall.SIGHUP
 		eventually(t, "token-b accepted", func() bool { return status("token-b") == 200 })
+		eventually(t, "hooks called", func() bool { mu.Lock(); defer mu.Unlock(); return len(reloaded) > 0 })
 		if got := status("token-a"); got != 401 {
 			t.Errorf("token-a after reload = %d", got)
 		}

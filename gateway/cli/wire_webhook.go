@@ -44,7 +44,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL})
+	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL, Logger: a.log.Named("inbox")})
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,19 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 		return err
 	}
 	a.goRun("pipeline", pipe.Run)
+	a.pending = func() (config.Pending, error) { return inbox.PendingByAgent() }
+	a.onReload("pipeline", func(next *config.Config) error {
+		// Events waiting for an agent or integration the reload brought
+		// back go on now rather than at their next re-check.
+		n, err := inbox.WakeOrphans(time.Now(), func(agent, integration string) bool {
+			return next.Agents[agent] != nil && next.Integrations[integration] != nil
+		})
+		if n > 0 {
+			a.log.Info("events whose agent came back are due again", "events", n)
+			pipe.Wake()
+		}
+		return err
+	})
 	ing, err := ingest.New(ingest.Config{
 		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
 		Logger: a.log, Registerer: a.registry, Accepted: pipe.Wake,

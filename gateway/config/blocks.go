@@ -140,6 +140,11 @@ func (d *decoder) server(body hcl.Body, s *Server) {
 				s.InboxHighWater = int(v)
 			}
 		},
+		"orphan_grace": func(a *hcl.Attribute) {
+			if v, ok := d.duration(a); ok {
+				s.OrphanGrace = v
+			}
+		},
 	}
 	maps.Copy(f, d.limitFields(&s.Limits))
 	d.decodeBody(body, f)

@@ -163,6 +163,7 @@ func empty() *Config {
 			DedupeTTL:       DefaultDedupeTTL,
 			InboxHighWater:  DefaultInboxHighWater,
 			Limits:          DefaultLimits(),
+			OrphanGrace:     DefaultOrphanGrace,
 		},
 		Integrations: map[string]*Integration{},
 		Dialers:      map[string]*Dialer{},

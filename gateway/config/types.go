@@ -36,6 +36,9 @@ type Server struct {
 	// InboxHighWater: pending events past which webhooks get 503 (default 100000).
 	InboxHighWater int
 	Limits
+	// OrphanGrace is how long pending events of an agent or integration
+	// that left the config wait for it to come back (default 24h).
+	OrphanGrace time.Duration
 }
 
 // APIKey is an api_key block.

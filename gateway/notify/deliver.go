@@ -77,7 +77,7 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			n.deliver(ctx, it)
+			n.deliverGuarded(ctx, it)
 		}()
 	}
 	wg.Wait()
@@ -149,9 +149,14 @@ func (n *Notifier) backoff(tries int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// post sends a webhook item, signed.
+// post sends a webhook item, signed, to the URL the running config has
+// for it (tokens in URLs stay in the config; the outbox keeps a reference).
 func (n *Notifier) post(ctx context.Context, it store.OutboxItem) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.URL, bytes.NewReader(it.Body))
+	target, err := n.resolve(it)
+	if err != nil {
+		return errFinal{err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(it.Body))
 	if err != nil {
 		return errFinal{fmt.Errorf("notify URL %s: %w", redact(it.URL), err)}
 	}

@@ -208,8 +208,9 @@ func (n *Notifier) Items(call store.Call, attempt *store.Attempt, final bool) []
 		if err != nil {
 			n.log.Error("encode notification; not sent", "call", call.ID, "error", err)
 		} else {
-			for _, u := range urls {
-				items = append(items, store.OutboxItem{ID: n.db.NewID(now), Kind: store.OutboxWebhook, URL: u, Body: body,
+			refs := urlRefs(urls)
+			for i := range urls {
+				items = append(items, store.OutboxItem{ID: n.db.NewID(now), Kind: store.OutboxWebhook, URL: refs[i], Body: body,
 					Headers: map[string]string{EventIDHeader: env.Data.EventID},
 					CallID:  call.ID, AgentID: call.AgentID, Event: env.Event, NextAt: now, CreatedAt: now})
 			}
@@ -227,6 +228,52 @@ func (n *Notifier) Items(call store.Call, attempt *store.Attempt, final bool) []
 			NextAt: now, CreatedAt: now})
 	}
 	return items
+}
+
+// urlRefs are what the outbox keeps of each notify URL: the URL without
+// its user info, query and fragment, which may carry tokens (the data
+// file and its backups must not), and "#n" when it is the n-th URL with
+// that stem. resolve finds the full URL in the running config again.
+func urlRefs(urls []string) []string {
+	out := make([]string, len(urls))
+	seen := map[string]int{}
+	for i, u := range urls {
+		stem := redact(u)
+		seen[stem]++
+		out[i] = stem
+		if k := seen[stem]; k > 1 {
+			out[i] = fmt.Sprintf("%s#%d", stem, k)
+		}
+	}
+	return out
+}
+
+// errTargetGone is a webhook item whose URL left the config.
+var errTargetGone = errors.New("no longer in the config")
+
+// resolve returns the full URL a webhook item is sent to: the URL of the
+// running config (server.notify, then the agent's notify) that the item's
+// reference names. An item stored with its full URL (before references)
+// is sent there as it is.
+func (n *Notifier) resolve(it store.OutboxItem) (string, error) {
+	if redact(it.URL) != stripRef(it.URL) {
+		return it.URL, nil // a full URL from an older version
+	}
+	urls := n.urls(it.AgentID)
+	for i, ref := range urlRefs(urls) {
+		if ref == it.URL {
+			return urls[i], nil
+		}
+	}
+	return "", fmt.Errorf("notify URL %s is %w (server.notify, or agent %q's notify): add it back and retry the dead letter", it.URL, errTargetGone, it.AgentID)
+}
+
+// stripRef drops the "#n" urlRefs adds.
+func stripRef(ref string) string {
+	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
+		return ref[:i]
+	}
+	return ref
 }
 
 // urls is the server's notify URLs then the agent's, each once.

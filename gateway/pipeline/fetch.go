@@ -46,7 +46,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 	for i, ev := range evs {
 		j := &job{ev: ev}
 		jobs[i] = j
-		if !p.prepare(cfg, j) {
+		if !p.prepareGuarded(cfg, j) {
 			continue
 		}
 		if j.rec != nil || isDeletion(&j.ev) {
@@ -71,7 +71,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				p.fetch(ctx, chunk, fields)
+				p.fetchGuarded(ctx, chunk, fields)
 			}()
 		}
 	}
@@ -103,7 +103,7 @@ func (p *Pipeline) process(ctx context.Context, cfg *config.Config, evs []store.
 					p.deletion(ctx, j)
 					continue
 				}
-				p.decide(ctx, cfg, j)
+				p.decideGuarded(ctx, cfg, j)
 			}
 		}()
 	}
@@ -129,13 +129,14 @@ func (p *Pipeline) prepare(cfg *config.Config, j *job) bool {
 	ev := &j.ev
 	var ok bool
 	if j.ag, ok = cfg.Agents[ev.AgentID]; !ok {
-		p.finish(j, store.EventFailed, fmt.Sprintf("agent %q is no longer in the config: add it back and replay the event", ev.AgentID))
+		p.orphaned(cfg, j, fmt.Sprintf("agent %q", ev.AgentID))
 		return false
 	}
 	if j.integ, ok = cfg.Integrations[ev.Integration]; !ok {
-		p.finish(j, store.EventFailed, fmt.Sprintf("integration %q is no longer in the config: add it back and replay the event", ev.Integration))
+		p.orphaned(cfg, j, fmt.Sprintf("integration %q", ev.Integration))
 		return false
 	}
+	ev.OrphanedAt = time.Time{} // back in the config (or never gone)
 	if j.crm, ok = p.cfg.Plugins.CRM(ev.Type); !ok {
 		p.retry(j, fmt.Errorf("plugin %q is not running", ev.Type))
 		return false

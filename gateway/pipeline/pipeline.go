@@ -152,7 +152,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		n, err := p.ProcessOnce(ctx)
+		n, err := p.processOnceGuarded(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("processing events failed; retrying", "error", err)
 		}

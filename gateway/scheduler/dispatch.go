@@ -106,13 +106,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.runLane(ctx, l, &wg)
+			s.supervise(ctx, "dialer "+l.name, func(ctx context.Context) { s.runLane(ctx, l, &wg) })
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.runSweeper(ctx)
+		s.supervise(ctx, "lease sweeper", s.runSweeper)
 	}()
 	<-ctx.Done()
 	wg.Wait()
@@ -176,6 +176,7 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			dials.Add(1)
 			go func() {
 				defer dials.Done()
+				defer s.guardDial(c, a)
 				s.dial(ctx, l, c, a)
 			}()
 		}
@@ -206,7 +207,7 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 	// Keyed by call id, so a claim func run more than once for the same
 	// call (as a SQL backend may on a serialization retry) counts it once.
 	due, blocked := map[string]time.Time{}, map[string]store.Call{}
-	claimed, err := s.db.ClaimDue(l.name, now, n, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
+	claimed, err := s.db.ClaimDue(l.name, now, n, s.guardClaim(now, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
 		}
@@ -237,7 +238,7 @@ func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[stri
 		c.Attempts = append(c.Attempts, store.Attempt{N: len(c.Attempts) + 1, StartedAt: now.UTC()})
 		c.Status, c.Reason, c.NextAttemptAt, c.LeaseUntil, c.UpdatedAt = store.CallDialing, "", nil, &lease, now.UTC()
 		return true, nil, nil
-	})
+	}))
 	if err != nil {
 		return nil, nil, err
 	}

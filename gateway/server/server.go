@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -72,7 +73,7 @@ type Server struct {
 	router   *mux.Router
 	handler  http.Handler
 	metrics  *httpMetrics
-	maxBody  int64
+	maxBody  atomic.Int64 // routes without their own limit read it per request
 	shutdown time.Duration
 	admin    *adminAuth
 	conns    connLimits
@@ -139,12 +140,12 @@ func New(cfg Config) (*Server, error) {
 		registry: cfg.Registry,
 		router:   mux.NewRouter(),
 		metrics:  m,
-		maxBody:  cfg.MaxBodyBytes,
 		shutdown: cfg.ShutdownTimeout,
 		admin:    admin,
 		conns: connLimits{read: cfg.ReadTimeout, idle: cfg.IdleTimeout,
 			total: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, trusted: cfg.TrustedProxies},
 	}
+	s.maxBody.Store(cfg.MaxBodyBytes)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, routeNotFound, false)
 		reply.Errorf(w, http.StatusNotFound, "no such endpoint: %s %s", reply.Clip(r.Method), reply.Clip(r.URL.Path))
@@ -195,15 +196,32 @@ func (s *Server) SetAdminTokens(sha256Hex []string) error {
 	return s.admin.set(sha256Hex)
 }
 
+// SetMaxBodyBytes replaces the body limit of every route that does not set
+// its own (config reload); requests from then on see it. n <= 0 is ignored.
+func (s *Server) SetMaxBodyBytes(n int64) {
+	if n > 0 {
+		s.maxBody.Store(n)
+	}
+}
+
 func (s *Server) wrapRoute(label string, h http.Handler, opts []RouteOption) http.Handler {
-	rt := route{maxBody: s.maxBody}
+	var rt route
 	for _, o := range opts {
 		o(&rt)
 	}
-	limited := limitBody(rt.maxBody, h)
+	var fixed http.Handler
+	if rt.maxBody > 0 {
+		fixed = limitBody(rt.maxBody, h)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r, label, rt.quiet)
-		limited.ServeHTTP(w, r)
+		if fixed != nil {
+			fixed.ServeHTTP(w, r)
+			return
+		}
+		// server.max_body_bytes as of this request, so a reload applies
+		// here and in ingest alike.
+		limitBody(s.maxBody.Load(), h).ServeHTTP(w, r)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -40,6 +41,7 @@ type InboxOptions struct {
 	Now       func() time.Time // default time.Now
 	// SweepEvery is how often expired dedupe keys are deleted (default 10m).
 	SweepEvery time.Duration
+	Logger     hclog.Logger // default: discard
 }
 
 // Inbox is the durable queue of accepted CRM events. Appends from many
@@ -56,6 +58,7 @@ type Inbox struct {
 	stopped chan struct{}
 	once    sync.Once
 	pending atomic.Int64
+	log     hclog.Logger
 }
 
 // AppendOptions tune one AppendEvents call.
@@ -97,8 +100,11 @@ func NewInbox(db *DB, o InboxOptions) (*Inbox, error) {
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = 10 * time.Minute
 	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
 	in := &Inbox{db: db, ttl: o.DedupeTTL, now: o.Now, reqs: make(chan *appendReq, 1024),
-		stop: make(chan struct{}), stopped: make(chan struct{})}
+		stop: make(chan struct{}), stopped: make(chan struct{}), log: o.Logger}
 	var n int64
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		n = 0
@@ -235,20 +241,17 @@ func (in *Inbox) failQueued(err error) {
 	}
 }
 
-// commit writes every request of batch in one transaction.
+// commit writes every request of batch in one transaction. If that
+// fails, each request is committed on its own, so one bad request fails
+// only its own webhook.
 func (in *Inbox) commit(batch []*appendReq) {
-	var added int64
-	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
-		added = 0
+	added, err := in.writeBatch(batch)
+	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			n, err := in.appendTx(tx, r)
-			if err != nil {
-				return err
-			}
-			added += n
+			in.commit([]*appendReq{r})
 		}
-		return nil
-	})
+		return
+	}
 	if err != nil {
 		err = fmt.Errorf("inbox: commit events: %w (check the data dir's disk and permissions)", err)
 	} else {

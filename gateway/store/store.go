@@ -38,7 +38,13 @@ type Options struct {
 	Dir string // data dir; created 0700 if missing
 	// Timeout bounds the wait for the file lock held by another process.
 	Timeout time.Duration // default 2s
+	// FullCheckBelow: a file smaller than this gets bbolt's full
+	// consistency check at open, a bigger one the structural check (see
+	// CheckMode). Default DefaultFullCheckBelow; negative: always structural.
+	FullCheckBelow int64
 }
+
+const defaultLockTimeout = 2 * time.Second
 
 // DB is an open store.
 type DB struct {
@@ -51,6 +57,7 @@ type DB struct {
 	// eventsSettled is told how many pending events an erasure settled,
 	// so the open Inbox's pending count stays right (set by NewInbox).
 	eventsSettled atomic.Pointer[func(n int64)]
+	ping          pinger // the last Ping, for /readyz
 }
 
 // ErrNotFound is returned when an event, call or other item does not exist.
@@ -62,22 +69,36 @@ var ErrLocked = errors.New("locked by another process")
 // Open opens (creating if needed) the store in opts.Dir.
 func Open(opts Options) (*DB, error) {
 	if opts.Timeout == 0 {
-		opts.Timeout = 2 * time.Second
+		opts.Timeout = defaultLockTimeout
+	}
+	if opts.FullCheckBelow == 0 {
+		opts.FullCheckBelow = DefaultFullCheckBelow
 	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: cannot create it: %w", opts.Dir, err)
 	}
 	path := filepath.Join(opts.Dir, FileName)
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, FreelistType: bolt.FreelistMapType})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("data file %s is %w (is another callgate running with this data_dir?)", path, ErrLocked)
-	}
+	b, err := openBolt(path, &bolt.Options{Timeout: opts.Timeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		return nil, fmt.Errorf("data file %s: %w", path, err)
+		return nil, err
+	}
+	// Check before the first write: a damaged file must not take webhooks
+	// (and be served as a backup) only to panic later in a worker.
+	mode := CheckStructural
+	if info, err := os.Stat(path); err == nil && info.Size() < opts.FullCheckBelow {
+		mode = CheckFull
+	}
+	if err := check(b, path, mode); err != nil {
+		b.Close()
+		return nil, err
 	}
 	db := &DB{bolt: b, path: path, outboxCommitted: make(chan struct{}, 1)}
-	if err := db.migrate(); err != nil {
+	if err := guard(path, db.migrate); err != nil {
 		b.Close()
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("data file %s: %w", path, err)
 	}
 	return db, nil

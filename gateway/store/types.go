@@ -47,7 +47,11 @@ type Event struct {
 	CallID    string    `json:"call_id,omitempty"`
 	Attempts  int       `json:"attempts"`             // pipeline tries (fetch retries)
 	NotBefore time.Time `json:"not_before,omitempty"` // pending: do not retry before
-	UpdatedAt time.Time `json:"updated_at"`
+	// OrphanedAt is when the pipeline first found the event's agent or
+	// integration missing from the config; the event waits
+	// server.orphan_grace from then for it to come back.
+	OrphanedAt time.Time `json:"orphaned_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at"`
 	// History keeps earlier outcomes of a replayed event ("<time> <status>: <reason>").
 	History []string `json:"history,omitempty"`
 	// ErasedAt is set once the person's data in the event was erased
