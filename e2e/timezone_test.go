@@ -95,7 +95,7 @@ func TestCallTimezoneRule(t *testing.T) {
 	sendHubSpotTo(t, g, "chicago", "&timezone=callee", 801)
 	c := agentCall(t, g, "chicago")
 	if c.Policy.Timezone != "America/Chicago" ||
-		!strings.Contains(c.Policy.TimezoneNote, "+18005551234 is in several timezones") ||
+		!strings.Contains(c.Policy.TimezoneNote, "the number is in several timezones") ||
 		!strings.Contains(c.Policy.TimezoneNote, "called in the agent's timezone America/Chicago") {
 		t.Errorf("+1 800 with timezone=callee: policy %+v", c.Policy)
 	}

@@ -27,7 +27,7 @@ func TestResolve(t *testing.T) {
 		{"callee us west", "callee", callee.Facts{Number: "+14155550123", Default: "UTC"}, "America/Los_Angeles", "", ""},
 		{"callee london", "callee", callee.Facts{Number: "+442071234567", Default: "UTC"}, "Europe/London", "", ""},
 		{"callee toll free falls back to the agent", "callee", callee.Facts{Number: "+18005551234", Agent: "America/Denver", Default: "Asia/Kolkata"},
-			"America/Denver", "callee: +18005551234 is in several timezones", ""},
+			"America/Denver", "callee: the number is in several timezones", ""},
 		{"callee toll free, agent follows the number too", "callee", callee.Facts{Number: "+18005551234", Agent: "callee", Default: "Asia/Kolkata"},
 			"Asia/Kolkata", "called in the server's default timezone Asia/Kolkata", ""},
 		{"callee invalid number", "callee", callee.Facts{Number: "12", Default: "Asia/Kolkata"}, "Asia/Kolkata", "not a number in E.164", ""},

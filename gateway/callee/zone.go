@@ -70,11 +70,11 @@ func Lookup(name string) (string, *time.Location, error) {
 func NumberTimezone(number string) (name string, ok bool, why string) {
 	num, err := phonenumbers.Parse(number, "")
 	if err != nil {
-		return "", false, fmt.Sprintf("%q is not a number in E.164", number)
+		return "", false, "the number is not a number in E.164"
 	}
 	zones, err := phonenumbers.GetTimezonesForNumber(num)
 	if err != nil {
-		return "", false, fmt.Sprintf("%s has no known timezone", number)
+		return "", false, "the number has no known timezone"
 	}
 	var names []string
 	var locs []*time.Location
@@ -89,11 +89,11 @@ func NumberTimezone(number string) (name string, ok bool, why string) {
 		names, locs = append(names, n), append(locs, loc)
 	}
 	if len(names) == 0 {
-		return "", false, fmt.Sprintf("%s has no known timezone", number)
+		return "", false, "the number has no known timezone"
 	}
 	for i := 1; i < len(locs); i++ {
 		if !sameClock(locs[0], locs[i]) {
-			return "", false, fmt.Sprintf("%s is in several timezones (%s)", number, abbreviateZones(names))
+			return "", false, fmt.Sprintf("the number is in several timezones (%s)", abbreviateZones(names))
 		}
 	}
 	for _, n := range names {

@@ -188,7 +188,7 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 		if err != nil {
 			return Submitted{}, fmt.Errorf("scheduler: agent %s: %w", c.AgentID, err)
 		}
-		c.Status, c.Reason = store.CallScheduled, reason
+		c.Status, c.Reason = store.CallScheduled, withTimezoneNote(reason, c.Policy.TimezoneNote)
 		if dropped {
 			c.Status = store.CallDropped
 		} else {
@@ -216,6 +216,19 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 		s.log.Debug("call submitted", "call", got.ID, "agent", got.AgentID, "status", got.Status, "next_attempt_at", got.NextAttemptAt)
 	}
 	return Submitted{Call: got, Duplicate: !created}, nil
+}
+
+// withTimezoneNote adds to a new call's reason why its zone is not the
+// one its policy asked for (a number with several zones, a record without
+// one), so the call says so where people look first.
+func withTimezoneNote(reason, note string) string {
+	switch {
+	case note == "":
+		return reason
+	case reason == "":
+		return "timezone: " + note
+	}
+	return reason + " (timezone: " + note + ")"
 }
 
 // Cancel ends a call that has not ended yet. An attempt in dialing is left

@@ -63,6 +63,31 @@ func TestSubmitDedupeAndTimezone(t *testing.T) {
 	}
 }
 
+// TestSubmitSaysWhyTheZoneFellBack: a call whose policy carries a
+// timezone note (the number had several zones) says so in its reason.
+func TestSubmitSaysWhyTheZoneFellBack(t *testing.T) {
+	e := newEnv(t, monday8) // 08:00 Asia/Kolkata, an hour before the office opens
+	note := "callee: the number is in several timezones (…); called in the agent's timezone Asia/Kolkata"
+	for _, tc := range []struct {
+		name   string
+		window *store.Window
+		want   string
+	}{
+		{"waits for the opening", office, "(timezone: " + note + ")"},
+		{"due now", nil, "timezone: " + note},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := policy(tc.window, 0)
+			p.TimezoneNote = note
+			got, err := e.s.Submit(context.Background(), scheduler.Submission{Call: store.Call{
+				AgentID: "sales-" + tc.name, ToNumber: "+18005551234", Dialer: "voice", Policy: p}})
+			if err != nil || !strings.HasSuffix(got.Call.Reason, tc.want) {
+				t.Fatalf("reason %q (%v), want it to end %q", got.Call.Reason, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestRetryLadder(t *testing.T) {
 	e := newEnv(t, monday8.Add(2*time.Hour)) // 10:00
 	e.run()
