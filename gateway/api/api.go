@@ -1,4 +1,4 @@
-// Package api serves callgate's admin JSON API (DESIGN §5.2): call history
+// Package api serves callgate's admin JSON API (docs/cli.md lists its routes): call history
 // and cancel, the DND list, the configured agents, plugin status, the
 // rules dry run, the hot backup and the notification outbox (dead letters
 // and their retry). Handlers are plain http.Handlers listed by Routes; the

@@ -22,7 +22,7 @@ const (
 	MaxLimit     = 500
 )
 
-// CallStatuses lists every call status in lifecycle order (DESIGN §5.3).
+// CallStatuses lists every call status in lifecycle order (docs/scheduling.md, "Statuses and reasons").
 var CallStatuses = []string{
 	store.CallScheduled, store.CallDialing, store.CallRetryScheduled, store.CallCompleted,
 	store.CallFailed, store.CallSkipped, store.CallBlocked, store.CallDropped, store.CallCanceled,
@@ -139,7 +139,7 @@ func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, CallRecord(c))
 }
 
-// CallRecord is c as the API shows it (DESIGN §5.3): variables an object and
+// CallRecord is c as the API shows it (docs/architecture.md, "The call record"): variables an object and
 // attempts a list even when empty, policy gaps and on lists, never null.
 func CallRecord(c store.Call) store.Call {
 	if c.Variables == nil {

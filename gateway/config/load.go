@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Defaults of DESIGN §4 and §7, used when the file does not say.
+// Defaults used when the file does not say (docs/configuration.md).
 const (
 	DefaultListen          = "127.0.0.1:8080"
 	DefaultDataDir         = "./data"

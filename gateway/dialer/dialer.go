@@ -3,7 +3,7 @@
 // platform's status callback (ParseOutcome); the scheduler owns everything
 // around it: when to dial, retries, leases and crash recovery.
 //
-// Three kinds ship: "http" (callgate's generic contract, DESIGN §5.4),
+// Three kinds ship: "http" (callgate's generic contract, docs/dialers.md),
 // "callkaro" (the hosted callkaro.ai outbound API and its call_ended
 // webhook) and "log" (writes the call to the log and completes it, for
 // trials). Errors say what the scheduler should do: ErrTransport means the

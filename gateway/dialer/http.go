@@ -48,7 +48,7 @@ func Verify(secret string, body []byte, header string) bool {
 	return hmac.Equal(sum, m.Sum(nil))
 }
 
-// HTTPDialRequest is the JSON body the http dialer POSTs (DESIGN §5.4).
+// HTTPDialRequest is the JSON body the http dialer POSTs (docs/dialers.md, "The dial request").
 type HTTPDialRequest struct {
 	CallID            string            `json:"call_id"`
 	Attempt           int               `json:"attempt"`
@@ -171,7 +171,7 @@ func (d *HTTP) ParseOutcome(r *http.Request, body []byte) (Outcome, error) {
 func ParseHTTPCallback(body []byte) (Outcome, error) {
 	var cb HTTPCallback
 	if err := json.Unmarshal(body, &cb); err != nil {
-		return Outcome{}, fmt.Errorf("%w: not the JSON object of DESIGN §5.4: %v", ErrBadCallback, err)
+		return Outcome{}, fmt.Errorf("%w: not the status callback object of docs/dialers.md: %v", ErrBadCallback, err)
 	}
 	switch {
 	case cb.CallID == "":

@@ -49,7 +49,7 @@ func paramErr(param, format string, args ...any) error {
 	return &ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ParsePolicyParams reads the policy parameters of DESIGN §5.1 from a
+// ParsePolicyParams reads the policy parameters of docs/webhooks.md from a
 // query (crm-webhook) or from the fields of an /call/outbound body turned
 // into values: min_trigger_time, max_trigger_time, carry_over,
 // num_of_retries (alias number_of_retries), gap_between_retries,

@@ -27,7 +27,7 @@ type WebhookReply struct {
 	Failed int `json:"failed"`
 }
 
-// ServeWebhook is POST /call/crm-webhook (DESIGN §5.1).
+// ServeWebhook is POST /call/crm-webhook (docs/webhooks.md).
 func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
 	typ := r.URL.Query().Get("type")
 	res, err := h.webhook(r, typ)

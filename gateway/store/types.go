@@ -59,7 +59,7 @@ type Event struct {
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
-// Call statuses (DESIGN §5.3).
+// Call statuses (docs/scheduling.md, "Statuses and reasons").
 const (
 	CallScheduled      = "scheduled"
 	CallDialing        = "dialing"

@@ -27,7 +27,7 @@ import (
 type Flavor int
 
 const (
-	// HTTP speaks DESIGN §5.4: POST / with Idempotency-Key, callbacks
+	// HTTP speaks the http dialer's contract (docs/dialers.md): POST / with Idempotency-Key, callbacks
 	// signed with X-Callgate-Signature.
 	HTTP Flavor = iota
 	// Callkaro speaks the hosted API: POST /call/outbound with X-API-KEY,
