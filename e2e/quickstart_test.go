@@ -64,6 +64,28 @@ func TestQuickstartFirstCall(t *testing.T) {
 		t.Errorf("fields nope: exit %d\n%s", nope.Code, nope.Stderr)
 	}
 
+	// The dashboard's "Send a test webhook": the same path, signed, no key.
+	auth := http.Header{"Authorization": {"Bearer demo-admin-token"}, "Content-Type": {"application/json"}}
+	code, answer := g.Do(http.MethodPost, "/api/v1/agents/sales-intro/test-webhook", strings.NewReader(`{"contact_id":"`+created.ID+`"}`), auth)
+	if code != http.StatusOK || !strings.Contains(string(answer), `"accepted":1`) {
+		t.Fatalf("test webhook: %d %s", code, answer)
+	}
+	for _, bad := range []struct {
+		path, body string
+		code       int
+		msg        string
+	}{
+		{"/api/v1/agents/sales-intro/test-webhook", `{"contact_id":"ada"}`, 400, `contact_id: \"ada\" is not a HubSpot record id`},
+		{"/api/v1/agents/ghost/test-webhook", `{"contact_id":"1001"}`, 404, `agent \"ghost\" is not in the config`},
+	} {
+		if code, answer := g.Do(http.MethodPost, bad.path, strings.NewReader(bad.body), auth); code != bad.code || !strings.Contains(string(answer), bad.msg) {
+			t.Errorf("%s %s: %d %s", bad.path, bad.body, code, answer)
+		}
+	}
+	if code, _ := g.Do(http.MethodPost, "/api/v1/agents/sales-intro/test-webhook", strings.NewReader(`{"contact_id":"1001"}`), nil); code != http.StatusUnauthorized {
+		t.Errorf("a test webhook without the admin token: %d", code)
+	}
+
 	// A wrong key is refused, and the command says so with its exit code.
 	bad := runCLI(t, nil, "webhook", "send", "--addr", g.URL, "--agent", "sales-intro", "--key", "wrong", "--contact", "1001")
 	if bad.Code != 1 || !strings.Contains(bad.Stdout, "\n403 ") {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/callgate/callgate/gateway/config"
@@ -22,6 +23,7 @@ type Agent struct {
 	ID                string            `json:"id"`
 	Dialer            string            `json:"dialer"`
 	Integrations      []string          `json:"integrations"`
+	Types             []string          `json:"types"` // the CRM plugin types its integrations serve, sorted
 	Region            string            `json:"region"`
 	PhoneFields       []string          `json:"phone_fields"`      // the effective ones; empty: the record's phones only
 	PhoneFieldsFrom   string            `json:"phone_fields_from"` // "agent", "plugin NAME" or NoPluginRunning
@@ -74,6 +76,7 @@ func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.
 		DedupeWindow:      ag.DedupeWindow.String(),
 		Writeback:         ag.Writeback,
 	}
+	v.Types = agentTypes(cfg, ag)
 	v.PhoneFields, v.PhoneFieldsFrom = pipeline.AgentPhoneFields(cfg, ag, manifest)
 	v.PhoneFields = nonNil(v.PhoneFields)
 	if v.PhoneFieldsFrom == "" {
@@ -112,4 +115,23 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// agentTypes are the plugin types of ag's integrations (of every
+// integration when it lists none: it then takes any type), sorted.
+func agentTypes(cfg *config.Config, ag *config.Agent) []string {
+	names := ag.Integrations
+	if len(names) == 0 {
+		for n := range cfg.Integrations {
+			names = append(names, n)
+		}
+	}
+	types := []string{}
+	for _, n := range names {
+		if in, ok := cfg.Integrations[n]; ok && !slices.Contains(types, in.Type) {
+			types = append(types, in.Type)
+		}
+	}
+	slices.Sort(types)
+	return types
 }

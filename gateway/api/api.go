@@ -113,12 +113,15 @@ type Options struct {
 	Credentials CredentialChecker // nil: no credential checks
 	Fields      FieldLister       // nil: field listings answer 503
 	Refusals    Refusals          // nil: no refusals are listed
-	Rules       RulesTester       // nil: rules test answers 501
-	Backup      Backuper          // nil: no /api/v1/backup route
-	Outbox      Outbox            // nil: no /api/v1/outbox routes
-	Eraser      Eraser            // nil: no /api/v1/contacts/erase route
-	Logger      hclog.Logger
-	Now         func() time.Time
+	// TestWebhooks sends the dashboard's test webhooks (nil: 500 saying
+	// they are not wired).
+	TestWebhooks TestWebhooker
+	Rules        RulesTester // nil: rules test answers 501
+	Backup       Backuper    // nil: no /api/v1/backup route
+	Outbox       Outbox      // nil: no /api/v1/outbox routes
+	Eraser       Eraser      // nil: no /api/v1/contacts/erase route
+	Logger       hclog.Logger
+	Now          func() time.Time
 	// CredentialTTL is how long a credential check result is reused
 	// (default 5m): checks cost a CRM API call each.
 	CredentialTTL time.Duration
@@ -176,6 +179,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
 		{http.MethodGet, "/api/v1/integrations/{name}/fields", http.HandlerFunc(a.listFields)},
 		{http.MethodGet, "/api/v1/refusals", http.HandlerFunc(a.listRefusals)},
+		{http.MethodPost, "/api/v1/agents/{id}/test-webhook", http.HandlerFunc(a.testWebhook)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
 	}
 	if a.opts.Backup != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pluginhost"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
@@ -29,6 +30,7 @@ type adminParts struct {
 	// Replayed wakes the pipeline after a replay from the dashboard.
 	Replayed func()
 	Refusals *refused.Log
+	Ingest   *ingest.Handler // for the dashboard's test webhooks
 }
 
 // wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,
@@ -37,20 +39,21 @@ type adminParts struct {
 func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 	current := a.cfg.Load
 	adm, err := api.New(api.Options{
-		Config:      current,
-		Calls:       a.store,
-		Canceler:    p.Scheduler,
-		DND:         a.store,
-		Plugins:     pluginStatuses{p.Plugins},
-		Manifests:   p.Plugins,
-		Credentials: integrationPlugins{host: p.Plugins, cfg: current},
-		Fields:      integrationPlugins{host: p.Plugins, cfg: current},
-		Rules:       newRulesTester(current, p.Plugins.Manifest, time.Now),
-		Backup:      a.store,
-		Outbox:      a.store,
-		Eraser:      p.Scheduler,
-		Refusals:    p.Refusals,
-		Logger:      a.log.Named("admin"),
+		Config:       current,
+		Calls:        a.store,
+		Canceler:     p.Scheduler,
+		DND:          a.store,
+		Plugins:      pluginStatuses{p.Plugins},
+		Manifests:    p.Plugins,
+		Credentials:  integrationPlugins{host: p.Plugins, cfg: current},
+		Fields:       integrationPlugins{host: p.Plugins, cfg: current},
+		Rules:        newRulesTester(current, p.Plugins.Manifest, time.Now),
+		Backup:       a.store,
+		Outbox:       a.store,
+		Eraser:       p.Scheduler,
+		Refusals:     p.Refusals,
+		TestWebhooks: testWebhooks{ingest: p.Ingest, cfg: current},
+		Logger:       a.log.Named("admin"),
 	})
 	if err != nil {
 		return err

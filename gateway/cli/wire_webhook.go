@@ -81,7 +81,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
-	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals}); err != nil {
+	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals, Ingest: ing}); err != nil {
 		return err
 	}
 	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", inbox.PendingEvents())

@@ -148,6 +148,9 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.msg }
 
+// StatusCode is the HTTP status the error is answered with.
+func (e *httpError) StatusCode() int { return e.code }
+
 func fail(code int, format string, args ...any) error {
 	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -44,6 +45,9 @@ type ParamError struct {
 }
 
 func (e *ParamError) Error() string { return e.Msg }
+
+// StatusCode is the HTTP status a bad parameter is answered with.
+func (e *ParamError) StatusCode() int { return http.StatusBadRequest }
 
 func paramErr(param, format string, args ...any) error {
 	return &ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/sdk"
@@ -57,6 +58,25 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	if err != nil {
 		return WebhookReply{}, err
 	}
+	return h.accept(r, cfg, ag, typ)
+}
+
+// AcceptAs takes a webhook for agentID from a caller authorized another
+// way (an admin's test webhook from the dashboard): no API key is asked
+// for; the plugin, its signature check and the inbox commit are the same
+// as for a CRM's request to /call/crm-webhook with r's query.
+func (h *Handler) AcceptAs(r *http.Request, agentID string) (WebhookReply, error) {
+	cfg := h.cfg.Config()
+	ag, ok := cfg.Agents[agentID]
+	if !ok {
+		return WebhookReply{}, fail(http.StatusNotFound, "Agent %s not found", reply.Quote(agentID))
+	}
+	return h.accept(r, cfg, ag, r.URL.Query().Get("type"))
+}
+
+// accept is a webhook after its caller was authorized for ag.
+func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, typ string) (WebhookReply, error) {
+	q := r.URL.Query()
 	if typ == "" {
 		return WebhookReply{}, fail(http.StatusBadRequest, "Missing type in request query: use one of %s", strings.Join(h.cfg.Plugins.Names(), ", "))
 	}

@@ -177,4 +177,12 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("fields table shows %q", got)
 	}
 	screenshot("dashboard-fields.png")
+
+	step("open agents", chromedp.Navigate(f.srv.URL+"/ui/agents"), chromedp.WaitVisible(chromedp.ID("agent-sales-intro")))
+	step("type contact id", chromedp.SendKeys(chromedp.CSS(`#agent-sales-intro .test-webhook input[name="contact_id"]`), "1001"))
+	submit("send test webhook", "#agent-sales-intro .test-webhook button")
+	if got := text("main .flash"); !strings.Contains(got, "Test webhook for contact 1001 sent to sales-intro: 1 event received") {
+		t.Fatalf("after the test webhook the page says %q", got)
+	}
+	screenshot("dashboard-test-webhook.png")
 }

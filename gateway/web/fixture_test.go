@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,6 +124,27 @@ type fixture struct {
 	now   time.Time
 	// refusals is what the webhook endpoints refused (empty until a test adds).
 	refusals *refused.Log
+	sent     *sentWebhooks
+}
+
+// sentWebhooks records the dashboard's test webhooks as the gateway would
+// take them: 1 event received.
+type sentWebhooks struct {
+	mu   sync.Mutex
+	sent []string // "agent contact"
+}
+
+func (s *sentWebhooks) SendTestWebhook(_ context.Context, agent, contact string) (api.TestWebhookResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, agent+" "+contact)
+	return api.TestWebhookResult{Status: "done", Message: "1 event received", Accepted: 1}, nil
+}
+
+func (s *sentWebhooks) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent...)
 }
 
 func newFixture(tb testing.TB, publicURL string) *fixture {
@@ -148,12 +170,13 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	}
 	current := func() *config.Config { return cfg }
 	plugins := newRunningPlugins()
+	sent := &sentWebhooks{}
 	refusals, err := refused.New(refused.Config{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
-		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals})
+		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals, TestWebhooks: sent})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -166,7 +189,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	}
 	srv := httptest.NewServer(d.Handler())
 	tb.Cleanup(srv.Close)
-	return &fixture{db: db, inbox: inbox, srv: srv, now: now, refusals: refusals}
+	return &fixture{db: db, inbox: inbox, srv: srv, now: now, refusals: refusals, sent: sent}
 }
 
 // addCall stores a call the way the pipeline does, from an event.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ var funcs = template.FuncMap{
 	"whenPtr":  formatTimePtr,
 	"pretty":   prettyJSON,
 	"join":     strings.Join,
+	"has":      slices.Contains[[]string],
 	"sorted":   sortedKeys,
 	"final":    store.Final,
 	"duration": func(d store.Duration) string { return time.Duration(d).String() },

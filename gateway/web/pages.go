@@ -94,6 +94,21 @@ func (d *Dashboard) agentsPage(w http.ResponseWriter, r *http.Request, sess *ses
 		Data: agentsData{Agents: d.opts.API.Agents()}})
 }
 
+// sendTestWebhook sends an agent the contact.creation HubSpot would post
+// for a contact, and says on the agents page what the gateway answered.
+func (d *Dashboard) sendTestWebhook(w http.ResponseWriter, r *http.Request, sess *session) {
+	agent, contact := mux.Vars(r)["id"], strings.TrimSpace(r.PostFormValue("contact_id"))
+	res, err := d.opts.API.SendTestWebhook(r.Context(), agent, contact)
+	msg := fmt.Sprintf("Test webhook for contact %s sent to %s: %s.", contact, agent, res.Message)
+	switch {
+	case res.Duplicates > 0 && res.Accepted == 0:
+		msg += " It duplicates one already received, so nothing new will happen."
+	case res.Accepted > 0:
+		msg += " Follow it under Events, then Calls."
+	}
+	d.back(w, r, sess, Prefix+"agents", msg, err)
+}
+
 // testRules runs the rules test API's code on the pasted record and shows
 // the result on the agents page.
 func (d *Dashboard) testRules(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -136,6 +136,7 @@ func (d *Dashboard) Handler() http.Handler {
 	r.Handle(Prefix+"events/{id}/replay", d.authed(d.replayEvent)).Methods(http.MethodPost)
 	r.Handle(Prefix+"agents", d.authed(d.agentsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"agents/test", d.authed(d.testRules)).Methods(http.MethodPost)
+	r.Handle(Prefix+"agents/{id}/test-webhook", d.authed(d.sendTestWebhook)).Methods(http.MethodPost)
 	r.Handle(Prefix+"plugins", d.authed(d.pluginsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"integrations/{name}/fields", d.authed(d.fieldsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.dndPage)).Methods(http.MethodGet)

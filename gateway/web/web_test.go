@@ -238,6 +238,26 @@ func TestPages(t *testing.T) {
 			t.Fatalf("still listed: %+v", list)
 		}
 	})
+	t.Run("test webhook", func(t *testing.T) {
+		if _, body := c.get("/ui/agents"); !strings.Contains(body, `action="/ui/agents/sales-intro/test-webhook"`) ||
+			strings.Contains(body, `action="/ui/agents/lsq-intro/test-webhook"`) {
+			t.Fatal("the agents page offers a test webhook to the wrong agents (HubSpot agents only)")
+		}
+		c.post("/ui/agents/sales-intro/test-webhook", url.Values{"csrf": {csrf}, "contact_id": {"1001"}})
+		if got := f.sent.list(); len(got) != 1 || got[0] != "sales-intro 1001" {
+			t.Fatalf("sent %v", got)
+		}
+		if _, body := c.get("/ui/agents"); !strings.Contains(body, "Test webhook for contact 1001 sent to sales-intro: 1 event received. Follow it under Events, then Calls.") {
+			t.Fatal("the result is not shown")
+		}
+		c.post("/ui/agents/sales-intro/test-webhook", url.Values{"csrf": {csrf}, "contact_id": {"ada"}})
+		if _, body := c.get("/ui/agents"); !strings.Contains(body, "contact_id: &#34;ada&#34; is not a HubSpot record id") || len(f.sent.list()) != 1 {
+			t.Fatal("a bad contact id was not refused with its reason")
+		}
+		if resp, _ := c.post("/ui/agents/sales-intro/test-webhook", url.Values{"contact_id": {"1001"}}); resp.StatusCode == http.StatusSeeOther || len(f.sent.list()) != 1 {
+			t.Fatalf("a post without the CSRF token was taken: %d", resp.StatusCode)
+		}
+	})
 	t.Run("rules test", func(t *testing.T) {
 		resp, body := c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"}, "record": {"{not json"}})
 		if resp.StatusCode != 400 || !strings.Contains(body, "record: is not valid JSON") {
