@@ -50,7 +50,7 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			if list.NextCursor != "" {
-				defer fmt.Fprintf(o.Stderr, "more calls: callgate calls list %s--cursor %s\n", repeatFlags(cmd), list.NextCursor)
+				defer fmt.Fprintf(o.Stderr, "more calls: %s calls list %s--cursor %s\n", o.self(), repeatFlags(cmd), list.NextCursor)
 			}
 			if o.Output == "json" {
 				return printJSON(o, raw)

@@ -63,7 +63,7 @@ func newEventsListCmd(o *rootOptions) *cobra.Command {
 				fmt.Fprintln(o.Stderr, "no events match")
 			}
 			if list.NextCursor != "" {
-				fmt.Fprintf(o.Stderr, "more events: callgate events list --cursor %s\n", list.NextCursor)
+				fmt.Fprintf(o.Stderr, "more events: %s events list --cursor %s\n", o.self(), list.NextCursor)
 			}
 			return nil
 		},
@@ -143,7 +143,7 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 			if o.Output == "json" {
 				return printJSON(o, raw)
 			}
-			fmt.Fprintf(o.Stdout, "event %s is %s again; `callgate events list` shows what becomes of it\n", ev.ID, ev.Status)
+			fmt.Fprintf(o.Stdout, "event %s is %s again; `%s events list` shows what becomes of it\n", ev.ID, ev.Status, o.self())
 			return nil
 		},
 	}

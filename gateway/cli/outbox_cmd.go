@@ -79,7 +79,7 @@ func newOutboxListCmd(o *rootOptions) *cobra.Command {
 				fmt.Fprintln(o.Stderr, "no outbox items match")
 			}
 			if list.NextCursor != "" {
-				fmt.Fprintf(o.Stderr, "more items: callgate outbox list %s--cursor %s\n", outboxRepeatFlags(cmd), list.NextCursor)
+				fmt.Fprintf(o.Stderr, "more items: %s outbox list %s--cursor %s\n", o.self(), outboxRepeatFlags(cmd), list.NextCursor)
 			}
 			return nil
 		},
@@ -125,7 +125,7 @@ func newOutboxRetryCmd(o *rootOptions) *cobra.Command {
 			if o.Output == "json" {
 				return printJSON(o, raw)
 			}
-			hint := "callgate outbox list"
+			hint := o.self() + " outbox list"
 			if it.CallID != "" {
 				hint += " --call " + it.CallID
 			}

@@ -83,7 +83,7 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 			for _, p := range cerr.Problems() {
 				fmt.Fprintln(o.Stderr, p.String())
 			}
-			return fmt.Errorf("%s has problems; fix them (see `callgate config check`)", t.Config)
+			return fmt.Errorf("%s has problems; fix them (see `%s config check %s`)", t.Config, o.self(), t.Config)
 		}
 		return err
 	}

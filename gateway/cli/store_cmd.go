@@ -47,7 +47,7 @@ func newStoreCmd(o *rootOptions) *cobra.Command {
 				fmt.Fprintf(o.Stderr, "callgate: %v\n", err)
 				return exitError{code: 1}
 			case errors.Is(err, store.ErrLocked):
-				return fmt.Errorf("%w; stop it, or check a copy from `callgate backup --out FILE`", err)
+				return fmt.Errorf("%w; stop it, or check a copy from `%s backup --out FILE`", err, o.self())
 			case err != nil:
 				return err
 			}
