@@ -117,18 +117,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// agentTypes are the plugin types of ag's integrations (of every
-// integration when it lists none: it then takes any type), sorted.
+// agentTypes are the plugin types of ag's integrations, sorted.
 func agentTypes(cfg *config.Config, ag *config.Agent) []string {
-	names := ag.Integrations
-	if len(names) == 0 {
-		for n := range cfg.Integrations {
-			names = append(names, n)
-		}
-	}
 	types := []string{}
-	for _, n := range names {
-		if in, ok := cfg.Integrations[n]; ok && !slices.Contains(types, in.Type) {
+	for _, in := range cfg.IntegrationsOf(ag) {
+		if !slices.Contains(types, in.Type) {
 			types = append(types, in.Type)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/reply"
 )
 
@@ -15,17 +16,7 @@ import (
 // same plugin and inbox as a CRM's request (no API key: the caller is an
 // admin).
 type TestWebhooker interface {
-	SendTestWebhook(ctx context.Context, agentID, contactID string) (TestWebhookResult, error)
-}
-
-// TestWebhookResult is what the gateway answered the test webhook.
-type TestWebhookResult struct {
-	Status     string `json:"status"`
-	Message    string `json:"message"`
-	Accepted   int    `json:"accepted"`
-	Duplicates int    `json:"duplicates"`
-	Ignored    int    `json:"ignored"`
-	Failed     int    `json:"failed"`
+	SendTestWebhook(ctx context.Context, agentID, contactID string) (ingest.WebhookReply, error)
 }
 
 // TestWebhookRequest is the body of POST /api/v1/agents/{id}/test-webhook.
@@ -35,17 +26,17 @@ type TestWebhookRequest struct {
 
 // SendTestWebhook checks the request and sends it; an error that knows
 // its HTTP status (the webhook's own refusal) keeps it.
-func (a *API) SendTestWebhook(ctx context.Context, agentID, contactID string) (TestWebhookResult, error) {
+func (a *API) SendTestWebhook(ctx context.Context, agentID, contactID string) (ingest.WebhookReply, error) {
 	if a.opts.TestWebhooks == nil {
-		return TestWebhookResult{}, errors.New("test webhooks are not wired in this gateway")
+		return ingest.WebhookReply{}, errors.New("test webhooks are not wired in this gateway")
 	}
 	contactID = strings.TrimSpace(contactID)
 	if contactID == "" {
-		return TestWebhookResult{}, fieldError("contact_id", "give the id of a contact in the CRM (HubSpot's record id)")
+		return ingest.WebhookReply{}, fieldError("contact_id", "give the id of a contact in the CRM (HubSpot's record id)")
 	}
 	for _, c := range contactID {
 		if c < '0' || c > '9' {
-			return TestWebhookResult{}, fieldError("contact_id", "%s is not a HubSpot record id (digits only)", reply.Quote(contactID))
+			return ingest.WebhookReply{}, fieldError("contact_id", "%s is not a HubSpot record id (digits only)", reply.Quote(contactID))
 		}
 	}
 	return a.opts.TestWebhooks.SendTestWebhook(ctx, agentID, contactID)

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/plugins/hubspot"
@@ -36,20 +34,20 @@ type statusError struct {
 func (e *statusError) Error() string   { return e.msg }
 func (e *statusError) StatusCode() int { return e.code }
 
-func (t testWebhooks) SendTestWebhook(ctx context.Context, agentID, contactID string) (api.TestWebhookResult, error) {
+func (t testWebhooks) SendTestWebhook(ctx context.Context, agentID, contactID string) (ingest.WebhookReply, error) {
 	cfg := t.cfg()
 	ag, ok := cfg.Agents[agentID]
 	if !ok {
-		return api.TestWebhookResult{}, &statusError{http.StatusNotFound, fmt.Sprintf("agent %q is not in the config", agentID)}
+		return ingest.WebhookReply{}, &statusError{http.StatusNotFound, fmt.Sprintf("agent %q is not in the config", agentID)}
 	}
-	integ := hubspotIntegration(cfg, ag)
-	if integ == nil {
-		return api.TestWebhookResult{}, &statusError{http.StatusBadRequest, fmt.Sprintf(
+	integ, ok := cfg.IntegrationFor(ag, "hubspot")
+	if !ok {
+		return ingest.WebhookReply{}, &statusError{http.StatusBadRequest, fmt.Sprintf(
 			"agent %q has no HubSpot integration: test webhooks are HubSpot's contact.creation (use callgate webhook send --file for other CRMs)", agentID)}
 	}
 	id, err := strconv.ParseInt(contactID, 10, 64)
 	if err != nil || id <= 0 {
-		return api.TestWebhookResult{}, &statusError{http.StatusBadRequest, "contact_id: HubSpot record ids are positive whole numbers"}
+		return ingest.WebhookReply{}, &statusError{http.StatusBadRequest, "contact_id: HubSpot record ids are positive whole numbers"}
 	}
 	base := strings.TrimSuffix(cfg.Server.PublicURL, "/")
 	if base == "" {
@@ -61,31 +59,8 @@ func (t testWebhooks) SendTestWebhook(ctx context.Context, agentID, contactID st
 		Secret: integ.Credentials[hubspot.CredClientSecret], URL: target, ObjectIDs: []int64{id}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return api.TestWebhookResult{}, err
+		return ingest.WebhookReply{}, err
 	}
 	req.Header = header
-	res, err := t.ingest.AcceptAs(req, agentID)
-	if err != nil {
-		return api.TestWebhookResult{}, err
-	}
-	return api.TestWebhookResult{Status: res.Status, Message: res.Message, Accepted: res.Accepted,
-		Duplicates: res.Duplicates, Ignored: res.Ignored, Failed: res.Failed}, nil
-}
-
-// hubspotIntegration is the agent's first integration of type hubspot
-// (any such integration when the agent lists none), or nil.
-func hubspotIntegration(cfg *config.Config, ag *config.Agent) *config.Integration {
-	names := ag.Integrations
-	if len(names) == 0 {
-		for n := range cfg.Integrations {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-	}
-	for _, n := range names {
-		if in, ok := cfg.Integrations[n]; ok && in.Type == "hubspot" {
-			return in
-		}
-	}
-	return nil
+	return t.ingest.AcceptAs(req, agentID)
 }

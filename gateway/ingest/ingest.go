@@ -243,25 +243,6 @@ func knownAgents(cfg *config.Config, key *config.APIKey) string {
 	return strings.Join(names, ", ")
 }
 
-// integrationFor picks the agent's integration serving plugin type typ:
-// the first of its integrations of that type, or (none listed) the
-// integrations of that type in the config, by name.
-func integrationFor(cfg *config.Config, ag *config.Agent, typ string) (*config.Integration, bool) {
-	names := ag.Integrations
-	if len(names) == 0 {
-		for n := range cfg.Integrations {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-	}
-	for _, n := range names {
-		if in, ok := cfg.Integrations[n]; ok && in.Type == typ {
-			return in, true
-		}
-	}
-	return nil, false
-}
-
 // writeErr answers err. Every error answer closes the connection: most
 // come before the body is read (a wrong key, a conflicting parameter), and
 // net/http would otherwise read the rest of the body before replying,

@@ -84,7 +84,7 @@ func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, 
 	if !ok {
 		return WebhookReply{}, fail(http.StatusBadRequest, "Unknown type %s: use one of %s", reply.Quote(typ), strings.Join(h.cfg.Plugins.Names(), ", "))
 	}
-	integ, ok := integrationFor(cfg, ag, typ)
+	integ, ok := cfg.IntegrationFor(ag, typ)
 	if !ok {
 		return WebhookReply{}, fail(http.StatusBadRequest, "Agent %q has no %s integration: add an integration block of type %q to the config and list it in the agent's integrations", ag.Name, typ, typ)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
@@ -134,11 +135,11 @@ type sentWebhooks struct {
 	sent []string // "agent contact"
 }
 
-func (s *sentWebhooks) SendTestWebhook(_ context.Context, agent, contact string) (api.TestWebhookResult, error) {
+func (s *sentWebhooks) SendTestWebhook(_ context.Context, agent, contact string) (ingest.WebhookReply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, agent+" "+contact)
-	return api.TestWebhookResult{Status: "done", Message: "1 event received", Accepted: 1}, nil
+	return ingest.WebhookReply{Status: "done", Message: "1 event received", Accepted: 1}, nil
 }
 
 func (s *sentWebhooks) list() []string {
