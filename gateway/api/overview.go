@@ -19,8 +19,8 @@ type Stats interface {
 	// CallStats sums up the calls created between consecutive bounds.
 	CallStats(bounds []time.Time) ([]store.PeriodStats, error)
 	CountCalls(f store.CallFilter) (int, error)
+	ListCalls(f store.CallFilter) (calls []store.Call, nextCursor string, err error)
 	OutboxDepth() (pending, dead int, err error)
-	DialingCalls() ([]store.Call, error)
 }
 
 // PendingEvents counts the events waiting for the pipeline
@@ -152,7 +152,9 @@ func (a *API) Overview(ctx context.Context) (Overview, error) {
 	if out.Queue, err = a.queue(); err != nil {
 		return Overview{}, err
 	}
-	dialing, err := a.opts.Stats.DialingCalls()
+	// At most the dialers' concurrency is dialing; 1000 bounds a read of
+	// calls stuck in dialing after a crash.
+	dialing, _, err := a.opts.Stats.ListCalls(store.CallFilter{Status: store.CallDialing, Limit: 1000})
 	if err != nil {
 		return Overview{}, err
 	}
