@@ -169,9 +169,18 @@ func TestBrowserDashboard(t *testing.T) {
 
 	ctx := startChromium(t, chrome)
 	b := &browser{t: t, ctx: ctx}
-	b.do("open the dashboard", chromedp.Navigate(g.URL+"/ui/"), chromedp.WaitVisible(chromedp.ID("token")))
+	// The gateway's front door leads to the dashboard, which lands on the overview.
+	b.do("open the dashboard", chromedp.Navigate(g.URL+"/"), chromedp.WaitVisible(chromedp.ID("token")))
 	b.do("type the token", chromedp.SendKeys(chromedp.ID("token"), browserAdminToken))
 	b.submit("sign in", "#login button")
+	if got := b.text("#calls-week"); strings.TrimSpace(got) != "1" {
+		t.Fatalf("the overview counts %q calls this week, want 1", got)
+	}
+	if got := b.text("#queue"); !strings.Contains(got, "Calls waiting to retry\t1") {
+		t.Fatalf("the overview's queues show %q", got)
+	}
+	b.screenshot("e2e-overview.png")
+	b.do("open calls", chromedp.Navigate(g.URL+"/ui/calls"), chromedp.WaitVisible(chromedp.ID("calls")))
 	if got := b.text("#calls tbody"); !strings.Contains(got, "+919876543210") || !strings.Contains(got, "retry_scheduled") {
 		t.Fatalf("call history shows %q", got)
 	}

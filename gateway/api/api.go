@@ -116,12 +116,17 @@ type Options struct {
 	// TestWebhooks sends the dashboard's test webhooks (nil: 500 saying
 	// they are not wired).
 	TestWebhooks TestWebhooker
-	Rules        RulesTester // nil: rules test answers 501
-	Backup       Backuper    // nil: no /api/v1/backup route
-	Outbox       Outbox      // nil: no /api/v1/outbox routes
-	Eraser       Eraser      // nil: no /api/v1/contacts/erase route
-	Logger       hclog.Logger
-	Now          func() time.Time
+	Rules        RulesTester   // nil: rules test answers 501
+	Backup       Backuper      // nil: no /api/v1/backup route
+	Outbox       Outbox        // nil: no /api/v1/outbox routes
+	Eraser       Eraser        // nil: no /api/v1/contacts/erase route
+	Stats        Stats         // nil: no /api/v1/overview route
+	Pending      PendingEvents // nil: the overview counts no pending events
+	// OverviewTTL is how long the overview's call statistics are reused
+	// (default 10s).
+	OverviewTTL time.Duration
+	Logger      hclog.Logger
+	Now         func() time.Time
 	// CredentialTTL is how long a credential check result is reused
 	// (default 5m): checks cost a CRM API call each.
 	CredentialTTL time.Duration
@@ -129,8 +134,9 @@ type Options struct {
 
 // API holds the admin handlers.
 type API struct {
-	opts  Options
-	creds *credentialCache
+	opts     Options
+	creds    *credentialCache
+	overview overviewCache
 }
 
 // New checks opts and returns the API.
@@ -150,6 +156,9 @@ func New(opts Options) (*API, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.OverviewTTL == 0 {
+		opts.OverviewTTL = 10 * time.Second
 	}
 	if opts.CredentialTTL == 0 {
 		opts.CredentialTTL = 5 * time.Minute
@@ -184,6 +193,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.opts.Backup != nil {
 		routes = append(routes, Route{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)})
+	}
+	if a.opts.Stats != nil {
+		routes = append(routes, Route{http.MethodGet, "/api/v1/overview", http.HandlerFunc(a.showOverview)})
 	}
 	if a.opts.Eraser != nil {
 		routes = append(routes, Route{http.MethodPost, "/api/v1/contacts/erase", http.HandlerFunc(a.eraseContact)})

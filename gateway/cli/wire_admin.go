@@ -51,6 +51,8 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Backup:       a.store,
 		Outbox:       a.store,
 		Eraser:       p.Scheduler,
+		Stats:        a.store,
+		Pending:      p.Inbox,
 		Refusals:     p.Refusals,
 		TestWebhooks: testWebhooks{ingest: p.Ingest, cfg: current},
 		Logger:       a.log.Named("admin"),
@@ -74,6 +76,8 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		return err
 	}
 	a.http.Handle(http.MethodGet, "/ui", http.RedirectHandler(web.Prefix, http.StatusMovedPermanently))
+	// The front door is the dashboard's overview.
+	a.http.Handle(http.MethodGet, "/", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
 	a.http.HandlePrefix(web.Prefix, dash.Handler())
 	if len(cfg.Server.AdminTokenSHA256) == 0 {
 		a.log.Warn("the dashboard at /ui/ refuses every sign-in until server.admin_token_sha256 is set (callgate keys new --admin)")

@@ -119,6 +119,7 @@ func TestBrowser(t *testing.T) {
 	step("open sign-in", chromedp.Navigate(f.srv.URL+"/ui/calls"), chromedp.WaitVisible(chromedp.ID("token")))
 	step("type token", chromedp.SendKeys(chromedp.ID("token"), adminToken))
 	submit("sign in", "#login button")
+	step("open calls", chromedp.Navigate(f.srv.URL+"/ui/calls"), chromedp.WaitVisible(chromedp.ID("calls")))
 	if got := text("#calls tbody"); !strings.Contains(got, "+919812345678") || !strings.Contains(got, "retry_scheduled") {
 		t.Fatalf("call history shows %q", got)
 	}

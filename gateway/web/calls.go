@@ -92,7 +92,11 @@ func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *sess
 	if q.Cursor != "" {
 		data.First = Prefix + "calls?" + keep.Encode()
 	}
-	d.render(w, r, sess, "calls", http.StatusOK, page{Title: "Calls", Data: data})
+	p := page{Title: "Calls", Data: data, Refresh: d.dialingRefresh()}
+	if len(calls) == 0 && len(keep) == 0 && q.Cursor == "" {
+		p.Start = d.start()
+	}
+	d.render(w, r, sess, "calls", http.StatusOK, p)
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -177,7 +177,8 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 		tb.Fatal(err)
 	}
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
-		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals, TestWebhooks: sent})
+		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals, TestWebhooks: sent,
+		Stats: db, Pending: inbox, OverviewTTL: time.Nanosecond})
 	if err != nil {
 		tb.Fatal(err)
 	}

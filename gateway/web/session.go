@@ -164,7 +164,7 @@ func (d *Dashboard) currentSession(r *http.Request) (string, *session, bool) {
 
 func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := d.currentSession(r); ok {
-		http.Redirect(w, r, Prefix+"calls", http.StatusSeeOther)
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
 	d.render(w, r, nil, "login", http.StatusOK, page{Title: "Sign in"})
@@ -205,7 +205,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	id, _ := d.sessions.create()
 	d.setSessionCookie(w, r, id, int(d.opts.SessionTTL.Seconds()))
 	d.opts.Logger.Info("dashboard: signed in", "remote", r.RemoteAddr)
-	http.Redirect(w, r, Prefix+"calls", http.StatusSeeOther)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,5 @@
-// Package web is callgate's operator dashboard at /ui/: call history and
+// Package web is callgate's operator dashboard at /ui/: an overview (the
+// last 7 days' calls, queues, health, refusals), call history and
 // detail, events with replay, agents with a rules dry run, plugins and
 // integrations, and the DND list. Pages are html/template rendered on the
 // server with a little vanilla JavaScript, all embedded in the binary (no
@@ -106,8 +107,8 @@ func New(opts Options) (*Dashboard, error) {
 			TrustedProxies: l.TrustedProxies, Now: opts.Now})
 	}
 	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "calls", "call", "events", "agents", "plugins", "fields", "dnd"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "overview", "calls", "call", "events", "agents", "plugins", "fields", "dnd"} {
+		t, err := template.New("layout.html").Funcs(funcs).Funcs(overviewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -124,7 +125,7 @@ func New(opts Options) (*Dashboard, error) {
 // Handler serves every path under Prefix.
 func (d *Dashboard) Handler() http.Handler {
 	r := mux.NewRouter()
-	r.Handle(Prefix, http.RedirectHandler(Prefix+"calls", http.StatusSeeOther)).Methods(http.MethodGet)
+	r.Handle(Prefix, d.authed(d.overviewPage)).Methods(http.MethodGet)
 	r.HandleFunc(Prefix+"login", d.loginPage).Methods(http.MethodGet)
 	r.HandleFunc(Prefix+"login", d.login).Methods(http.MethodPost)
 	r.HandleFunc(Prefix+"logout", d.logout).Methods(http.MethodPost)
@@ -170,7 +171,13 @@ type page struct {
 	Flash  flash
 	Error  string
 	Signed bool
-	Data   any
+	// Refresh, when set, reloads the page every Refresh seconds (while
+	// calls are in flight).
+	Refresh int
+	// Start, when set, is the first-time user's empty state: where to
+	// point the CRM's webhooks.
+	Start *startData
+	Data  any
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, sess *session, name string, status int, p page) {
