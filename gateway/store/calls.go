@@ -304,6 +304,9 @@ type CallFilter struct {
 	Since, Until           time.Time
 	Limit                  int    // default 50, at most 1000
 	Cursor                 string // NextCursor of the previous page
+	// Search narrows the list to calls matching a query (search.go); a
+	// page then reads at most MaxSearchScan calls.
+	Search Search
 }
 
 // ErrBadCursor is returned for a cursor ListCalls did not hand out.
@@ -324,8 +327,20 @@ func (db *DB) ListCalls(f CallFilter) ([]Call, string, error) {
 	var calls []Call
 	var next string
 	var last []byte
+	scanned := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return scanCalls(tx, f, func(suffix []byte, c *Call) bool {
+			if !f.Search.IsZero() {
+				if scanned == MaxSearchScan {
+					next = base64.RawURLEncoding.EncodeToString(last) // the scan stops here; the next page resumes it
+					return false
+				}
+				scanned++
+				if !f.Search.MatchCall(c) {
+					last = suffix
+					return true
+				}
+			}
 			if len(calls) == limit {
 				next = base64.RawURLEncoding.EncodeToString(last) // more follow
 				return false
