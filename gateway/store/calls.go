@@ -336,7 +336,7 @@ func (db *DB) ListCalls(f CallFilter) ([]Call, string, error) {
 					return false
 				}
 				scanned++
-				if !f.Search.MatchCall(c) {
+				if c == nil || !f.Search.MatchCall(c) {
 					last = suffix
 					return true
 				}
@@ -368,7 +368,8 @@ func (db *DB) CountCalls(f CallFilter) (int, error) {
 
 // scanCalls walks the best index for f newest first, calling yield with
 // each match's created+id suffix (and the call, when load is true or the
-// filter needs it) until yield returns false.
+// filter needs it) until yield returns false. With a search, a call whose
+// stored bytes cannot match is yielded with a nil call.
 func scanCalls(tx *bolt.Tx, f CallFilter, yield func(suffix []byte, c *Call) bool, load bool) error {
 	var bucket, prefix []byte
 	residual := false // must load the call to check agent/status
@@ -423,6 +424,13 @@ func scanCalls(tx *bolt.Tx, f CallFilter, yield func(suffix []byte, c *Call) boo
 		if load || residual {
 			raw := calls.Get(suffix[8:])
 			if raw == nil {
+				continue
+			}
+			if !f.Search.IsZero() && !f.Search.mayMatch(raw) {
+				// Cheaper than decoding: yield it read but unmatched.
+				if !yield(append([]byte(nil), suffix...), nil) {
+					break
+				}
 				continue
 			}
 			if err := json.Unmarshal(raw, &call); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"unicode"
@@ -60,6 +61,19 @@ func phoneLike(s string) bool {
 		}
 	}
 	return digits > 0
+}
+
+// mayMatch reports whether a stored record's JSON could match s: false
+// only when none of the bytes a match needs are in it, so a search skips
+// decoding most records.
+func (s Search) mayMatch(raw []byte) bool {
+	if strings.ContainsAny(s.Text, "<>&\"\\") || strings.ContainsFunc(s.Text, func(r rune) bool { return r < ' ' || r > unicode.MaxASCII }) {
+		return true // JSON may have escaped it
+	}
+	if s.Phone != "" && bytes.Contains(raw, []byte(s.Phone)) {
+		return true
+	}
+	return bytes.Contains(bytes.ToLower(raw), []byte(strings.ToLower(s.Text)))
 }
 
 // MatchCall reports whether c matches s.

@@ -75,13 +75,13 @@ func TestSearchMatchEvent(t *testing.T) {
 		want bool
 	}{
 		{"77", nil, true},
-		{"900", nil, true},              // the association's other side
-		{"ravi@example", nil, true},     // in the inline record
-		{"+919876543210", nil, true},    // the record's phone, national form stored
-		{"ravi", nil, true},             // the property value
-		{"+919811111111", nil, false},   // no call: not this event
-		{"+919811111111", &call, true},  // the call it became has the number
-		{"meera", &call, true},          // and the name
+		{"900", nil, true},             // the association's other side
+		{"ravi@example", nil, true},    // in the inline record
+		{"+919876543210", nil, true},   // the record's phone, national form stored
+		{"ravi", nil, true},            // the property value
+		{"+919811111111", nil, false},  // no call: not this event
+		{"+919811111111", &call, true}, // the call it became has the number
+		{"meera", &call, true},         // and the name
 		{"someone else", &call, false},
 	}
 	for _, tt := range tests {
