@@ -230,7 +230,7 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 			if dryRun {
 				verb = "would replay"
 			}
-			fmt.Fprintf(o.Stdout, "%s %d events; %d matched but may not be replayed (pending, called or erased)\n", verb, res.Replayed, res.Skipped)
+			fmt.Fprintf(o.Stdout, "%s %s; %d matched but may not be replayed (pending, called or erased)\n", verb, countEvents(res.Replayed), res.Skipped)
 			if res.Truncated {
 				fmt.Fprintf(o.Stdout, "more events match than one replay takes (%d): run the command again for the rest\n", store.MaxBulkReplay)
 			}
@@ -243,4 +243,12 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 	filter.add(cmd)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed; change nothing")
 	return cmd
+}
+
+// countEvents is "1 event" or "N events".
+func countEvents(n int) string {
+	if n == 1 {
+		return "1 event"
+	}
+	return strconv.Itoa(n) + " events"
 }

@@ -244,6 +244,9 @@ func (d *Dashboard) replayEvents(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	msg := fmt.Sprintf("%d events queued again; they are pending until a worker takes them.", res.Replayed)
+	if res.Replayed == 1 {
+		msg = "1 event queued again; it is pending until a worker takes it."
+	}
 	if res.Skipped > 0 {
 		msg += fmt.Sprintf(" %d could not be replayed (taken meanwhile, or erased).", res.Skipped)
 	}

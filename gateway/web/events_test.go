@@ -107,7 +107,7 @@ func TestEventDetailAndSearch(t *testing.T) {
 		if got, _ := f.inbox.GetEvent(ev.ID); got.Status != store.EventCalled {
 			t.Fatalf("the called event was touched: %s", got.Status)
 		}
-		if _, body := c.get(resp.Header.Get("Location")); !strings.Contains(body, "1 events queued again") {
+		if _, body := c.get(resp.Header.Get("Location")); !strings.Contains(body, "1 event queued again") {
 			t.Error("the bulk replay's result is not shown")
 		}
 		resp, _ = c.post("/ui/events/replay", url.Values{"csrf": {csrf}, "status": {"called"}})
