@@ -356,7 +356,7 @@ func (db *DB) ListCalls(f CallFilter) ([]Call, string, error) {
 	return calls, next, nil
 }
 
-// CountCalls counts the calls matching f (Limit and Cursor ignored).
+// CountCalls counts the calls matching f (Limit, Cursor and Search ignored).
 func (db *DB) CountCalls(f CallFilter) (int, error) {
 	f.Cursor = ""
 	n := 0
