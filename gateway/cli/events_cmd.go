@@ -189,7 +189,12 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 			"  events replay --status failed --agent sales-intro --since 2026-12-01T00:00:00Z\n" +
 			"Events that may not be replayed (pending, called, erased) are counted as\n" +
 			"skipped. One run replays at most 10000 events; run it again for the rest.",
-		Args: cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("too many arguments: takes ID, got %d (usage: %s)", len(args), cmd.UseLine())
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				for _, v := range filter.values() {
