@@ -35,13 +35,18 @@ type CallList struct {
 }
 
 // ParseCallQuery reads the call filters from query parameters (agent_id,
-// status, phone, since, until, limit, cursor). Phone numbers are
-// normalised to E.164 with region; an error names the bad parameter.
+// status, phone, since, until, q, limit, cursor). Phone numbers, in phone
+// and in q, are normalised to E.164 with region; an error names the bad
+// parameter. q searches (store.Search): contact id, number, email or name.
 func ParseCallQuery(v url.Values, region string) (store.CallFilter, error) {
 	q := store.CallFilter{
 		AgentID: strings.TrimSpace(v.Get("agent_id")),
 		Status:  strings.TrimSpace(v.Get("status")),
 		Cursor:  v.Get("cursor"),
+		Search:  store.NewSearch(v.Get("q"), func(s string) (string, error) { return NormalizeNumber(s, region) }),
+	}
+	if len(q.Search.Text) > 200 {
+		return q, fieldError("q", "is %d characters long; search for a contact id, number, email or name", len(q.Search.Text))
 	}
 	if q.Status != "" && !validStatus(q.Status) {
 		return q, fieldError("status", "%s is not a call status; use one of %s", reply.Quote(q.Status), strings.Join(CallStatuses, ", "))

@@ -12,7 +12,8 @@ import (
 // FuzzParseCallQuery: any query string either parses into a filter whose
 // phone is E.164 and whose limit is in range, or is refused naming a field.
 func FuzzParseCallQuery(f *testing.F) {
-	for _, s := range []string{"", "agent_id=a&status=failed", "phone=098123+45678", "since=2026-11-27T10:00:00Z&until=2026-11-28T00:00:00Z", "limit=500", "limit=-1", "phone=%2B14155550123&cursor=AAAA"} {
+	for _, s := range []string{"", "agent_id=a&status=failed", "phone=098123+45678", "since=2026-11-27T10:00:00Z&until=2026-11-28T00:00:00Z", "limit=500", "limit=-1", "phone=%2B14155550123&cursor=AAAA",
+		"q=ada%40example.com", "q=098123+45678", "q=123", "q=%E0%A4%85%E0%A4%A8", "q=12"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -21,6 +22,9 @@ func FuzzParseCallQuery(f *testing.F) {
 			return
 		}
 		q, err := api.ParseCallQuery(v, "IN")
+		if err == nil && q.Search.Phone != "" && !strings.HasPrefix(q.Search.Phone, "+") {
+			t.Fatalf("search phone %q is not E.164", q.Search.Phone)
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), ":") {
 				t.Fatalf("error %q names no field", err)

@@ -77,7 +77,7 @@ func newAdminServer(t *testing.T) *adminServer {
 	for _, rt := range a.Routes() {
 		srv.HandleAdmin(rt.Method, strings.TrimPrefix(rt.Path, server.AdminPrefix), rt.Handler)
 	}
-	ev := &pipeline.EventsAPI{Store: inbox}
+	ev := &pipeline.EventsAPI{Store: inbox, Region: func() string { return "IN" }}
 	ev.Mount(func(method, path string, h http.Handler) { srv.HandleAdmin(method, path, h) })
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
@@ -122,9 +122,12 @@ func TestAdminCommands(t *testing.T) {
 	now := time.Now().UTC()
 	older := s.addCall(t, "+919812345601", store.CallScheduled, now.Add(-2*time.Minute))
 	newer := s.addCall(t, "+919812345602", store.CallScheduled, now.Add(-time.Minute))
-	res, err := s.inbox.AppendEvents(context.Background(), []store.Event{{Key: "k1", AgentID: "sales-intro", Type: "hubspot",
-		Integration: "hubspot", EventType: "contact.creation", Kind: "created", ObjectType: "contact", ObjectID: "42",
-		Status: store.EventFailed, Reason: "token rejected (401)"}}, store.AppendOptions{})
+	failed := func(key, object string) store.Event {
+		return store.Event{Key: key, AgentID: "sales-intro", Type: "hubspot",
+			Integration: "hubspot", EventType: "contact.creation", Kind: "created", ObjectType: "contact", ObjectID: object,
+			Status: store.EventFailed, Reason: "token rejected (401)"}
+	}
+	res, err := s.inbox.AppendEvents(context.Background(), []store.Event{failed("k1", "42"), failed("k2", "43"), failed("k3", "44")}, store.AppendOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +143,12 @@ func TestAdminCommands(t *testing.T) {
 		{"calls show", []string{"calls", "show", older.ID}, []string{"status", "scheduled", "variable firstname", "Ada", "max=1 gaps=1h0m0s on=busy"}},
 		{"calls cancel", []string{"calls", "cancel", older.ID}, []string{"call " + older.ID + " canceled (canceled by an operator)"}},
 		{"events list", []string{"events", "list", "--status", "failed"}, []string{evID, "token rejected (401)", "contact 42"}},
+		{"events list search", []string{"events", "list", "--q", "42", "--agent", "sales-intro", "--since", now.Add(-time.Hour).Format(time.RFC3339)}, []string{evID, "contact 42"}},
+		{"calls list search", []string{"calls", "list", "--q", "ada"}, []string{"WHO", newer.ID, "Ada"}},
+		{"calls list search phone", []string{"calls", "list", "--q", "098123 45601"}, []string{older.ID}},
 		{"events replay", []string{"events", "replay", evID}, []string{"event " + evID + " is pending again"}},
+		{"events replay dry run", []string{"events", "replay", "--status", "failed", "--agent", "sales-intro", "--dry-run"}, []string{"would replay 2 events"}},
+		{"events replay bulk", []string{"events", "replay", "--status", "failed", "--agent", "sales-intro"}, []string{"replayed 2 events; 0 matched"}},
 		{"dnd add", []string{"dnd", "add", "09812345602", "--note", "asked"}, []string{"+919812345602: number added to the DND list", "1 pending call(s)"}},
 		{"dnd list", []string{"dnd", "list"}, []string{"+919812345602", "asked"}},
 		{"dnd remove", []string{"dnd", "remove", "+919812345602"}, []string{"removed from the DND list"}},
@@ -166,6 +174,18 @@ func TestAdminCommands(t *testing.T) {
 				}
 			}
 		})
+	}
+	if out, _, _ := s.callgate(t, "events", "list", "--q", "42"); strings.Contains(out, res.Events[1].ID) {
+		t.Error("--q 42 listed contact 43's event")
+	}
+	if out, _, _ := s.callgate(t, "calls", "list", "--q", "098123 45601"); strings.Contains(out, newer.ID) {
+		t.Error("--q with a number listed another number's call")
+	}
+	if _, errOut, code := s.callgate(t, "events", "replay"); code == 0 || !strings.Contains(errOut, "give an event ID, or filter flags") {
+		t.Errorf("events replay without ID or filter: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := s.callgate(t, "events", "replay", "--since", "yesterday"); code == 0 || !strings.Contains(errOut, "invalid since") {
+		t.Errorf("events replay --since yesterday: exit %d, %s", code, errOut)
 	}
 	if out, _, _ := s.callgate(t, "calls", "list", "--phone", "+919812345602"); strings.Contains(out, older.ID) {
 		t.Error("--phone let another number's call through")

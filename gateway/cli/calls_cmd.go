@@ -25,18 +25,19 @@ func newCallsCmd(o *rootOptions) *cobra.Command {
 }
 
 func newCallsListCmd(o *rootOptions) *cobra.Command {
-	var agent, status, phone, since, until, cursor string
+	var agent, status, phone, since, until, search, cursor string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List calls, newest first",
 		Long: "Lists calls newest first, filtered by agent, status, phone number and creation\n" +
-			"time (--since/--until, RFC 3339). When more calls follow, the command that\n" +
-			"prints the next page is written to stderr.",
+			"time (--since/--until, RFC 3339). --q searches by contact id, phone number (any\n" +
+			"format), email or name. When more calls follow, the command that prints the\n" +
+			"next page is written to stderr.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
-			for k, v := range map[string]string{"agent_id": agent, "status": status, "phone": phone, "since": since, "until": until, "cursor": cursor} {
+			for k, v := range map[string]string{"agent_id": agent, "status": status, "phone": phone, "since": since, "until": until, "q": search, "cursor": cursor} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -55,9 +56,9 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 			if o.Output == "json" {
 				return printJSON(o, raw)
 			}
-			t := newTable(o, "ID", "CREATED", "AGENT", "TO", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "REASON")
+			t := newTable(o, "ID", "CREATED", "WHO", "AGENT", "TO", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "REASON")
 			for _, c := range list.Calls {
-				t.row(c.ID, fmtTime(c.CreatedAt), c.AgentID, c.ToNumber, c.Status, strconv.Itoa(len(c.Attempts)), fmtTimePtr(c.NextAttemptAt), c.Reason)
+				t.row(c.ID, fmtTime(c.CreatedAt), c.Who(), c.AgentID, c.ToNumber, c.Status, strconv.Itoa(len(c.Attempts)), fmtTimePtr(c.NextAttemptAt), c.Reason)
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -74,6 +75,7 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&phone, "phone", "", "only calls to this number")
 	f.StringVar(&since, "since", "", "created at or after (RFC 3339)")
 	f.StringVar(&until, "until", "", "created before (RFC 3339)")
+	f.StringVar(&search, "q", "", "search: contact id, phone number, email or name")
 	f.IntVar(&limit, "limit", 0, fmt.Sprintf("calls per page (default %d, at most %d)", api.DefaultLimit, api.MaxLimit))
 	f.StringVar(&cursor, "cursor", "", "next_cursor of the previous page")
 	return cmd
@@ -82,9 +84,9 @@ func newCallsListCmd(o *rootOptions) *cobra.Command {
 // repeatFlags renders the filter flags the user gave, for the next-page hint.
 func repeatFlags(cmd *cobra.Command) string {
 	var b strings.Builder
-	for _, name := range []string{"agent", "status", "phone", "since", "until", "limit"} {
+	for _, name := range []string{"agent", "status", "phone", "since", "until", "q", "limit"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
-			fmt.Fprintf(&b, "--%s %s ", name, fl.Value.String())
+			fmt.Fprintf(&b, "--%s %s ", name, shellQuote(fl.Value.String()))
 		}
 	}
 	return b.String()

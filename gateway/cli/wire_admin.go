@@ -166,3 +166,12 @@ func (r replayWaker) ReplayEvent(id string, now time.Time) (store.Event, error) 
 	}
 	return ev, err
 }
+
+// ReplayEvents is the inbox's bulk replay; the pipeline is woken once.
+func (r replayWaker) ReplayEvents(f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error) {
+	res, err := r.Inbox.ReplayEvents(f, now, dryRun)
+	if res.Replayed > 0 && !dryRun && r.wake != nil {
+		r.wake()
+	}
+	return res, err
+}

@@ -78,7 +78,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 		return err
 	}
 	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, refusals.Middleware(path, h)) })
-	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake}
+	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
 	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals, Ingest: ing}); err != nil {

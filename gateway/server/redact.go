@@ -12,7 +12,8 @@ const redacted = "REDACTED"
 // parameters replaced by REDACTED: x_api_key, token, and any name
 // containing key, token, secret, signature or password (case-insensitive);
 // and of the parameters that carry a person's number (phone, number,
-// to_number), so access logs hold none (an erasure cannot reach them).
+// to_number) or a search for a person (q: a number, email or name), so
+// access logs hold none (an erasure cannot reach them).
 // Other parameters are kept byte for byte, in order.
 func RedactQuery(raw string) string {
 	if raw == "" {
@@ -48,7 +49,7 @@ func secretParam(rawName string) bool {
 	}
 	name = strings.ToLower(name)
 	switch name {
-	case "phone", "number", "to_number":
+	case "phone", "number", "to_number", "q":
 		return true
 	}
 	for _, w := range []string{"key", "token", "secret", "signature", "password"} {

@@ -18,6 +18,7 @@ func TestRedactQuery(t *testing.T) {
 		{"flag without value kept", "token&a=1", "token&a=1"},
 		{"value holding an equals sign", "token=a=b&c=d", "token=REDACTED&c=d"},
 		{"phone numbers", "phone=%2B919812345601&number=1&To_Number=2&agent_id=a", "phone=REDACTED&number=REDACTED&To_Number=REDACTED&agent_id=a"},
+		{"a search for a person", "q=ada%40example.com&status=failed", "q=REDACTED&status=failed"},
 		{"undecodable name", "%zzkey=1&a=2", "%zzkey=REDACTED&a=2"},
 	}
 	for _, tt := range tests {

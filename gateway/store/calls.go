@@ -304,6 +304,9 @@ type CallFilter struct {
 	Since, Until           time.Time
 	Limit                  int    // default 50, at most 1000
 	Cursor                 string // NextCursor of the previous page
+	// Search narrows the list to calls matching a query (search.go); a
+	// page then reads at most MaxSearchScan calls.
+	Search Search
 }
 
 // ErrBadCursor is returned for a cursor ListCalls did not hand out.
@@ -324,8 +327,20 @@ func (db *DB) ListCalls(f CallFilter) ([]Call, string, error) {
 	var calls []Call
 	var next string
 	var last []byte
+	scanned := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return scanCalls(tx, f, func(suffix []byte, c *Call) bool {
+			if !f.Search.IsZero() {
+				if scanned == MaxSearchScan {
+					next = base64.RawURLEncoding.EncodeToString(last) // the scan stops here; the next page resumes it
+					return false
+				}
+				scanned++
+				if c == nil || !f.Search.MatchCall(c) {
+					last = suffix
+					return true
+				}
+			}
 			if len(calls) == limit {
 				next = base64.RawURLEncoding.EncodeToString(last) // more follow
 				return false
@@ -341,7 +356,7 @@ func (db *DB) ListCalls(f CallFilter) ([]Call, string, error) {
 	return calls, next, nil
 }
 
-// CountCalls counts the calls matching f (Limit and Cursor ignored).
+// CountCalls counts the calls matching f (Limit, Cursor and Search ignored).
 func (db *DB) CountCalls(f CallFilter) (int, error) {
 	f.Cursor = ""
 	n := 0
@@ -353,7 +368,8 @@ func (db *DB) CountCalls(f CallFilter) (int, error) {
 
 // scanCalls walks the best index for f newest first, calling yield with
 // each match's created+id suffix (and the call, when load is true or the
-// filter needs it) until yield returns false.
+// filter needs it) until yield returns false. With a search, a call whose
+// stored bytes cannot match is yielded with a nil call.
 func scanCalls(tx *bolt.Tx, f CallFilter, yield func(suffix []byte, c *Call) bool, load bool) error {
 	var bucket, prefix []byte
 	residual := false // must load the call to check agent/status
@@ -408,6 +424,13 @@ func scanCalls(tx *bolt.Tx, f CallFilter, yield func(suffix []byte, c *Call) boo
 		if load || residual {
 			raw := calls.Get(suffix[8:])
 			if raw == nil {
+				continue
+			}
+			if !f.Search.IsZero() && !f.Search.mayMatch(raw) {
+				// Cheaper than decoding: yield it read but unmatched.
+				if !yield(append([]byte(nil), suffix...), nil) {
+					break
+				}
 				continue
 			}
 			if err := json.Unmarshal(raw, &call); err != nil {

@@ -110,12 +110,18 @@ func (in *Inbox) GetEvent(id string) (Event, error) {
 }
 
 // EventFilter selects events for ListEvents; empty fields match all.
+// Since is inclusive and Until exclusive on ReceivedAt.
 type EventFilter struct {
 	Status  string
 	AgentID string
 	Type    string // plugin name, e.g. hubspot
-	Limit   int    // default 50, at most 1000
-	Cursor  string // NextCursor of the previous page
+	Since   time.Time
+	Until   time.Time
+	// Search narrows the list to events matching a query (search.go); a
+	// page then reads at most MaxSearchScan events.
+	Search Search
+	Limit  int    // default 50, at most 1000
+	Cursor string // NextCursor of the previous page
 }
 
 // ListEvents returns matching events newest first and the cursor of the
@@ -130,33 +136,12 @@ func (in *Inbox) ListEvents(f EventFilter) ([]Event, string, error) {
 	var out []Event
 	next := ""
 	err := in.db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketInboxEvents).Cursor()
-		var k, v []byte
-		if f.Cursor == "" {
-			k, v = c.Last()
-		} else {
-			k, v = c.Seek([]byte(f.Cursor))
-			if k == nil {
-				k, v = c.Last()
-			} else if string(k) >= f.Cursor {
-				k, v = c.Prev()
-			}
-		}
-		for ; k != nil; k, v = c.Prev() {
-			var ev Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %s: %w", k, err)
-			}
-			if (f.Status != "" && ev.Status != f.Status) || (f.AgentID != "" && ev.AgentID != f.AgentID) || (f.Type != "" && ev.Type != f.Type) {
-				continue
-			}
-			if len(out) == f.Limit {
-				next = out[len(out)-1].ID
-				return nil
-			}
-			out = append(out, ev)
-		}
-		return nil
+		var err error
+		next, err = scanEvents(tx, f, func(ev *Event) bool {
+			out = append(out, *ev)
+			return len(out) < f.Limit
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("inbox: list events: %w", err)
@@ -170,37 +155,50 @@ func (in *Inbox) ListEvents(f EventFilter) ([]Event, string, error) {
 func (in *Inbox) ReplayEvent(id string, now time.Time) (Event, error) {
 	var ev Event
 	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
-		events := tx.Bucket(bucketInboxEvents)
-		raw := events.Get([]byte(id))
-		if raw == nil {
-			return fmt.Errorf("event %s: %w", id, ErrNotFound)
-		}
-		ev = Event{}
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return fmt.Errorf("decode event %s: %w", id, err)
-		}
-		if ev.ErasedAt != nil {
-			return fmt.Errorf("event %s: the person's data was erased: %w", id, ErrNotReplayable)
-		}
-		switch ev.Status {
-		case EventFailed, EventSkipped, EventIgnored, EventBlocked:
-		default:
-			return fmt.Errorf("event %s is %s: %w (only failed, skipped, ignored or blocked events are)", id, ev.Status, ErrNotReplayable)
-		}
-		ev.History = append(ev.History, fmt.Sprintf("%s %s: %s", ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Status, ev.Reason))
-		ev.Status, ev.Reason, ev.Attempts, ev.NotBefore, ev.UpdatedAt = EventPending, "", 0, time.Time{}, now.UTC()
-		raw, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		if err := events.Put([]byte(id), raw); err != nil {
-			return err
-		}
-		return setPending(tx, []byte(id), 0, 0)
+		var err error
+		ev, err = replayEvent(tx, id, now)
+		return err
 	})
 	if err != nil {
 		return Event{}, fmt.Errorf("inbox: replay: %w", err)
 	}
 	in.pending.Add(1)
 	return ev, nil
+}
+
+func replayEvent(tx *bolt.Tx, id string, now time.Time) (Event, error) {
+	events := tx.Bucket(bucketInboxEvents)
+	raw := events.Get([]byte(id))
+	if raw == nil {
+		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
+	}
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return Event{}, fmt.Errorf("decode event %s: %w", id, err)
+	}
+	if ev.ErasedAt != nil {
+		return Event{}, fmt.Errorf("event %s: the person's data was erased: %w", id, ErrNotReplayable)
+	}
+	if !Replayable(ev.Status) {
+		return Event{}, fmt.Errorf("event %s is %s: %w (only failed, skipped, ignored or blocked events are)", id, ev.Status, ErrNotReplayable)
+	}
+	ev.History = append(ev.History, fmt.Sprintf("%s %s: %s", ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Status, ev.Reason))
+	ev.Status, ev.Reason, ev.Attempts, ev.NotBefore, ev.UpdatedAt = EventPending, "", 0, time.Time{}, now.UTC()
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := events.Put([]byte(id), raw); err != nil {
+		return Event{}, err
+	}
+	return ev, setPending(tx, []byte(id), 0, 0)
+}
+
+// Replayable reports whether an event with this status may be replayed.
+func Replayable(status string) bool {
+	switch status {
+	case EventFailed, EventSkipped, EventIgnored, EventBlocked:
+		return true
+	}
+	return false
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -15,7 +14,7 @@ import (
 )
 
 type callFilter struct {
-	Agent, Status, Phone, From, To string
+	Agent, Status, Phone, From, To, Q string
 }
 
 type callsData struct {
@@ -33,29 +32,13 @@ func (d *Dashboard) callsQuery(v url.Values) (callFilter, store.CallFilter, erro
 	f := callFilter{
 		Agent: strings.TrimSpace(v.Get("agent_id")), Status: strings.TrimSpace(v.Get("status")),
 		Phone: strings.TrimSpace(v.Get("phone")), From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
+		Q: strings.TrimSpace(v.Get("q")),
 	}
 	cfg := d.opts.Config()
-	loc, err := time.LoadLocation(cfg.Server.DefaultTimezone)
-	if err != nil || cfg.Server.DefaultTimezone == "" {
-		loc = time.UTC
-	}
-	aq := url.Values{"agent_id": {f.Agent}, "status": {f.Status}, "phone": {f.Phone}, "cursor": {v.Get("cursor")}}
+	aq := url.Values{"agent_id": {f.Agent}, "status": {f.Status}, "phone": {f.Phone}, "q": {f.Q}, "cursor": {v.Get("cursor")}}
 	aq.Set("limit", fmt.Sprint(d.opts.PageSize))
-	for _, x := range []struct {
-		in, param, field string
-		addDay           bool
-	}{{f.From, "since", "from", false}, {f.To, "until", "to", true}} {
-		if x.in == "" {
-			continue
-		}
-		day, err := time.ParseInLocation("2006-01-02", x.in, loc)
-		if err != nil {
-			return f, store.CallFilter{}, fmt.Errorf("%s: %q is not a date (YYYY-MM-DD)", x.field, x.in)
-		}
-		if x.addDay {
-			day = day.AddDate(0, 0, 1)
-		}
-		aq.Set(x.param, day.UTC().Format(time.RFC3339))
+	if err := d.dateRange(aq, f.From, f.To); err != nil {
+		return f, store.CallFilter{}, err
 	}
 	q, err := api.ParseCallQuery(aq, cfg.Server.DefaultRegion)
 	return f, q, err
@@ -79,7 +62,7 @@ func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	data.Calls = calls
 	keep := url.Values{}
-	for k, v := range map[string]string{"agent_id": f.Agent, "status": f.Status, "phone": f.Phone, "from": f.From, "to": f.To} {
+	for k, v := range map[string]string{"agent_id": f.Agent, "status": f.Status, "phone": f.Phone, "from": f.From, "to": f.To, "q": f.Q} {
 		if v != "" {
 			keep.Set(k, v)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -23,6 +24,32 @@ var funcs = template.FuncMap{
 	"final":    store.Final,
 	"duration": func(d store.Duration) string { return time.Duration(d).String() },
 	"badge":    badgeClass,
+	"whenIn":   formatTimeIn,
+	"whenInPtr": func(t *time.Time, zone string) template.HTML {
+		if t == nil {
+			return "—"
+		}
+		return formatTimeIn(*t, zone)
+	},
+}
+
+// formatTimeIn shows t in zone (an IANA name: the agent's, from the call's
+// policy), with the UTC time on hover and in the datetime attribute. An
+// empty or unknown zone shows UTC.
+func formatTimeIn(t time.Time, zone string) template.HTML {
+	if t.IsZero() {
+		return "—"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		loc = time.UTC
+	}
+	local := t.In(loc).Format("2006-01-02 15:04:05 MST")
+	if loc == time.UTC {
+		local = formatTime(t)
+	}
+	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`,
+		template.HTMLEscapeString(t.UTC().Format(time.RFC3339)), template.HTMLEscapeString(formatTime(t)), template.HTMLEscapeString(local)))
 }
 
 func formatTime(t time.Time) string {
@@ -45,6 +72,16 @@ func prettyJSON(v any) string {
 		return fmt.Sprintf("%v", v)
 	}
 	return string(b)
+}
+
+// prettyRaw indents stored JSON as it is (an erased record stays the
+// "[erased]" marker); text that is not JSON is shown unchanged.
+func prettyRaw(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 func sortedKeys(m any) []string {

@@ -5,76 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gorilla/mux"
 
 	"github.com/callgate/callgate/gateway/api"
-	"github.com/callgate/callgate/gateway/refused"
-	"github.com/callgate/callgate/gateway/store"
 )
-
-// EventStatuses are the inbox statuses the events page filters on.
-var EventStatuses = []string{store.EventFailed, store.EventIgnored, store.EventSkipped,
-	store.EventBlocked, store.EventPending, store.EventCalled}
-
-type eventsData struct {
-	Events   []store.Event
-	Status   string
-	Statuses []string
-	Next     string
-	First    string
-	// Refused are the latest requests the webhook endpoints refused:
-	// they never became events, so this is where a person sees them.
-	Refused []refused.Refusal
-}
-
-// refusalsShown is how many refusals the events page lists.
-const refusalsShown = 20
-
-func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	status := r.URL.Query().Get("status")
-	data := eventsData{Status: status, Statuses: EventStatuses, Refused: d.opts.API.RecentRefusals(refusalsShown).Refusals}
-	if status != "" && !contains(EventStatuses, status) {
-		d.render(w, r, sess, "events", http.StatusBadRequest, page{Title: "Events",
-			Error: fmt.Sprintf("status: %q is not an event status; use one of %s", status, strings.Join(EventStatuses, ", ")), Data: data})
-		return
-	}
-	cursor := r.URL.Query().Get("cursor")
-	evs, next, err := d.opts.Events.ListEvents(store.EventFilter{Status: status, Limit: d.opts.PageSize, Cursor: cursor})
-	if err != nil {
-		d.render(w, r, sess, "events", http.StatusInternalServerError, page{Title: "Events", Error: "could not read events: " + err.Error(), Data: data})
-		return
-	}
-	data.Events = evs
-	keep := url.Values{}
-	if status != "" {
-		keep.Set("status", status)
-	}
-	if next != "" {
-		nv := cloneValues(keep)
-		nv.Set("cursor", next)
-		data.Next = Prefix + "events?" + nv.Encode()
-	}
-	if cursor != "" {
-		data.First = Prefix + "events?" + keep.Encode()
-	}
-	d.render(w, r, sess, "events", http.StatusOK, page{Title: "Events", Data: data})
-}
-
-func (d *Dashboard) replayEvent(w http.ResponseWriter, r *http.Request, sess *session) {
-	id := mux.Vars(r)["id"]
-	to := Prefix + "events"
-	if s := r.PostFormValue("status"); contains(EventStatuses, s) {
-		to += "?status=" + url.QueryEscape(s)
-	}
-	_, err := d.opts.Events.ReplayEvent(id, d.opts.Now())
-	if err != nil {
-		err = fmt.Errorf("event %s not replayed: %w", id, err)
-	}
-	d.back(w, r, sess, to, "Event "+id+" queued again; it is pending until a worker takes it.", err)
-}
 
 type agentsData struct {
 	Agents []api.Agent

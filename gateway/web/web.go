@@ -48,6 +48,8 @@ type Events interface {
 	GetEvent(id string) (store.Event, error)
 	ListEvents(f store.EventFilter) (events []store.Event, nextCursor string, err error)
 	ReplayEvent(id string, now time.Time) (store.Event, error)
+	ViewEvents(evs []store.Event) ([]store.EventView, error)
+	ReplayEvents(f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error)
 }
 
 // Options configure New.
@@ -107,7 +109,7 @@ func New(opts Options) (*Dashboard, error) {
 			TrustedProxies: l.TrustedProxies, Now: opts.Now})
 	}
 	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "calls", "call", "events", "agents", "plugins", "fields", "dnd"} {
+	for _, name := range []string{"login", "overview", "calls", "call", "events", "event", "agents", "plugins", "fields", "dnd"} {
 		t, err := template.New("layout.html").Funcs(funcs).Funcs(overviewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
@@ -134,6 +136,8 @@ func (d *Dashboard) Handler() http.Handler {
 	r.Handle(Prefix+"calls/{id}", d.authed(d.callPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"calls/{id}/cancel", d.authed(d.cancelCall)).Methods(http.MethodPost)
 	r.Handle(Prefix+"events", d.authed(d.eventsPage)).Methods(http.MethodGet)
+	r.Handle(Prefix+"events/replay", d.authed(d.replayEvents)).Methods(http.MethodPost)
+	r.Handle(Prefix+"events/{id}", d.authed(d.eventPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"events/{id}/replay", d.authed(d.replayEvent)).Methods(http.MethodPost)
 	r.Handle(Prefix+"agents", d.authed(d.agentsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"agents/test", d.authed(d.testRules)).Methods(http.MethodPost)
