@@ -69,8 +69,9 @@ func TestBrowserEvents(t *testing.T) {
 
 	run("open sign-in", chromedp.Navigate(f.srv.URL+"/ui/calls"), chromedp.WaitVisible(chromedp.ID("token")))
 	run("type token", chromedp.SendKeys(chromedp.ID("token"), adminToken))
-	submit("sign in", "#login button")
+	submit("sign in", "#login button") // lands on the overview
 
+	run("open calls", chromedp.Navigate(f.srv.URL+"/ui/calls"), chromedp.WaitVisible(chromedp.ID("call-filters")))
 	run("search calls", chromedp.SendKeys(chromedp.CSS(`#call-filters input[name="q"]`), "098123 45678"))
 	submit("filter", "#call-filters button[type=submit]")
 	if got := text("#calls tbody"); !strings.Contains(got, "Ada") || !strings.Contains(got, "+919812345678") || !strings.Contains(got, "IST") {
