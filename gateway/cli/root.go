@@ -67,6 +67,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		offline(newDemoCmd(o)),
 		offline(newFakeCmd(o)),
 		newWebhookCmd(o),
+		newHealthCmd(o),
 		offline(newBenchCmd(o)),
 		offline(newPluginCmd()),
 	}
