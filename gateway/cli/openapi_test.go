@@ -203,7 +203,7 @@ agent "sales" {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	webhookURL := base + "/call/crm-webhook?agent_id=sales&type=hubspot&x_api_key=" + apiKey
+	webhookURL := base + "/call/crm-webhook?agent_id=sales&type=hubspot&num_of_retries=1&timezone=callee&x_api_key=" + apiKey
 	signed, signedHeader := hubspottest.ContactCreation(hubspottest.Webhook{Secret: secret, URL: webhookURL, ObjectIDs: []int64{1001}})
 	bearer := map[string]string{"Authorization": "Bearer " + adminToken}
 	var callID, outboundID, eventID string
