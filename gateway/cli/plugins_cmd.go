@@ -50,7 +50,7 @@ func newPluginsCmd(o *rootOptions) *cobra.Command {
 		Long: "Shows one plugin's manifest and the credential check of each integration it serves.\n" +
 			"The CRM fields (properties) rules can read are not part of it: `callgate fields\n" +
 			"INTEGRATION` lists them, as does the dashboard's /ui/integrations/NAME/fields.",
-		Args:  argsNamed("NAME"),
+		Args: argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var l api.PluginList
 			if _, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/plugins", nil, nil, &l); err != nil {
