@@ -191,3 +191,34 @@ func TestMakeDistTarget(t *testing.T) {
 		t.Error(".gitignore does not list /dist/")
 	}
 }
+
+// TestReadmeLinks: every docs/ or examples/ path the README links to
+// exists, and the install guide and the API description are among them.
+func TestReadmeLinks(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\]\(((?:docs|examples)/[^)#]+)`).FindAllStringSubmatch(string(raw), -1)
+	var seen []string
+	for _, m := range links {
+		seen = append(seen, m[1])
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Errorf("README links to %s: %v", m[1], err)
+		}
+	}
+	for _, want := range []string{"docs/install.md", "docs/openapi.yaml", "docs/hubspot.md"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("README does not link to %s", want)
+		}
+	}
+	install, err := os.ReadFile("docs/install.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SHA256SUMS", "examples/systemd/callgate.service", "not been built here", "callgate health", "/var/lib/callgate"} {
+		if !strings.Contains(string(install), want) {
+			t.Errorf("docs/install.md does not mention %q", want)
+		}
+	}
+}
