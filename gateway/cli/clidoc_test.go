@@ -128,3 +128,19 @@ func lookupFlag(c *cobra.Command, flag string) *pflag.Flag {
 	}
 	return c.InheritedFlags().ShorthandLookup(short)
 }
+
+// TestOfflineCommandsHideServerFlags covers the offline commands the
+// older test does not (store check works on files alone), and health,
+// which reaches a gateway and so lists --addr.
+func TestOfflineCommandsHideServerFlags(t *testing.T) {
+	for _, args := range [][]string{{"store", "check", "--help"}, {"demo", "--help"}, {"bench", "--help"}, {"version", "--help"}, {"fake", "leadsquared", "--help"}} {
+		var out, errb strings.Builder
+		if code := run(args, &out, &errb, env(nil)); code != 0 || strings.Contains(out.String(), "--addr") || strings.Contains(out.String(), "--token") {
+			t.Errorf("%v: exit %d, help lists server flags:\n%s", args, code, out.String())
+		}
+	}
+	var out, errb strings.Builder
+	if code := run([]string{"health", "--help"}, &out, &errb, env(nil)); code != 0 || !strings.Contains(out.String(), "--addr") {
+		t.Errorf("health --help lacks --addr:\n%s", out.String())
+	}
+}

@@ -57,7 +57,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newEventsCmd(o),
 		newOutboxCmd(o),
 		newBackupCmd(o),
-		newStoreCmd(o),
+		offline(newStoreCmd(o)),
 		newDNDCmd(o),
 		newContactsCmd(o),
 		newPluginsCmd(o),
