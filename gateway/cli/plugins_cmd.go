@@ -47,7 +47,10 @@ func newPluginsCmd(o *rootOptions) *cobra.Command {
 	describe := &cobra.Command{
 		Use:   "describe NAME",
 		Short: "Show one plugin's manifest: events, credentials, capabilities, content types, phone fields",
-		Args:  argsNamed("NAME"),
+		Long: "Shows one plugin's manifest and the credential check of each integration it serves.\n" +
+			"The CRM fields (properties) rules can read are not part of it: `callgate fields\n" +
+			"INTEGRATION` lists them, as does the dashboard's /ui/integrations/NAME/fields.",
+		Args: argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var l api.PluginList
 			if _, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/plugins", nil, nil, &l); err != nil {
@@ -113,6 +116,7 @@ func describePlugin(o *rootOptions, p api.PluginStatus, integrations []api.Integ
 	for _, in := range integrations {
 		if in.Type == p.Name {
 			t.row("integration "+in.Name, credentialState(in.Credentials))
+			t.row("fields of "+in.Name, o.self()+" fields "+in.Name)
 		}
 	}
 	return t.flush()

@@ -57,7 +57,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newEventsCmd(o),
 		newOutboxCmd(o),
 		newBackupCmd(o),
-		newStoreCmd(o),
+		offline(newStoreCmd(o)),
 		newDNDCmd(o),
 		newContactsCmd(o),
 		newPluginsCmd(o),
@@ -67,6 +67,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		offline(newDemoCmd(o)),
 		offline(newFakeCmd(o)),
 		newWebhookCmd(o),
+		newHealthCmd(o),
 		offline(newBenchCmd(o)),
 		offline(newPluginCmd()),
 	}
