@@ -23,6 +23,7 @@ import (
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/server"
+	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -48,7 +49,13 @@ func loadSpec(t *testing.T) *openapi3.T {
 // ingest's Mount, the status callback and the server's own probes.
 func registeredRoutes(t *testing.T) []string {
 	t.Helper()
+	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	adm, err := api.New(api.Options{
+		Stats:    db, // serve wires the overview
 		Config:   func() *config.Config { return &config.Config{} },
 		Calls:    nopStore{},
 		Canceler: nopStore{},
@@ -248,6 +255,7 @@ agent "sales" {
 		{name: "calls without a token", method: "GET", path: "/api/v1/calls", status: 401},
 		{name: "calls", method: "GET", path: "/api/v1/calls?agent_id=sales&limit=50", header: bearer, status: 200, then: firstCall},
 		{name: "calls bad limit", method: "GET", path: "/api/v1/calls?limit=0", header: bearer, status: 400},
+		{name: "calls searched", method: "GET", path: "/api/v1/calls?q=Asha", header: bearer, status: 200},
 	}
 	// Cases that need the ids the first ones read, built when they run.
 	later := func() []specCase {
@@ -274,6 +282,11 @@ agent "sales" {
 					eventID = l.Events[0].ID
 				}},
 			{name: "events bad status", method: "GET", path: "/api/v1/events?status=odd", header: bearer, status: 400},
+			{name: "events searched", method: "GET", path: "/api/v1/events?q=1001&since=2020-01-01T00:00:00Z", header: bearer, status: 200},
+			{name: "bulk replay", method: "POST", path: "/api/v1/events/replay", body: `{"status":"failed","agent_id":"sales","dry_run":true}`,
+				header: withJSON(bearer), status: 200},
+			{name: "bulk replay without a filter", method: "POST", path: "/api/v1/events/replay", body: `{}`, header: withJSON(bearer), status: 400},
+			{name: "overview", method: "GET", path: "/api/v1/overview", header: bearer, status: 200},
 		}
 	}
 	last := func() []specCase {
