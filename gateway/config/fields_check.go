@@ -54,7 +54,7 @@ func (w FieldWarning) Message() string {
 // integrations whose properties could not be read (so their agents'
 // fields went unchecked).
 type FieldCheck struct {
-	Warnings  []FieldWarning          `json:"warnings"`
+	Warnings  []FieldWarning         `json:"warnings"`
 	Unchecked []UncheckedIntegration `json:"unchecked"`
 }
 
