@@ -330,7 +330,7 @@ func TestRulesTest(t *testing.T) {
 	e := newEnv(t)
 	var got map[string]any
 	code := e.do(t, "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro","record":{"firstname":"Ada"}}`, &got)
-	if code != 200 || got["Call"] != true {
+	if code != 200 || got["call"] != true || got["agent"] != "sales-intro" {
 		t.Fatalf("%d %v", code, got)
 	}
 }

@@ -64,7 +64,7 @@ func newAdminServer(t *testing.T) *adminServer {
 				CredentialFields: []api.CredentialField{{Name: "access_token", Secret: true, Required: true}},
 				ContentTypes:     []string{"application/json"}, PhoneFields: []string{"mobilephone", "phone"}}}},
 		Manifests: manifestFunc(builtinManifest),
-		Rules:     newRulesTester(current, builtinManifest, time.Now),
+		Rules:     newRulesTester(current, builtinManifest, time.Now, nil),
 		Backup:    db, Outbox: db, Eraser: sched})
 	if err != nil {
 		t.Fatal(err)

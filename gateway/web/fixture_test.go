@@ -65,13 +65,14 @@ agent "lsq-intro" {
 // the gateway's rules test does.
 type rulesTester struct{ cfg *config.Config }
 
-func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (api.RulesReport, error) {
 	ag := rt.cfg.Agents[req.AgentID]
 	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables}
 	for k, v := range ag.Variables {
 		spec.Variables[k] = v.Source
 	}
-	return rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event, PhoneFields: ag.PhoneFields})
+	rep, err := rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event, PhoneFields: ag.PhoneFields})
+	return api.RulesReport{Agent: ag.Name, PhoneFields: ag.PhoneFields, PhoneFieldsFrom: "agent", Report: rep}, err
 }
 
 // runningPlugins is the plugin host with the built-in plugins running:
