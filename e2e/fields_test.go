@@ -120,4 +120,3 @@ func TestFieldWarnings(t *testing.T) {
 		t.Fatalf("plugins after the token changed: %d %s", code, body)
 	}
 }
-
