@@ -24,7 +24,7 @@ func newConfigCmd(o *rootOptions) *cobra.Command {
 	}
 	var online bool
 	check := &cobra.Command{
-		Use:   "check FILE [--online]",
+		Use:   "check FILE",
 		Short: "Validate a config file; every problem is printed as file:line:col: message",
 		Long: "Loads FILE as `serve` would, checks every block, key and rule, and prints \"ok\"\n" +
 			"or every problem found. Exits 1 when there is any problem.\n\n" +
