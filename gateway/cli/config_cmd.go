@@ -114,29 +114,18 @@ func printCheck(o *rootOptions, res checkResult) {
 
 // loadForCheck loads the file for `config check`: online, env() reads
 // this shell's environment as serve's does; offline, an unset variable
-// reads unsetEnvPlaceholder, as in `rules test`. It returns the names of
-// the unset variables.
+// without a default reads unsetEnvPlaceholder, as in `rules test`, and
+// its name is returned.
 func loadForCheck(path string, getenv func(string) string, online bool) (*config.Config, []string, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	unset := map[string]bool{}
-	cfg, err := config.LoadWithEnv(path, src, func(name string) (string, bool) {
-		if v := getenv(name); v != "" {
-			return v, true
-		}
-		unset[name] = true
-		if online {
-			return "", false
-		}
-		return unsetEnvPlaceholder, true
-	})
-	names := slices.Sorted(maps.Keys(unset))
 	if online {
-		names = nil // each is a problem already
+		cfg, err := config.LoadWithEnv(path, src, setEnv(getenv))
+		return cfg, nil, err
 	}
-	return cfg, names, err
+	return config.LoadWithPlaceholders(path, src, setEnv(getenv), unsetEnvPlaceholder)
 }
 
 // checkFieldsOnline starts the plugins as serve does (the built-in ones

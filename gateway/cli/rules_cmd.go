@@ -145,18 +145,23 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 const unsetEnvPlaceholder = "unset-while-testing-rules"
 
 // loadForRules loads the config as serve would, except that env() of an
-// unset variable reads unsetEnvPlaceholder instead of failing.
+// unset variable without a default reads unsetEnvPlaceholder instead of
+// failing.
 func loadForRules(path string, getenv func(string) string) (*config.Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	return config.LoadWithEnv(path, src, func(name string) (string, bool) {
-		if v := getenv(name); v != "" {
-			return v, true
-		}
-		return unsetEnvPlaceholder, true
-	})
+	cfg, _, err := config.LoadWithPlaceholders(path, src, setEnv(getenv), unsetEnvPlaceholder)
+	return cfg, err
+}
+
+// setEnv looks variables up with getenv; an empty one is unset.
+func setEnv(getenv func(string) string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	}
 }
 
 // tryAgentRules runs ag's rules on the trial's record as the pipeline

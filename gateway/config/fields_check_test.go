@@ -133,3 +133,31 @@ agent "defaults" {
 		t.Errorf("ByAgent() = %v", by)
 	}
 }
+
+func TestLoadWithPlaceholders(t *testing.T) {
+	src := []byte(`
+integration "hubspot" {
+  access_token  = env("HS_TOKEN")
+  client_secret = env("HS_SECRET")
+  base_url      = env("HS_BASE_URL", "http://127.0.0.1:8090")
+}
+dialer "log" {
+  type = "log"
+}
+agent "a" {}
+`)
+	cfg, unset, err := LoadWithPlaceholders("p.hcl", src, noEnv(map[string]string{"HS_SECRET": "s3"}), "placeholder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := cfg.Integrations["hubspot"].Credentials
+	if creds["access_token"] != "placeholder" || creds["client_secret"] != "s3" || creds["base_url"] != "http://127.0.0.1:8090" {
+		t.Errorf("credentials %v: want the placeholder for the unset token, the set secret, the default base_url", creds)
+	}
+	if !reflect.DeepEqual(unset, []string{"HS_TOKEN"}) {
+		t.Errorf("unset = %v, want [HS_TOKEN] (a variable with a default is not missing)", unset)
+	}
+	if _, err := LoadWithEnv("p.hcl", src, noEnv(nil)); err == nil {
+		t.Error("LoadWithEnv accepted unset variables")
+	}
+}
