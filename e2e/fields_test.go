@@ -89,6 +89,10 @@ func TestFieldWarnings(t *testing.T) {
 		t.Fatalf("agent warnings %q", got)
 	}
 
+	if list := runCLI(t, nil, "agents", "list", "--addr", g.URL, "--token", "demo-admin-token"); list.Code != 0 || !strings.Contains(list.Stderr, "warning: "+warning) {
+		t.Fatalf("agents list: exit %d\n%s%s", list.Code, list.Stdout, list.Stderr)
+	}
+
 	// Try the rules on contact 1001 (Ada), read through the plugin.
 	try := runCLI(t, nil, "rules", "test", "--addr", g.URL, "--token", "demo-admin-token", "--agent", "sales-intro", "--record-id", "1001")
 	out := strings.Join(strings.Fields(try.Stdout), " ")
