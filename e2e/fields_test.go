@@ -118,7 +118,7 @@ func TestFieldWarnings(t *testing.T) {
 	broken := strings.Replace(fieldsGatewayConfig(fake, "firstname"), `env("FIELDS_HUBSPOT_TOKEN")`, `"pat-na1-revoked"`, 1)
 	g.WriteConfig(broken)
 	g.Signal(syscall.SIGHUP)
-	g.WaitForOutput("integration credentials rejected")
+	g.WaitForOutput("integration credentials checked again after the reload: credentials rejected by the CRM")
 	code, body = g.Do(http.MethodGet, "/api/v1/plugins", nil, admin)
 	if code != http.StatusOK || !strings.Contains(string(body), `"state":"rejected"`) {
 		t.Fatalf("plugins after the token changed: %d %s", code, body)

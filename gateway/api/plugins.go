@@ -39,6 +39,21 @@ type CredentialResult struct {
 	CheckedAt time.Time `json:"checked_at,omitzero"`
 }
 
+// Summary says in a sentence what the check found, for flashes and logs.
+func (c CredentialResult) Summary() string {
+	switch {
+	case !c.Checked:
+		return "credentials not checked: this gateway has no credential checker"
+	case c.OK:
+		return "credentials accepted"
+	case c.State == CredentialsUnreachable:
+		return "the CRM could not be reached, so the credentials are not known: " + c.Error
+	case c.State == CredentialsFailed:
+		return "the credential check failed: " + c.Error
+	}
+	return "credentials rejected by the CRM: " + c.Error
+}
+
 // CredentialResult.State values.
 const (
 	CredentialsAccepted    = "accepted"

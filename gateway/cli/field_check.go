@@ -105,7 +105,7 @@ func (fc *fieldChecker) once(ctx context.Context) {
 	}
 	for _, in := range fc.credentials(ctx) {
 		if c := in.Credentials; !c.OK {
-			fc.log.Warn("integration credentials "+c.State, "integration", in.Name, "error", c.Error)
+			fc.log.Warn("integration credentials checked again after the reload: "+c.Summary(), "integration", in.Name, "state", c.State)
 		}
 	}
 }

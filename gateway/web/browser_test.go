@@ -203,7 +203,7 @@ func TestBrowser(t *testing.T) {
 	step("open plugins again", chromedp.Navigate(f.srv.URL+"/ui/plugins"), chromedp.WaitVisible(chromedp.ID("integrations")))
 	checks := f.checks.count("lsq")
 	submit("check lsq now", `form[action="/ui/integrations/lsq/check"] button`)
-	if got := text("main .flash"); !strings.Contains(got, "credentials unreachable") {
+	if got := text("main .flash"); !strings.Contains(got, "the CRM could not be reached") {
 		t.Fatalf("after check now the page says %q", got)
 	}
 	if got := text("#integrations"); !strings.Contains(got, "accepted") || !strings.Contains(got, "unreachable") || strings.Contains(got, "rejected") {

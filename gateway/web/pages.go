@@ -181,12 +181,9 @@ func (d *Dashboard) pluginsPage(w http.ResponseWriter, r *http.Request, sess *se
 func (d *Dashboard) checkCredentials(w http.ResponseWriter, r *http.Request, sess *session) {
 	name := mux.Vars(r)["name"]
 	in, err := d.opts.API.CheckCredentials(r.Context(), name)
+	msg := fmt.Sprintf("Integration %s: %s.", name, in.Credentials.Summary())
 	if err == nil && !in.Credentials.OK && in.Credentials.Checked {
-		err = fmt.Errorf("integration %s: credentials %s: %s", name, in.Credentials.State, in.Credentials.Error)
-	}
-	msg := fmt.Sprintf("Integration %s: credentials %s.", name, in.Credentials.State)
-	if !in.Credentials.Checked {
-		msg = fmt.Sprintf("Integration %s: this gateway does not check credentials.", name)
+		err = fmt.Errorf("integration %s: %s", name, in.Credentials.Summary())
 	}
 	d.back(w, r, sess, Prefix+"plugins", msg, err)
 }

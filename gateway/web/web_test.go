@@ -312,7 +312,7 @@ func TestPages(t *testing.T) {
 			t.Fatal("check now's result is not shown")
 		}
 		c.post("/ui/integrations/lsq/check", url.Values{"csrf": {csrf}})
-		if _, body := c.get("/ui/plugins"); !strings.Contains(body, "integration lsq: credentials unreachable: leadsquared: could not reach") {
+		if _, body := c.get("/ui/plugins"); !strings.Contains(body, "integration lsq: the CRM could not be reached, so the credentials are not known: leadsquared: could not reach") {
 			t.Fatal("an unreachable CRM is not reported as unreachable")
 		}
 		if resp, _ := c.post("/ui/integrations/hubspot/check", url.Values{}); resp.StatusCode == http.StatusSeeOther || f.checks.count("hubspot") != before+1 {
