@@ -33,6 +33,16 @@ type Agent struct {
 	Policy            store.Policy      `json:"policy"` // timezone may be "callee"
 	DedupeWindow      string            `json:"dedupe_window"`
 	Writeback         bool              `json:"writeback"`
+	// Warnings are the latest field check's findings for the agent: the
+	// contact fields its rules read that its integrations' accounts lack
+	// (docs/rules.md). Empty until the check has run.
+	Warnings []string `json:"warnings"`
+}
+
+// FieldWarnings are the warnings of the latest field check, by agent
+// (the gateway runs it in the background after start and each reload).
+type FieldWarnings interface {
+	AgentWarnings() map[string][]string
 }
 
 // AgentList is the body of GET /api/v1/agents.
@@ -60,8 +70,17 @@ func Agents(cfg *config.Config, plugins Manifests) []Agent {
 }
 
 // Agents lists the current config's agents with Options.Manifests.
+// Each carries its field warnings from Options.FieldWarnings.
 func (a *API) Agents() []Agent {
-	return Agents(a.opts.Config(), a.opts.Manifests)
+	out := Agents(a.opts.Config(), a.opts.Manifests)
+	if a.opts.FieldWarnings == nil {
+		return out
+	}
+	byAgent := a.opts.FieldWarnings.AgentWarnings()
+	for i := range out {
+		out[i].Warnings = nonNil(byAgent[out[i].ID])
+	}
+	return out
 }
 
 func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.Manifest, bool)) Agent {
@@ -75,6 +94,7 @@ func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.
 		RequiredVariables: nonNil(ag.RequiredVariables),
 		DedupeWindow:      ag.DedupeWindow.String(),
 		Writeback:         ag.Writeback,
+		Warnings:          []string{},
 	}
 	v.Types = agentTypes(cfg, ag)
 	v.PhoneFields, v.PhoneFieldsFrom = pipeline.AgentPhoneFields(cfg, ag, manifest)

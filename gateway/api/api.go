@@ -90,16 +90,25 @@ type CredentialChecker interface {
 }
 
 // RulesTester dry-runs an agent's rules on a record: no call is placed.
-// The result is returned to the client as JSON as it is.
+// A request with a RecordID reads the record through the integration's
+// plugin first; an error the plugin classed (sdk.Error) is answered by its
+// class, as field listings are.
 type RulesTester interface {
-	TestRules(ctx context.Context, req RulesTest) (any, error)
+	TestRules(ctx context.Context, req RulesTest) (RulesReport, error)
 }
 
-// RulesTest is the body of POST /api/v1/rules/test.
+// RulesTest is the body of POST /api/v1/rules/test: a record given as
+// JSON (record) or the id of one to read from the CRM (record_id).
 type RulesTest struct {
 	AgentID string          `json:"agent_id"`
-	Record  json.RawMessage `json:"record"`          // {"object_id":…, "fields":{…}} or a plain field map
-	Event   json.RawMessage `json:"event,omitempty"` // optional; defaults to a created event
+	Record  json.RawMessage `json:"record,omitempty"` // {"object_id":…, "fields":{…}} or a plain field map
+	// RecordID is a record to read through the plugin, with the fields
+	// the pipeline would ask for, instead of Record.
+	RecordID string `json:"record_id,omitempty"`
+	// Integration is the integration RecordID is read from; empty: the
+	// agent's only one.
+	Integration string          `json:"integration,omitempty"`
+	Event       json.RawMessage `json:"event,omitempty"` // optional; defaults to a created event
 }
 
 // Options configure New.
@@ -112,7 +121,10 @@ type Options struct {
 	Manifests   Manifests         // nil: agents without phone_fields show none
 	Credentials CredentialChecker // nil: no credential checks
 	Fields      FieldLister       // nil: field listings answer 503
-	Refusals    Refusals          // nil: no refusals are listed
+	// FieldWarnings are the latest field check's warnings (nil: agents
+	// show none).
+	FieldWarnings FieldWarnings
+	Refusals      Refusals // nil: no refusals are listed
 	// TestWebhooks sends the dashboard's test webhooks (nil: 500 saying
 	// they are not wired).
 	TestWebhooks TestWebhooker
@@ -187,6 +199,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/agents", http.HandlerFunc(a.listAgents)},
 		{http.MethodGet, "/api/v1/plugins", http.HandlerFunc(a.listPlugins)},
 		{http.MethodGet, "/api/v1/integrations/{name}/fields", http.HandlerFunc(a.listFields)},
+		{http.MethodPost, "/api/v1/integrations/{name}/check", http.HandlerFunc(a.checkCredentials)},
 		{http.MethodGet, "/api/v1/refusals", http.HandlerFunc(a.listRefusals)},
 		{http.MethodPost, "/api/v1/agents/{id}/test-webhook", http.HandlerFunc(a.testWebhook)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},

@@ -100,6 +100,8 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"rules unknown agent", "POST", "/api/v1/rules/test", `{"agent_id":"x","record":{}}`, "agent_id:"},
 		{"rules no record", "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro"}`, "record:"},
 		{"rules record not object", "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro","record":[1]}`, "record:"},
+		{"rules record and record id", "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro","record":{},"record_id":"1"}`, "record_id: give either"},
+		{"rules bad record id", "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro","record_id":"../1"}`, "record_id:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,7 +332,7 @@ func TestRulesTest(t *testing.T) {
 	e := newEnv(t)
 	var got map[string]any
 	code := e.do(t, "POST", "/api/v1/rules/test", `{"agent_id":"sales-intro","record":{"firstname":"Ada"}}`, &got)
-	if code != 200 || got["Call"] != true {
+	if code != 200 || got["call"] != true || got["agent"] != "sales-intro" {
 		t.Fatalf("%d %v", code, got)
 	}
 }

@@ -40,10 +40,10 @@ func FuzzParseCallQuery(f *testing.F) {
 	})
 }
 
-// FuzzParseRulesTest: any body is accepted with an agent and an object
-// record, or refused naming a field; never a panic.
+// FuzzParseRulesTest: any body is accepted with an agent and either an
+// object record or a record id, or refused naming a field; never a panic.
 func FuzzParseRulesTest(f *testing.F) {
-	for _, s := range []string{`{"agent_id":"a","record":{"x":1}}`, `{"agent_id":"a","record":{},"event":{"kind":"updated"}}`, `{`, `[]`, `{"agent_id":" ","record":null}`} {
+	for _, s := range []string{`{"agent_id":"a","record":{"x":1}}`, `{"agent_id":"a","record":{},"event":{"kind":"updated"}}`, `{`, `[]`, `{"agent_id":" ","record":null}`, `{"agent_id":"a","record_id":"1001"}`, `{"agent_id":"a","record_id":"1","record":{}}`, `{"agent_id":"a","record_id":"../x"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -54,7 +54,7 @@ func FuzzParseRulesTest(f *testing.F) {
 			}
 			return
 		}
-		if req.AgentID == "" || len(req.Record) == 0 {
+		if req.AgentID == "" || (len(req.Record) == 0) == (req.RecordID == "") {
 			t.Fatalf("accepted %+v", req)
 		}
 	})

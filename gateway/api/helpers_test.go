@@ -60,21 +60,14 @@ agent "renewals" {
 // rulesTester dry-runs an agent's rules with the real rules engine.
 type rulesTester struct{ cfg *config.Config }
 
-func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (api.RulesReport, error) {
 	ag := rt.cfg.Agents[req.AgentID]
 	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables}
 	for k, v := range ag.Variables {
 		spec.Variables[k] = v.Source
 	}
-	p, err := rules.Compile(spec)
-	if err != nil {
-		return nil, err
-	}
-	var fields map[string]any
-	if err := json.Unmarshal(req.Record, &fields); err != nil {
-		return nil, err
-	}
-	return p.Evaluate(rules.Env{Contact: fields, Event: rules.Event{Kind: "created"}})
+	rep, err := rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event})
+	return api.RulesReport{Agent: ag.Name, Report: rep}, err
 }
 
 type plugins []api.PluginStatus

@@ -8,9 +8,13 @@ import (
 	"strings"
 
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/sdk"
 )
 
 const maxRulesTestBody = 1 << 20
+
+// maxRecordID is the longest record_id accepted: CRM ids are short.
+const maxRecordID = 128
 
 func (a *API) testRules(w http.ResponseWriter, r *http.Request) {
 	if a.opts.Rules == nil {
@@ -48,10 +52,20 @@ func ParseRulesTest(body []byte) (RulesTest, error) {
 	if req.AgentID == "" {
 		return req, fieldError("agent_id", "is required")
 	}
-	if len(req.Record) == 0 || string(req.Record) == "null" {
-		return req, fieldError("record", "is required: a JSON object of the record's fields")
-	}
-	if !isObject(req.Record) {
+	req.RecordID = strings.TrimSpace(req.RecordID)
+	req.Integration = strings.TrimSpace(req.Integration)
+	hasRecord := len(req.Record) > 0 && string(req.Record) != "null"
+	switch {
+	case hasRecord && req.RecordID != "":
+		return req, fieldError("record_id", "give either record (the fields as JSON) or record_id (a record to read from the CRM), not both")
+	case req.RecordID != "":
+		if len(req.RecordID) > maxRecordID || strings.ContainsAny(req.RecordID, "/?#% \t\r\n") {
+			return req, fieldError("record_id", "%s is not a record id: write the CRM's id, such as 1001", reply.Quote(req.RecordID))
+		}
+		req.Record = nil
+	case !hasRecord:
+		return req, fieldError("record", "is required: a JSON object of the record's fields (or record_id, a record to read from the CRM)")
+	case !isObject(req.Record):
 		return req, fieldError("record", "must be a JSON object")
 	}
 	if len(req.Event) > 0 && string(req.Event) != "null" && !isObject(req.Event) {
@@ -67,12 +81,12 @@ func isObject(raw json.RawMessage) bool {
 
 // TestRules runs the configured RulesTester after checking the agent
 // exists; the dashboard shares it with the API.
-func (a *API) TestRules(r *http.Request, req RulesTest) (any, error) {
+func (a *API) TestRules(r *http.Request, req RulesTest) (RulesReport, error) {
 	if a.opts.Rules == nil {
-		return nil, errors.New("rules test is not available in this server")
+		return RulesReport{}, errors.New("rules test is not available in this server")
 	}
 	if _, ok := a.opts.Config().Agents[req.AgentID]; !ok {
-		return nil, fieldError("agent_id", "no agent %s in the config; known: %s", reply.Quote(req.AgentID), strings.Join(agentNames(a), ", "))
+		return RulesReport{}, fieldError("agent_id", "no agent %s in the config; known: %s", reply.Quote(req.AgentID), strings.Join(agentNames(a), ", "))
 	}
 	return a.opts.Rules.TestRules(r.Context(), req)
 }
@@ -90,6 +104,16 @@ func (a *API) rulesError(w http.ResponseWriter, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		reply.Error(w, http.StatusBadRequest, br.Error())
+		return
+	}
+	var se *sdk.Error
+	if errors.As(err, &se) {
+		// The record could not be read: answered as field listings are.
+		status, _ := fieldsError(err)
+		if se.Class == sdk.ClassNotFound {
+			status = http.StatusNotFound
+		}
+		reply.Errorf(w, status, "rules test: %v", err)
 		return
 	}
 	// Compile and evaluation errors are about the input or the rules:

@@ -64,7 +64,7 @@ func newAdminServer(t *testing.T) *adminServer {
 				CredentialFields: []api.CredentialField{{Name: "access_token", Secret: true, Required: true}},
 				ContentTypes:     []string{"application/json"}, PhoneFields: []string{"mobilephone", "phone"}}}},
 		Manifests: manifestFunc(builtinManifest),
-		Rules:     newRulesTester(current, builtinManifest, time.Now),
+		Rules:     newRulesTester(current, builtinManifest, time.Now, nil),
 		Backup:    db, Outbox: db, Eraser: sched})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestAdminCommandErrors(t *testing.T) {
 // TestOfflineHelp: commands that never reach a gateway do not offer
 // --addr or --token; those that do, do.
 func TestOfflineHelp(t *testing.T) {
-	for _, args := range [][]string{{"config", "check", "--help"}, {"serve", "--help"}, {"keys", "new", "--help"}, {"fake", "hubspot", "--help"}, {"rules", "test", "--help"}} {
+	for _, args := range [][]string{{"config", "check", "--help"}, {"serve", "--help"}, {"keys", "new", "--help"}, {"fake", "hubspot", "--help"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb, env(nil)); code != 0 || strings.Contains(out.String(), "--addr") || strings.Contains(out.String(), "--token") {
 			t.Errorf("%v: exit %d, help lists server flags:\n%s", args, code, out.String())
@@ -281,6 +281,11 @@ func TestOfflineHelp(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"calls", "list", "--help"}, &out, &errb, env(nil)); code != 0 || !strings.Contains(out.String(), "--addr") || !strings.Contains(out.String(), "--token") {
 		t.Errorf("calls list --help lacks the server flags:\n%s", out.String())
+	}
+	out.Reset()
+	// rules test --record-id asks a running gateway, so its help lists them.
+	if code := run([]string{"rules", "test", "--help"}, &out, &errb, env(nil)); code != 0 || !strings.Contains(out.String(), "--addr") || !strings.Contains(out.String(), "--token") {
+		t.Errorf("rules test --help lacks the server flags:\n%s", out.String())
 	}
 	// Hiding them for one help page leaves them visible for the next.
 	out.Reset()

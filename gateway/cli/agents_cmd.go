@@ -49,7 +49,16 @@ func newAgentsCmd(o *rootOptions) *cobra.Command {
 				t.row(a.ID, a.Dialer, a.Policy.Timezone, window,
 					strconv.Itoa(a.Policy.Retry.Max)+" ("+strings.Join(gaps, ",")+")", a.When, strings.Join(sorted(names), ","))
 			}
-			return t.flush()
+			if err := t.flush(); err != nil {
+				return err
+			}
+			// The gateway's field check: contact fields the accounts lack.
+			for _, a := range l.Agents {
+				for _, w := range a.Warnings {
+					fmt.Fprintf(o.Stderr, "warning: agent %s: %s\n", a.ID, w)
+				}
+			}
+			return nil
 		},
 	})
 	return cmd

@@ -128,8 +128,10 @@ func credentialState(c api.CredentialResult) string {
 		return "not checked"
 	case c.OK:
 		return "accepted"
+	case c.State == "":
+		return "rejected: " + c.Error // a gateway older than the states
 	default:
-		return "rejected: " + c.Error
+		return c.State + ": " + c.Error
 	}
 }
 

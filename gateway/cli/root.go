@@ -52,7 +52,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		offline(newServeCmd(o)),
 		offline(newConfigCmd(o)),
 		offline(newVersionCmd(o)),
-		offline(newRulesCmd(o)),
+		newRulesCmd(o), // rules test --record-id asks a running gateway
 		newCallsCmd(o),
 		newEventsCmd(o),
 		newOutboxCmd(o),

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,11 +25,13 @@ import (
 
 // rulesTestOptions are the flags of `rules test`.
 type rulesTestOptions struct {
-	Config string
-	Agent  string
-	Record string
-	Event  string
-	Now    string
+	Config      string
+	Agent       string
+	Record      string
+	RecordID    string
+	Integration string
+	Event       string
+	Now         string
 }
 
 func newRulesCmd(o *rootOptions) *cobra.Command {
@@ -38,7 +41,7 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 	}
 	var t rulesTestOptions
 	test := &cobra.Command{
-		Use:   "test --agent A --record FILE.json [--event FILE.json]",
+		Use:   "test --agent A (--record FILE.json | --record-id ID) [--event FILE.json]",
 		Short: "Dry-run an agent's rules on a record; no call is placed",
 		Long: "Loads the config, compiles the agent's rules and runs them on the record in\n" +
 			"--record (a JSON object of field → value, or a HubSpot object with \"properties\";\n" +
@@ -47,30 +50,59 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 			"fields the record lacks. An agent without phone_fields uses its built-in\n" +
 			"plugin's (HubSpot's for an external plugin, as the output says). env()\n" +
 			"variables that are not set read as a placeholder (rules never see secrets).\n" +
+			"With --record-id instead of --record, the running gateway at --addr reads that\n" +
+			"record through the integration's plugin (the fields the pipeline would fetch)\n" +
+			"and runs its own config's rules on it: POST /api/v1/rules/test.\n" +
 			"Exits 1 when the config or the files cannot be read.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case t.RecordID != "" && t.Record != "":
+				return errors.New("give --record (a JSON file) or --record-id (a record the gateway reads from the CRM), not both")
+			case t.RecordID != "":
+				return rulesTestByID(cmd.Context(), o, t)
+			case t.Record == "":
+				return errors.New("--record FILE.json (or --record-id ID, read by the gateway at --addr) is required")
+			}
 			return rulesTest(o, t, cmd.InOrStdin())
 		},
 	}
 	f := test.Flags()
 	f.StringVarP(&t.Config, "config", "c", DefaultConfigFile, "config file (HCL)")
 	f.StringVar(&t.Agent, "agent", "", "agent whose rules to run (required)")
-	f.StringVar(&t.Record, "record", "", "record JSON file, or - for stdin (required)")
+	f.StringVar(&t.Record, "record", "", "record JSON file, or - for stdin")
+	f.StringVar(&t.RecordID, "record-id", "", "a record id the running gateway (--addr, --token) reads from the CRM instead of --record")
+	f.StringVar(&t.Integration, "integration", "", "with --record-id: the integration to read it from (default: the agent's only one)")
 	f.StringVar(&t.Event, "event", "", "event JSON file (default: a creation event)")
 	f.StringVar(&t.Now, "now", "", "evaluate as of this RFC 3339 time (default: the current time)")
 	_ = test.MarkFlagRequired("agent")
-	_ = test.MarkFlagRequired("record")
 	cmd.AddCommand(test)
 	return cmd
 }
 
-// rulesTestOutput is `rules test --output json`.
-type rulesTestOutput struct {
-	Agent           string   `json:"agent"`
-	PhoneFields     []string `json:"phone_fields"`      // the fields tried for the number
-	PhoneFieldsFrom string   `json:"phone_fields_from"` // "agent", "plugin NAME" or why the default
-	rules.Report
+// rulesTestByID asks the running gateway to read the record and dry-run
+// its own config's rules on it.
+func rulesTestByID(ctx context.Context, o *rootOptions, t rulesTestOptions) error {
+	req := api.RulesTest{AgentID: t.Agent, RecordID: t.RecordID, Integration: t.Integration}
+	if t.Event != "" {
+		ev, err := os.ReadFile(t.Event)
+		if err != nil {
+			return fmt.Errorf("read the event: %w", err)
+		}
+		req.Event = ev
+	}
+	if t.Now != "" {
+		return errors.New("--now works with --record only: the gateway runs the rules at its own time")
+	}
+	var rep api.RulesReport
+	raw, err := newAdminClient(o).do(ctx, http.MethodPost, "/api/v1/rules/test", nil, req, &rep)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return printJSON(o, raw)
+	}
+	return rep.WriteText(o.Stdout)
 }
 
 func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
@@ -104,7 +136,7 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return printReport(o.Stdout, out)
+	return out.WriteText(o.Stdout)
 }
 
 // unsetEnvPlaceholder stands in for env() variables that are not set when
@@ -113,26 +145,32 @@ func rulesTest(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
 const unsetEnvPlaceholder = "unset-while-testing-rules"
 
 // loadForRules loads the config as serve would, except that env() of an
-// unset variable reads unsetEnvPlaceholder instead of failing.
+// unset variable without a default reads unsetEnvPlaceholder instead of
+// failing.
 func loadForRules(path string, getenv func(string) string) (*config.Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	return config.LoadWithEnv(path, src, func(name string) (string, bool) {
-		if v := getenv(name); v != "" {
-			return v, true
-		}
-		return unsetEnvPlaceholder, true
-	})
+	cfg, _, err := config.LoadWithPlaceholders(path, src, setEnv(getenv), unsetEnvPlaceholder)
+	return cfg, err
+}
+
+// setEnv looks variables up with getenv; an empty one is unset.
+func setEnv(getenv func(string) string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	}
 }
 
 // tryAgentRules runs ag's rules on the trial's record as the pipeline
 // would: the agent's phone fields (else its plugin's, from manifest),
 // region and timezone. An agent none of whose plugins manifest knows
 // gets config.DefaultPhoneFields, and the output says so.
-func tryAgentRules(cfg *config.Config, ag *config.Agent, manifest func(plugin string) (sdk.Manifest, bool), trial rules.Trial) (rulesTestOutput, error) {
-	out := rulesTestOutput{Agent: ag.Name}
+// trial.ContactTimezone, when empty, is taken from the record's JSON.
+func tryAgentRules(cfg *config.Config, ag *config.Agent, manifest func(plugin string) (sdk.Manifest, bool), trial rules.Trial) (api.RulesReport, error) {
+	out := api.RulesReport{Agent: ag.Name}
 	out.PhoneFields, out.PhoneFieldsFrom = pipeline.AgentPhoneFields(cfg, ag, manifest)
 	if out.PhoneFieldsFrom == "" {
 		out.PhoneFields = config.DefaultPhoneFields()
@@ -143,7 +181,9 @@ func tryAgentRules(cfg *config.Config, ag *config.Agent, manifest func(plugin st
 	trial.Call.AgentID = ag.Name
 	trial.PhoneFields = out.PhoneFields
 	trial.TimezoneSetting = ag.Timezone
-	trial.ContactTimezone = recordTimezone(trial.Record)
+	if trial.ContactTimezone == "" {
+		trial.ContactTimezone = recordTimezone(trial.Record)
+	}
 	var err error
 	out.Report, err = rules.Try(ag.RulesSpec(cfg.Server), trial)
 	return out, err
@@ -179,31 +219,107 @@ type rulesTester struct {
 	config   func() *config.Config
 	manifest func(plugin string) (sdk.Manifest, bool)
 	now      func() time.Time
+	// records reads a record by id for a request with a record_id; nil:
+	// such requests are refused.
+	records RecordFetcher
+}
+
+// RecordFetcher reads records through an integration's plugin with its
+// credentials (integrationPlugins implements it).
+type RecordFetcher interface {
+	FetchRecords(ctx context.Context, integration string, req sdk.FetchRequest) (sdk.FetchResult, error)
 }
 
 // newRulesTester is the api.RulesTester `serve` hands the admin API;
-// manifest finds a plugin's manifest (the plugin host's Manifest).
-func newRulesTester(cfg func() *config.Config, manifest func(plugin string) (sdk.Manifest, bool), now func() time.Time) api.RulesTester {
-	return rulesTester{config: cfg, manifest: manifest, now: now}
+// manifest finds a plugin's manifest (the plugin host's Manifest),
+// records reads records by id (nil: record_id is refused).
+func newRulesTester(cfg func() *config.Config, manifest func(plugin string) (sdk.Manifest, bool), now func() time.Time, records RecordFetcher) api.RulesTester {
+	return rulesTester{config: cfg, manifest: manifest, now: now, records: records}
 }
 
 // TestRules implements api.RulesTester; the result is the JSON of
 // `rules test --output json`.
-func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+func (rt rulesTester) TestRules(ctx context.Context, req api.RulesTest) (api.RulesReport, error) {
 	cfg := rt.config()
 	ag, ok := cfg.Agents[req.AgentID]
 	if !ok {
-		return nil, fmt.Errorf("no agent %q; agents: %s", req.AgentID, agentNames(cfg))
+		return api.RulesReport{}, fmt.Errorf("no agent %q; agents: %s", req.AgentID, agentNames(cfg))
 	}
 	trial := rules.Trial{Record: req.Record, Now: rt.now()}
-	if string(req.Event) != "null" {
+	if len(req.Event) > 0 && string(req.Event) != "null" {
 		trial.Event = req.Event
+	}
+	var read *recordRead
+	if req.RecordID != "" {
+		var err error
+		if read, err = rt.readRecord(ctx, cfg, ag, req); err != nil {
+			return api.RulesReport{}, err
+		}
+		trial.Record, trial.ContactTimezone = read.json, read.record.Timezone
 	}
 	out, err := tryAgentRules(cfg, ag, rt.manifest, trial)
 	if err != nil {
-		return nil, err
+		return api.RulesReport{}, err
+	}
+	if read != nil {
+		out.ReadFrom, out.RecordFields = "integration "+read.integration, read.fields
 	}
 	return out, nil
+}
+
+// recordRead is a record read by id for a dry run.
+type recordRead struct {
+	integration string
+	record      sdk.Record
+	fields      map[string]any // its non-null fields as the rules see them
+	json        []byte         // {"object_id":…, "fields":{…}} for rules.Trial
+}
+
+// readRecord fetches req.RecordID as the pipeline would: through the
+// integration's plugin, asking for the fields the agent's rules read and
+// its phone fields.
+func (rt rulesTester) readRecord(ctx context.Context, cfg *config.Config, ag *config.Agent, req api.RulesTest) (*recordRead, error) {
+	if rt.records == nil {
+		return nil, errors.New("record_id: reading records is not wired in this server; send the record as JSON")
+	}
+	ins := config.AgentIntegrations(cfg, ag)
+	integration := req.Integration
+	switch {
+	case integration != "" && !slices.Contains(ins, integration):
+		return nil, fmt.Errorf("integration: agent %q does not take events from %q; it takes them from %s", ag.Name, integration, listOrNone(ins))
+	case integration == "" && len(ins) == 1:
+		integration = ins[0]
+	case integration == "":
+		return nil, fmt.Errorf("integration: agent %q takes events from %s; say which one to read record %s from", ag.Name, listOrNone(ins), req.RecordID)
+	}
+	fields := config.AgentFields(cfg, ag)
+	phones, _ := pipeline.AgentPhoneFields(cfg, ag, rt.manifest)
+	fields = append(fields, phones...)
+	slices.Sort(fields)
+	fields = slices.Compact(fields)
+	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	res, err := rt.records.FetchRecords(fctx, integration, sdk.FetchRequest{IDs: []string{req.RecordID}, Fields: fields})
+	if err != nil {
+		return nil, fmt.Errorf("read record %s from integration %s: %w", req.RecordID, integration, err)
+	}
+	for _, rec := range res.Records {
+		if rec.ObjectID != req.RecordID {
+			continue
+		}
+		read := &recordRead{integration: integration, record: rec, fields: map[string]any{}}
+		for k, v := range rec.Fields {
+			if !v.IsNull() {
+				read.fields[k] = v.Any()
+			}
+		}
+		read.json, err = json.Marshal(map[string]any{"object_id": rec.ObjectID, "fields": read.fields})
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", req.RecordID, err)
+		}
+		return read, nil
+	}
+	return nil, sdk.NotFound("record %s: integration %s has no such record", req.RecordID, integration)
 }
 
 func readTrial(t rulesTestOptions, stdin io.Reader) (rules.Trial, error) {
@@ -230,69 +346,6 @@ func readTrial(t rulesTestOptions, stdin io.Reader) (rules.Trial, error) {
 	return trial, nil
 }
 
-func printReport(w io.Writer, out rulesTestOutput) error {
-	rep := out.Report
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	decision := "call"
-	if !rep.Call {
-		decision = "skip: " + rep.Reason
-	}
-	fmt.Fprintf(tw, "agent\t%s\n", out.Agent)
-	fmt.Fprintf(tw, "decision\t%s\n", decision)
-	whenResult := fmt.Sprint(rep.WhenResult)
-	if rep.WhenError != "" {
-		whenResult = "error"
-	}
-	fmt.Fprintf(tw, "when\t%s  →  %s\n", rep.When, whenResult)
-	ev := rep.Event.Kind
-	if rep.Event.Type != "" {
-		ev += " (" + rep.Event.Type + ")"
-	}
-	if rep.Event.Property != "" {
-		ev += fmt.Sprintf(" %s=%q", rep.Event.Property, rep.Event.Value)
-	}
-	fmt.Fprintf(tw, "event\t%s\n", ev)
-	if rep.ObjectID != "" {
-		fmt.Fprintf(tw, "record\t%s\n", rep.ObjectID)
-	}
-	phones := strings.Join(out.PhoneFields, ", ")
-	if phones == "" {
-		phones = "the record's phones"
-	}
-	fmt.Fprintf(tw, "phone fields\t%s (from %s)\n", phones, out.PhoneFieldsFrom)
-	if rep.ToNumber != "" {
-		fmt.Fprintf(tw, "to_number\t%s (from %s)\n", rep.ToNumber, rep.PhoneField)
-	} else {
-		fmt.Fprintf(tw, "to_number\t(none)\n")
-	}
-	fmt.Fprintf(tw, "timezone\t%s\n", rep.Timezone)
-	if rep.TimezoneNote != "" {
-		fmt.Fprintf(tw, "timezone note\t%s\n", rep.TimezoneNote)
-	}
-	fmt.Fprintf(tw, "\nVARIABLE\tVALUE\n")
-	names := make([]string, 0, len(rep.Variables)+len(rep.VariableErrors))
-	for n := range rep.Variables {
-		names = append(names, n)
-	}
-	for n := range rep.VariableErrors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		fmt.Fprintf(tw, "(none)\t\n")
-	}
-	for _, n := range names {
-		if msg, failed := rep.VariableErrors[n]; failed {
-			fmt.Fprintf(tw, "%s\terror: %s\n", n, oneLine(msg))
-		} else {
-			fmt.Fprintf(tw, "%s\t%q\n", n, rep.Variables[n])
-		}
-	}
-	fmt.Fprintf(tw, "\nmissing fields\t%s\n", listOrNone(rep.MissingFields))
-	fmt.Fprintf(tw, "missing required\t%s\n", listOrNone(rep.MissingRequired))
-	return tw.Flush()
-}
-
 func agentNames(cfg *config.Config) string {
 	names := make([]string, 0, len(cfg.Agents))
 	for n := range cfg.Agents {
@@ -307,13 +360,6 @@ func listOrNone(s []string) string {
 		return "(none)"
 	}
 	return strings.Join(s, ", ")
-}
-
-// oneLine keeps an expr message's first line (its caret snippet needs the
-// source beside it).
-func oneLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }
 
 func nonNilStrings(s []string) []string {

@@ -112,7 +112,9 @@ func TestRulesTestCommand(t *testing.T) {
 			"--now: want an RFC 3339 time"},
 		{"broken config", []string{"rules", "test", "-c", file("broken.hcl"), "--agent", "a", "--record", file("lead.json")}, 1, nil,
 			"has problems"},
-		{"flags required", []string{"rules", "test", "-c", cfg}, 1, nil, `required flag(s) "agent", "record" not set`},
+		{"flags required", []string{"rules", "test", "-c", cfg}, 1, nil, `required flag(s) "agent" not set`},
+		{"record required", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro"}, 1, nil, `--record FILE.json (or --record-id ID`},
+		{"record and record id", []string{"rules", "test", "-c", cfg, "--agent", "sales-intro", "--record", file("lead.json"), "--record-id", "1"}, 1, nil, `not both`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,24 +172,24 @@ func TestRulesTesterForTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, func() time.Time { return now })
+	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, func() time.Time { return now }, nil)
 	tests := []struct {
 		name    string
 		req     api.RulesTest
-		check   func(rulesTestOutput) bool
+		check   func(api.RulesReport) bool
 		wantErr string
 	}{
 		{"callgate record shape", api.RulesTest{AgentID: "sales-intro",
 			Record: json.RawMessage(`{"object_id":"7","fields":{"firstname":"ada","company":"AE","amount":1500,"hs_lead_status":"NEW","phone":"+14155550123"}}`),
 			Event:  json.RawMessage(`null`)},
-			func(o rulesTestOutput) bool {
+			func(o api.RulesReport) bool {
 				return o.Call && o.ObjectID == "7" && o.Variables["amount"] == "two thousand rupees" &&
 					o.Variables["greeting"] == "Good evening" && o.ToNumber == "+14155550123"
 			}, ""},
 		{"update event", api.RulesTest{AgentID: "sales-intro",
 			Record: json.RawMessage(`{"firstname":"ada","hs_lead_status":"NEW","mobilephone":"9876543210"}`),
 			Event:  json.RawMessage(`{"kind":"updated"}`)},
-			func(o rulesTestOutput) bool { return !o.Call && strings.Contains(o.Reason, "was false") }, ""},
+			func(o api.RulesReport) bool { return !o.Call && strings.Contains(o.Reason, "was false") }, ""},
 		{"unknown agent", api.RulesTest{AgentID: "x", Record: json.RawMessage(`{}`)}, nil, `no agent "x"`},
 		{"bad record", api.RulesTest{AgentID: "sales-intro", Record: json.RawMessage(`[]`)}, nil, "record: want a JSON object"},
 	}
@@ -203,7 +205,7 @@ func TestRulesTesterForTheAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o := out.(rulesTestOutput); !tt.check(o) {
+			if o := out; !tt.check(o) {
 				t.Errorf("output %+v", o)
 			}
 		})
@@ -275,7 +277,7 @@ func TestRulesTestPhoneFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, time.Now)
+	rt := newRulesTester(func() *config.Config { return cfg }, builtinManifest, time.Now, nil)
 	tests := []struct {
 		agent      string
 		wantFields string
@@ -305,7 +307,7 @@ func TestRulesTestPhoneFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := res.(rulesTestOutput)
+			o := res
 			if strings.Join(o.PhoneFields, ",") != tt.wantFields || o.PhoneFieldsFrom != tt.wantFrom || o.ToNumber != tt.wantNumber {
 				t.Errorf("API: phone fields %v from %q, to %q; want %s from %q, to %s",
 					o.PhoneFields, o.PhoneFieldsFrom, o.ToNumber, tt.wantFields, tt.wantFrom, tt.wantNumber)

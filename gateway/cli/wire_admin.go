@@ -38,28 +38,36 @@ type adminParts struct {
 // and the dashboard at /ui/.
 func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 	current := a.cfg.Load
+	crms := integrationPlugins{host: p.Plugins, cfg: current}
+	fields := newFieldChecker(a.log.Named("fields"), current, crms)
 	adm, err := api.New(api.Options{
-		Config:       current,
-		Calls:        a.store,
-		Canceler:     p.Scheduler,
-		DND:          a.store,
-		Plugins:      pluginStatuses{p.Plugins},
-		Manifests:    p.Plugins,
-		Credentials:  integrationPlugins{host: p.Plugins, cfg: current},
-		Fields:       integrationPlugins{host: p.Plugins, cfg: current},
-		Rules:        newRulesTester(current, p.Plugins.Manifest, time.Now),
-		Backup:       a.store,
-		Outbox:       a.store,
-		Eraser:       p.Scheduler,
-		Stats:        a.store,
-		Pending:      p.Inbox,
-		Refusals:     p.Refusals,
-		TestWebhooks: testWebhooks{ingest: p.Ingest, cfg: current},
-		Logger:       a.log.Named("admin"),
+		Config:        current,
+		Calls:         a.store,
+		Canceler:      p.Scheduler,
+		DND:           a.store,
+		Plugins:       pluginStatuses{p.Plugins},
+		Manifests:     p.Plugins,
+		Credentials:   crms,
+		Fields:        crms,
+		FieldWarnings: fields,
+		Rules:         newRulesTester(current, p.Plugins.Manifest, time.Now, crms),
+		Backup:        a.store,
+		Outbox:        a.store,
+		Eraser:        p.Scheduler,
+		Stats:         a.store,
+		Pending:       p.Inbox,
+		Refusals:      p.Refusals,
+		TestWebhooks:  testWebhooks{ingest: p.Ingest, cfg: current},
+		Logger:        a.log.Named("admin"),
 	})
 	if err != nil {
 		return err
 	}
+	// Field warnings and credential checks follow the config: run in the
+	// background once the plugins are up, and again after each reload.
+	fields.credentials = adm.RefreshCredentials
+	a.goRun("field check", fields.run)
+	a.onReload("field check", func(*config.Config) error { fields.again(); return nil })
 	for _, rt := range adm.Routes() {
 		a.http.HandleAdmin(rt.Method, strings.TrimPrefix(rt.Path, server.AdminPrefix), rt.Handler)
 	}
@@ -137,6 +145,16 @@ func (c integrationPlugins) ListFields(ctx context.Context, integration, objectT
 		return nil, err
 	}
 	return crm.ListFields(ctx, creds, objectType)
+}
+
+// FetchRecords reads records of an integration through its plugin.
+func (c integrationPlugins) FetchRecords(ctx context.Context, integration string, req sdk.FetchRequest) (sdk.FetchResult, error) {
+	crm, creds, err := c.plugin(integration)
+	if err != nil {
+		return sdk.FetchResult{}, err
+	}
+	req.Credentials = creds
+	return crm.FetchRecords(ctx, req)
 }
 
 // plugin is the plugin serving integration, with its credentials.

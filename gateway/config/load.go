@@ -118,11 +118,15 @@ func LoadBytes(name string, src []byte) (*Config, error) {
 // LoadWithEnv is LoadBytes with env() answered by lookupEnv instead of the
 // process environment (tests, and checks of a file meant for another machine).
 func LoadWithEnv(name string, src []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return newDecoder(lookupEnv).load(name, src)
+}
+
+// load parses, decodes and checks src with d.
+func (d *decoder) load(name string, src []byte) (*Config, error) {
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
 	if diags.HasErrors() {
 		return nil, &Error{Diags: diags}
 	}
-	d := newDecoder(lookupEnv)
 	cfg := d.decodeFile(file.Body)
 	cfg.File = name
 	d.checkReferences(cfg)

@@ -186,4 +186,32 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("after the test webhook the page says %q", got)
 	}
 	screenshot("dashboard-test-webhook.png")
+
+	// Field warnings, and Try the rules on a record read by id.
+	if got := text("#warnings-sales-intro"); !strings.Contains(got, "contact.first_name: no such property in hubspot; did you mean firstname?") {
+		t.Fatalf("sales-intro's warnings show %q", got)
+	}
+	step("pick the agent", chromedp.SetValue(chromedp.CSS(`#rules-test select[name="agent_id"]`), "sales-intro"))
+	step("type a record id", chromedp.SendKeys(chromedp.ID("record_id"), "1001"))
+	submit("try the rules", "#rules-test button")
+	if got := text("#rules-result"); !strings.Contains(got, "read from integration hubspot") || !strings.Contains(got, `"grace"`) ||
+		!strings.Contains(got, "missing fields    first_name") {
+		t.Fatalf("rules test by record id shows %q", got)
+	}
+	screenshot("dashboard-rules-record-id.png")
+
+	// Check now on the plugins page: HubSpot accepts, LeadSquared cannot be reached.
+	step("open plugins again", chromedp.Navigate(f.srv.URL+"/ui/plugins"), chromedp.WaitVisible(chromedp.ID("integrations")))
+	checks := f.checks.count("lsq")
+	submit("check lsq now", `form[action="/ui/integrations/lsq/check"] button`)
+	if got := text("main .flash"); !strings.Contains(got, "the CRM could not be reached") {
+		t.Fatalf("after check now the page says %q", got)
+	}
+	if got := text("#integrations"); !strings.Contains(got, "accepted") || !strings.Contains(got, "unreachable") || strings.Contains(got, "rejected") {
+		t.Fatalf("integrations table shows %q", got)
+	}
+	if f.checks.count("lsq") != checks+1 {
+		t.Fatalf("check now made %d checks, want 1", f.checks.count("lsq")-checks)
+	}
+	screenshot("dashboard-check-now.png")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"sync"
@@ -53,6 +54,7 @@ agent "sales-intro" {
   integrations = ["hubspot"]
   variables = {
     firstname = "contact.firstname ?? 'there'"
+    name      = "contact.first_name ?? ''"
   }
 }
 agent "lsq-intro" {
@@ -66,13 +68,75 @@ agent "lsq-intro" {
 // the gateway's rules test does.
 type rulesTester struct{ cfg *config.Config }
 
-func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (any, error) {
+func (rt rulesTester) TestRules(_ context.Context, req api.RulesTest) (api.RulesReport, error) {
 	ag := rt.cfg.Agents[req.AgentID]
 	spec := rules.Spec{When: ag.When.Source, Variables: map[string]string{}, Required: ag.RequiredVariables}
 	for k, v := range ag.Variables {
 		spec.Variables[k] = v.Source
 	}
-	return rules.Try(spec, rules.Trial{Record: req.Record, Event: req.Event, PhoneFields: ag.PhoneFields})
+	out := api.RulesReport{Agent: ag.Name, PhoneFields: ag.PhoneFields, PhoneFieldsFrom: "agent"}
+	record := req.Record
+	if req.RecordID != "" {
+		fields, ok := crmRecords[req.RecordID]
+		if !ok {
+			return out, sdk.NotFound("hubspot: contact %s does not exist", req.RecordID)
+		}
+		record, _ = json.Marshal(map[string]any{"object_id": req.RecordID, "fields": fields})
+		out.ReadFrom, out.RecordFields = "integration hubspot", fields
+	}
+	rep, err := rules.Try(spec, rules.Trial{Record: record, Event: req.Event, PhoneFields: ag.PhoneFields})
+	out.Report = rep
+	return out, err
+}
+
+// crmRecords are the records the HubSpot account holds, by id, for Try
+// the rules with a record id.
+var crmRecords = map[string]map[string]any{
+	"1001": {"firstname": "grace", "mobilephone": "+14155550123"},
+}
+
+// fieldWarnings are the real field check's findings on the test config
+// against accountFields.
+type fieldWarnings struct{ config.FieldCheck }
+
+func (w fieldWarnings) AgentWarnings() map[string][]string { return w.ByAgent() }
+
+func checkFields(cfg *config.Config) fieldWarnings {
+	fc := config.CheckFields(context.Background(), cfg, func(ctx context.Context, in string) ([]config.Property, error) {
+		fs, err := accountFields{}.ListFields(ctx, in, "")
+		props := make([]config.Property, len(fs))
+		for i, f := range fs {
+			props[i] = config.Property{Name: f.Name, Label: f.Label}
+		}
+		return props, err
+	})
+	return fieldWarnings{fc}
+}
+
+// credentialChecks answers credential checks as the CRMs would: HubSpot
+// accepts the token, LeadSquared cannot be reached. It counts the checks.
+type credentialChecks struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *credentialChecks) CheckCredentials(_ context.Context, integration string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]int{}
+	}
+	c.calls[integration]++
+	if integration == "lsq" {
+		return sdk.Transient("leadsquared: could not reach api.leadsquared.com: connection refused")
+	}
+	return nil
+}
+
+func (c *credentialChecks) count(integration string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[integration]
 }
 
 // runningPlugins is the plugin host with the built-in plugins running:
@@ -126,6 +190,7 @@ type fixture struct {
 	// refusals is what the webhook endpoints refused (empty until a test adds).
 	refusals *refused.Log
 	sent     *sentWebhooks
+	checks   *credentialChecks
 }
 
 // sentWebhooks records the dashboard's test webhooks as the gateway would
@@ -176,9 +241,11 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checks := &credentialChecks{}
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
 		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals, TestWebhooks: sent,
-		Stats: db, Pending: inbox, OverviewTTL: time.Nanosecond})
+		Stats: db, Pending: inbox, OverviewTTL: time.Nanosecond,
+		FieldWarnings: checkFields(cfg), Credentials: checks})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -191,7 +258,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	}
 	srv := httptest.NewServer(d.Handler())
 	tb.Cleanup(srv.Close)
-	return &fixture{db: db, inbox: inbox, srv: srv, now: now, refusals: refusals, sent: sent}
+	return &fixture{db: db, inbox: inbox, srv: srv, now: now, refusals: refusals, sent: sent, checks: checks}
 }
 
 // addCall stores a call the way the pipeline does, from an event.

@@ -14,20 +14,28 @@ import (
 
 type agentsData struct {
 	Agents []api.Agent
-	Test   *rulesTestData
+	// Integrations are the config's integrations, for Try the rules'
+	// record id.
+	Integrations []string
+	Test         *rulesTestData
 }
 
 type rulesTestData struct {
-	Agent  string
-	Record string
-	Event  string
-	Result string
-	Error  string
+	Agent       string
+	Record      string
+	RecordID    string
+	Integration string
+	Event       string
+	Result      string // the report as `callgate rules test` prints it
+	Error       string
+}
+
+func (d *Dashboard) agentsData(t *rulesTestData) agentsData {
+	return agentsData{Agents: d.opts.API.Agents(), Integrations: api.Integrations(d.opts.Config()), Test: t}
 }
 
 func (d *Dashboard) agentsPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	d.render(w, r, sess, "agents", http.StatusOK, page{Title: "Agents",
-		Data: agentsData{Agents: d.opts.API.Agents()}})
+	d.render(w, r, sess, "agents", http.StatusOK, page{Title: "Agents", Data: d.agentsData(nil)})
 }
 
 // sendTestWebhook sends an agent the contact.creation HubSpot would post
@@ -45,13 +53,22 @@ func (d *Dashboard) sendTestWebhook(w http.ResponseWriter, r *http.Request, sess
 	d.back(w, r, sess, Prefix+"agents", msg, err)
 }
 
-// testRules runs the rules test API's code on the pasted record and shows
-// the result on the agents page.
+// testRules runs the rules test API's code on the pasted record, or on the
+// record read from the CRM by id, and shows the report on the agents page
+// as `callgate rules test` prints it.
 func (d *Dashboard) testRules(w http.ResponseWriter, r *http.Request, sess *session) {
-	t := &rulesTestData{Agent: r.PostFormValue("agent_id"), Record: r.PostFormValue("record"), Event: r.PostFormValue("event")}
+	t := &rulesTestData{Agent: r.PostFormValue("agent_id"), Record: r.PostFormValue("record"), Event: r.PostFormValue("event"),
+		RecordID: strings.TrimSpace(r.PostFormValue("record_id")), Integration: strings.TrimSpace(r.PostFormValue("integration"))}
 	body := map[string]json.RawMessage{}
-	agent, _ := json.Marshal(t.Agent)
-	body["agent_id"] = agent
+	str := func(s string) json.RawMessage {
+		b, _ := json.Marshal(s)
+		return b
+	}
+	body["agent_id"] = str(t.Agent)
+	if t.RecordID != "" {
+		body["record_id"] = str(t.RecordID)
+		body["integration"] = str(t.Integration)
+	}
 	if s := strings.TrimSpace(t.Record); s != "" {
 		body["record"] = json.RawMessage(s)
 	}
@@ -68,17 +85,16 @@ func (d *Dashboard) testRules(w http.ResponseWriter, r *http.Request, sess *sess
 	if err == nil {
 		req, err = api.ParseRulesTest(raw)
 	}
-	var res any
+	var res api.RulesReport
 	if err == nil {
 		res, err = d.opts.API.TestRules(r, req)
 	}
 	if err != nil {
 		t.Error, status = err.Error(), http.StatusBadRequest
 	} else {
-		t.Result = prettyJSON(res)
+		t.Result = res.Text()
 	}
-	d.render(w, r, sess, "agents", status, page{Title: "Agents",
-		Data: agentsData{Agents: d.opts.API.Agents(), Test: t}})
+	d.render(w, r, sess, "agents", status, page{Title: "Agents", Data: d.agentsData(t)})
 }
 
 func pastedJSONError(t *rulesTestData) error {
@@ -94,6 +110,18 @@ func pastedJSONError(t *rulesTestData) error {
 
 func (d *Dashboard) pluginsPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	d.render(w, r, sess, "plugins", http.StatusOK, page{Title: "Plugins", Data: d.opts.API.PluginList(r.Context())})
+}
+
+// checkCredentials runs an integration's credential check now (the
+// plugins page's Check now) and says what the CRM answered.
+func (d *Dashboard) checkCredentials(w http.ResponseWriter, r *http.Request, sess *session) {
+	name := mux.Vars(r)["name"]
+	in, err := d.opts.API.CheckCredentials(r.Context(), name)
+	msg := fmt.Sprintf("Integration %s: %s.", name, in.Credentials.Summary())
+	if err == nil && !in.Credentials.OK && in.Credentials.Checked {
+		err = fmt.Errorf("integration %s: %s", name, in.Credentials.Summary())
+	}
+	d.back(w, r, sess, Prefix+"plugins", msg, err)
 }
 
 // fieldsPage lists an integration's CRM fields, read through its plugin:

@@ -144,6 +144,7 @@ func (d *Dashboard) Handler() http.Handler {
 	r.Handle(Prefix+"agents/{id}/test-webhook", d.authed(d.sendTestWebhook)).Methods(http.MethodPost)
 	r.Handle(Prefix+"plugins", d.authed(d.pluginsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"integrations/{name}/fields", d.authed(d.fieldsPage)).Methods(http.MethodGet)
+	r.Handle(Prefix+"integrations/{name}/check", d.authed(d.checkCredentials)).Methods(http.MethodPost)
 	r.Handle(Prefix+"dnd", d.authed(d.dndPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.addDND)).Methods(http.MethodPost)
 	r.Handle(Prefix+"dnd/remove", d.authed(d.removeDND)).Methods(http.MethodPost)

@@ -163,7 +163,8 @@ func TestPages(t *testing.T) {
 		{"agents", "/ui/agents", []string{"sales-intro", "contact.firstname ?? &#39;there&#39;", "Try the rules",
 			`mobilephone, phone <span class="hint">from plugin hubspot</span>`,
 			`Mobile, Phone <span class="hint">from plugin leadsquared</span>`}},
-		{"plugins", "/ui/plugins", []string{"hubspot", "not checked", "leadsquared",
+		{"plugins", "/ui/plugins", []string{"hubspot", `<span class="badge ok">accepted</span>`, "leadsquared", ">unreachable</span>",
+			"could not reach api.leadsquared.com",
 			`<td class="mono small">Mobile, Phone</td>`, `<td class="mono small">mobilephone, phone</td>`,
 			"application/x-www-form-urlencoded"}},
 		{"dnd", "/ui/dnd", []string{"The DND list is empty"}},
@@ -265,9 +266,63 @@ func TestPages(t *testing.T) {
 		}
 		resp, body = c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"},
 			"record": {`{"firstname":"ada","mobilephone":"098123 45678"}`}})
-		if resp.StatusCode != 200 || !strings.Contains(body, `id="rules-result"`) || !strings.Contains(body, "&#34;call&#34;: true") ||
-			!strings.Contains(body, "&#34;firstname&#34;: &#34;ada&#34;") {
+		// The same readable report as `callgate rules test`, not JSON.
+		if resp.StatusCode != 200 || !strings.Contains(body, `id="rules-result"`) || !regexp.MustCompile(`decision +call`).MatchString(body) ||
+			!regexp.MustCompile(`firstname +&#34;ada&#34;`).MatchString(body) || strings.Contains(body, "&#34;call&#34;: true") {
 			t.Fatalf("rules test: %d\n%s", resp.StatusCode, body)
+		}
+	})
+	t.Run("rules test by record id", func(t *testing.T) {
+		resp, body := c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"}, "record_id": {"1001"}})
+		for _, want := range []string{`record +1001 \(read from integration hubspot\)`, `firstname +&#34;grace&#34;`, `FIELD READ +VALUE`,
+			`mobilephone +&#34;&#43;14155550123&#34;`, `decision +call`, `value="1001"`} {
+			if !regexp.MustCompile(want).MatchString(body) {
+				t.Fatalf("record id 1001: %d, the page lacks %s:\n%s", resp.StatusCode, want, body)
+			}
+		}
+		resp, body = c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"}, "record_id": {"4040"}})
+		if resp.StatusCode != 400 || !strings.Contains(body, "hubspot: contact 4040 does not exist") {
+			t.Fatalf("a missing record: %d", resp.StatusCode)
+		}
+		resp, body = c.post("/ui/agents/test", url.Values{"csrf": {csrf}, "agent_id": {"sales-intro"}, "record_id": {"1001"},
+			"record": {`{"firstname":"ada"}`}})
+		if resp.StatusCode != 400 || !strings.Contains(body, "record_id: give either record") {
+			t.Fatalf("record and record id: %d", resp.StatusCode)
+		}
+	})
+	t.Run("field warnings", func(t *testing.T) {
+		_, body := c.get("/ui/agents")
+		want := `<li class="mono small">contact.first_name: no such property in hubspot; did you mean firstname?</li>`
+		if !strings.Contains(body, `id="warnings-sales-intro"`) || !strings.Contains(body, want) || strings.Contains(body, `id="warnings-lsq-intro"`) {
+			t.Fatalf("the agents page does not show sales-intro's field warning (and only it):\n%s", body)
+		}
+	})
+	t.Run("check now", func(t *testing.T) {
+		c.get("/ui/plugins")
+		before := f.checks.count("hubspot")
+		c.get("/ui/plugins") // cached
+		if f.checks.count("hubspot") != before {
+			t.Fatal("a second view checked the credentials again")
+		}
+		resp, _ := c.post("/ui/integrations/hubspot/check", url.Values{"csrf": {csrf}})
+		if resp.StatusCode != http.StatusSeeOther || f.checks.count("hubspot") != before+1 {
+			t.Fatalf("check now: %d, %d checks (want %d)", resp.StatusCode, f.checks.count("hubspot"), before+1)
+		}
+		if _, body := c.get("/ui/plugins"); !strings.Contains(body, "Integration hubspot: credentials accepted.") {
+			t.Fatal("check now's result is not shown")
+		}
+		c.post("/ui/integrations/lsq/check", url.Values{"csrf": {csrf}})
+		if _, body := c.get("/ui/plugins"); !strings.Contains(body, "integration lsq: the CRM could not be reached, so the credentials are not known: leadsquared: could not reach") {
+			t.Fatal("an unreachable CRM is not reported as unreachable")
+		}
+		if resp, _ := c.post("/ui/integrations/hubspot/check", url.Values{}); resp.StatusCode == http.StatusSeeOther || f.checks.count("hubspot") != before+1 {
+			t.Fatalf("a check without the CSRF token was taken: %d", resp.StatusCode)
+		}
+		if resp, _ := c.post("/ui/integrations/nope/check", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("unknown integration: %d", resp.StatusCode)
+		}
+		if _, body := c.get("/ui/plugins"); !strings.Contains(body, `unknown integration &#34;nope&#34;`) {
+			t.Fatal("an unknown integration is not reported")
 		}
 	})
 }
