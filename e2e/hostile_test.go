@@ -271,8 +271,8 @@ func TestHostileTrafficIsBounded(t *testing.T) {
 			t.Fatalf("right token from another address = %d, want 200", code)
 		}
 		if code, h := status(t, admin, "POST", g.URL+"/ui/login", strings.NewReader(form.Encode()),
-			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}); code != 303 || !strings.HasSuffix(h.Get("Location"), "/ui/calls") {
-			t.Fatalf("dashboard sign-in from another address = %d, want 303 to /ui/calls", code)
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}); code != 303 || !strings.HasSuffix(h.Get("Location"), "/ui/") {
+			t.Fatalf("dashboard sign-in from another address = %d, want 303 to the overview, /ui/", code)
 		}
 
 		counts = map[int]int{}
