@@ -89,7 +89,7 @@ func TestLimiterSpendsTheAllowance(t *testing.T) {
 			}
 			time.Sleep(tc.interval)
 			srv.Reset()
-			n := 3*tc.max + 1 // a little over three windows' worth
+			n := 6*tc.max + 1 // a little over six windows' worth
 			var wg sync.WaitGroup
 			work := make(chan string, n)
 			for i := range n {
@@ -128,27 +128,10 @@ func TestLimiterSpendsTheAllowance(t *testing.T) {
 					t.Errorf("interval %d held %d requests, Max is %d (all: %v)", k, c, tc.max, counts)
 				}
 			}
-			// Busy: every slot is sent again as soon as HubSpot frees it, so
-			// any interval (plus a quarter for the round trips) that ends
-			// before the work does holds at least Max-1 requests.
-			at := srv.Admitted()
-			span := tc.interval + tc.interval/4
-			for i := range at {
-				if at[i].Add(span).After(at[len(at)-1]) {
-					break
-				}
-				in := 0
-				for _, a := range at[i:] {
-					if a.Sub(at[i]) < span {
-						in++
-					}
-				}
-				if in < tc.max-1 {
-					t.Errorf("only %d requests in the %s from request %d while busy, want at least %d (per interval %v)", in, span, i, tc.max-1, counts)
-					break
-				}
-			}
-			// n requests need (n-1)/max windows after the first: not twice that.
+			// n requests need (n-1)/max windows after the first. A limiter
+			// that counts its own requests as others' use needs twice that;
+			// the bound leaves room for round trips on a loaded machine
+			// (each slot is held until an interval after its answer).
 			if limit := time.Duration(float64((n-1)/tc.max)*1.5*float64(tc.interval)) + tc.interval/2; took > limit {
 				t.Errorf("%d requests took %s, want under %s (per interval: %v)", n, took, limit, counts)
 			}
