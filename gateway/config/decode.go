@@ -23,13 +23,18 @@ type decoder struct {
 
 func newDecoder(lookupEnv func(string) (string, bool)) *decoder {
 	return &decoder{ctx: &hcl.EvalContext{
-		Functions: map[string]function.Function{"env": envFunc(lookupEnv)},
+		Functions: map[string]function.Function{"env": envFunc(lookupEnv, unsetIsAnError)},
 	}}
 }
 
-// envFunc is env("X") / env("X", "default"). A variable that is unset
-// (not merely empty) and has no default is an error at the call.
-func envFunc(lookupEnv func(string) (string, bool)) function.Function {
+// envFunc is env("X") / env("X", "default"). For a variable that is
+// unset (not merely empty) and has no default, unset decides: an error at
+// the call (unsetIsAnError), or a placeholder for checks without secrets.
+func unsetIsAnError(name string) (cty.Value, error) {
+	return cty.NilVal, fmt.Errorf("environment variable %s is not set: set it, or give a default with env(%q, \"…\")", name, name)
+}
+
+func envFunc(lookupEnv func(string) (string, bool), unset func(name string) (cty.Value, error)) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads an environment variable, with an optional default.",
 		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
@@ -46,7 +51,7 @@ func envFunc(lookupEnv func(string) (string, bool)) function.Function {
 			if len(args) == 2 {
 				return args[1], nil
 			}
-			return cty.NilVal, fmt.Errorf("environment variable %s is not set: set it, or give a default with env(%q, \"…\")", name, name)
+			return unset(name)
 		},
 	})
 }

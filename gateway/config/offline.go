@@ -1,11 +1,9 @@
 package config
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
 )
 
 // LoadWithPlaceholders is LoadWithEnv for checks made without the
@@ -16,37 +14,13 @@ import (
 func LoadWithPlaceholders(name string, src []byte, lookupEnv func(string) (string, bool), placeholder string) (*Config, []string, error) {
 	var unset []string
 	d := newDecoder(lookupEnv)
-	d.ctx.Functions["env"] = placeholderEnvFunc(lookupEnv, placeholder, func(v string) {
+	d.ctx.Functions["env"] = envFunc(lookupEnv, func(v string) (cty.Value, error) {
 		if !slices.Contains(unset, v) {
 			unset = append(unset, v)
 		}
+		return cty.StringVal(placeholder), nil
 	})
 	cfg, err := d.load(name, src)
 	slices.Sort(unset)
 	return cfg, unset, err
-}
-
-// placeholderEnvFunc is envFunc, but an unset variable without a default
-// reads placeholder and is reported to missing.
-func placeholderEnvFunc(lookupEnv func(string) (string, bool), placeholder string, missing func(string)) function.Function {
-	return function.New(&function.Spec{
-		Description: "Reads an environment variable, with an optional default; a placeholder stands in for an unset one.",
-		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
-		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
-		Type:        function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			if len(args) > 2 {
-				return cty.NilVal, fmt.Errorf("env takes a name and at most one default, got %d arguments", len(args))
-			}
-			name := args[0].AsString()
-			if v, ok := lookupEnv(name); ok {
-				return cty.StringVal(v), nil
-			}
-			if len(args) == 2 {
-				return args[1], nil
-			}
-			missing(name)
-			return cty.StringVal(placeholder), nil
-		},
-	})
 }
