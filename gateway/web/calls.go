@@ -67,14 +67,7 @@ func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *sess
 			keep.Set(k, v)
 		}
 	}
-	if next != "" {
-		nv := cloneValues(keep)
-		nv.Set("cursor", next)
-		data.Next = Prefix + "calls?" + nv.Encode()
-	}
-	if q.Cursor != "" {
-		data.First = Prefix + "calls?" + keep.Encode()
-	}
+	data.First, data.Next = pager("calls", keep, q.Cursor, next)
 	p := page{Title: "Calls", Data: data, Refresh: d.dialingRefresh()}
 	if len(calls) == 0 && len(keep) == 0 && q.Cursor == "" {
 		p.Start = d.start()
@@ -121,4 +114,18 @@ func (d *Dashboard) cancelCall(w http.ResponseWriter, r *http.Request, sess *ses
 	to := Prefix + "calls/" + url.PathEscape(id)
 	_, err := d.opts.API.CancelCall(r.Context(), id)
 	d.back(w, r, sess, to, "Call canceled.", err)
+}
+
+// pager links a list page's "Newest" (when this is not the first page)
+// and "Older" (when the store gave a next cursor), keeping the filter.
+func pager(page string, keep url.Values, cursor, next string) (first, older string) {
+	if cursor != "" {
+		first = Prefix + page + "?" + keep.Encode()
+	}
+	if next != "" {
+		nv := cloneValues(keep)
+		nv.Set("cursor", next)
+		older = Prefix + page + "?" + nv.Encode()
+	}
+	return first, older
 }

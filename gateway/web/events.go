@@ -158,14 +158,7 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	keep := f.values()
-	if next != "" {
-		nv := cloneValues(keep)
-		nv.Set("cursor", next)
-		data.Next = Prefix + "events?" + nv.Encode()
-	}
-	if q.Cursor != "" {
-		data.First = Prefix + "events?" + keep.Encode()
-	}
+	data.First, data.Next = pager("events", keep, q.Cursor, next)
 	if store.Replayable(f.Status) {
 		q.Cursor = ""
 		res, err := d.opts.Events.ReplayEvents(q, d.opts.Now(), true)
