@@ -28,6 +28,10 @@ type CRM interface {
 	ListFields(ctx context.Context, creds Credentials, objectType string) ([]Field, error)
 	// CheckCredentials makes a cheap authenticated call.
 	CheckCredentials(ctx context.Context, creds Credentials) error
+	// ListRecords lists the records created (or modified) in a time
+	// range, a page at a time (capability "reconcile"): the host finds
+	// the leads whose webhooks never arrived.
+	ListRecords(ctx context.Context, req ListRequest) (ListResult, error)
 }
 
 // Capabilities a plugin may declare in its Manifest.
@@ -36,6 +40,7 @@ const (
 	CapabilityListFields = "list_fields" // ListFields is implemented
 	CapabilityFetch      = "fetch"       // FetchRecords reads from the CRM's API
 	CapabilityInline     = "inline"      // webhook events carry their record inline
+	CapabilityReconcile  = "reconcile"   // ListRecords is implemented
 )
 
 // Manifest describes a plugin.
@@ -178,6 +183,34 @@ type UpdateRequest struct {
 	ObjectType  string
 	ObjectID    string
 	Fields      map[string]Value
+}
+
+// ListRequest asks for the records created (or, with Modified, last
+// changed) in [Since, Until), oldest first, one page at a time. A plugin
+// keeps within the CRM's rate limits and result caps itself (HubSpot's
+// search stops at 10,000 results: the cursor then restarts the range
+// after the last record seen).
+type ListRequest struct {
+	Credentials  Credentials
+	ObjectType   string
+	Since, Until time.Time
+	Modified     bool   // by last modification instead of creation
+	Cursor       string // the previous page's Next; "" for the first page
+	Limit        int    // records per page, at most 100; 0: the plugin's default
+}
+
+// ListResult is one page of ListRecords.
+type ListResult struct {
+	Records []ListedRecord
+	Next    string // "" when the range is exhausted
+}
+
+// ListedRecord is one record a listing found; the host reads it with
+// FetchRecords when it has no event for it.
+type ListedRecord struct {
+	ObjectID   string
+	CreatedAt  time.Time
+	ModifiedAt time.Time
 }
 
 // Field describes one field of an object type.

@@ -96,6 +96,21 @@ func (g *grpcClient) ListFields(ctx context.Context, creds Credentials, objectTy
 	return fieldDefsFromPB(resp.GetFields()), nil
 }
 
+func (g *grpcClient) ListRecords(ctx context.Context, req ListRequest) (ListResult, error) {
+	resp, err := g.c.ListRecords(ctx, &crmpb.ListRecordsRequest{
+		Credentials: credsToPB(req.Credentials), ObjectType: utf(req.ObjectType),
+		Since: tsToPB(req.Since), Until: tsToPB(req.Until), Modified: req.Modified,
+		Cursor: utf(req.Cursor), Limit: int32(min(max(req.Limit, 0), 1000)),
+	})
+	if err != nil {
+		return ListResult{}, rpcError(ctx, "ListRecords", err)
+	}
+	if err := errorFromPB(resp.GetError()); err != nil {
+		return ListResult{}, err
+	}
+	return ListResult{Records: listedFromPB(resp.GetRecords()), Next: resp.GetNext()}, nil
+}
+
 func (g *grpcClient) CheckCredentials(ctx context.Context, creds Credentials) error {
 	resp, err := g.c.CheckCredentials(ctx, &crmpb.CheckCredentialsRequest{Credentials: credsToPB(creds)})
 	if err != nil {

@@ -364,3 +364,25 @@ func redact(msg string, secrets []string) string {
 	}
 	return msg
 }
+
+func listedToPB(rs []ListedRecord) []*crmpb.ListedRecord {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]*crmpb.ListedRecord, len(rs))
+	for i, r := range rs {
+		out[i] = &crmpb.ListedRecord{ObjectId: utf(r.ObjectID), CreatedAt: tsToPB(r.CreatedAt), ModifiedAt: tsToPB(r.ModifiedAt)}
+	}
+	return out
+}
+
+func listedFromPB(rs []*crmpb.ListedRecord) []ListedRecord {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]ListedRecord, len(rs))
+	for i, r := range rs {
+		out[i] = ListedRecord{ObjectID: r.GetObjectId(), CreatedAt: tsFromPB(r.GetCreatedAt()), ModifiedAt: tsFromPB(r.GetModifiedAt())}
+	}
+	return out
+}

@@ -150,6 +150,25 @@ func (s *grpcServer) ListFields(ctx context.Context, req *crmpb.ListFieldsReques
 	return resp, nil
 }
 
+func (s *grpcServer) ListRecords(ctx context.Context, req *crmpb.ListRecordsRequest) (*crmpb.ListRecordsResponse, error) {
+	resp := &crmpb.ListRecordsResponse{}
+	creds := credsFromPB(req.GetCredentials())
+	secrets := s.secrets(ctx, creds)
+	err := s.call(ctx, "ListRecords", secrets, func(ctx context.Context) error {
+		res, err := s.impl.ListRecords(ctx, ListRequest{
+			Credentials: creds, ObjectType: req.GetObjectType(),
+			Since: tsFromPB(req.GetSince()), Until: tsFromPB(req.GetUntil()), Modified: req.GetModified(),
+			Cursor: req.GetCursor(), Limit: int(req.GetLimit()),
+		})
+		if err == nil {
+			resp.Records, resp.Next = listedToPB(res.Records), utf(res.Next)
+		}
+		return err
+	})
+	resp.Error = errorToPB(err, secrets)
+	return resp, nil
+}
+
 func (s *grpcServer) CheckCredentials(ctx context.Context, req *crmpb.CheckCredentialsRequest) (*crmpb.CheckCredentialsResponse, error) {
 	creds := credsFromPB(req.GetCredentials())
 	secrets := s.secrets(ctx, creds)

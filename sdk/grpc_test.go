@@ -26,6 +26,8 @@ type echo struct {
 	fields   []sdk.Field
 	creds    sdk.Credentials
 	objType  string
+	list     sdk.ListRequest
+	listed   sdk.ListResult
 	err      error
 	panicV   any
 }
@@ -62,6 +64,13 @@ func (e *echo) ListFields(_ context.Context, c sdk.Credentials, o string) ([]sdk
 		return nil, err
 	}
 	return e.fields, nil
+}
+func (e *echo) ListRecords(_ context.Context, req sdk.ListRequest) (sdk.ListResult, error) {
+	e.list = req
+	if err := e.fail(); err != nil {
+		return sdk.ListResult{}, err
+	}
+	return e.listed, nil
 }
 func (e *echo) CheckCredentials(_ context.Context, c sdk.Credentials) error {
 	e.creds = c
@@ -232,6 +241,26 @@ func TestRoundTrip(t *testing.T) {
 		}
 	})
 
+	t.Run("ListRecords", func(t *testing.T) {
+		since := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+		req := sdk.ListRequest{Credentials: creds, ObjectType: "contact", Since: since, Until: since.Add(time.Hour),
+			Modified: true, Cursor: "after:1700", Limit: 100}
+		impl.listed = sdk.ListResult{Next: "after:1800", Records: []sdk.ListedRecord{
+			{ObjectID: "1701", CreatedAt: since.Add(time.Minute), ModifiedAt: since.Add(2 * time.Minute)},
+			{ObjectID: "1702", CreatedAt: since.Add(3 * time.Minute)}}}
+		got, err := crm.ListRecords(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(impl.list, req) {
+			t.Fatalf("plugin got %+v, want %+v", impl.list, req)
+		}
+		if got.Next != "after:1800" || len(got.Records) != 2 || got.Records[0].ObjectID != "1701" ||
+			!got.Records[0].ModifiedAt.Equal(since.Add(2*time.Minute)) || !got.Records[1].ModifiedAt.IsZero() {
+			t.Fatalf("got %+v", got)
+		}
+	})
+
 	t.Run("CheckCredentials", func(t *testing.T) {
 		if err := crm.CheckCredentials(ctx, creds); err != nil {
 			t.Fatal(err)
@@ -321,7 +350,8 @@ func TestUnimplemented(t *testing.T) {
 	ctx := context.Background()
 	_, err1 := u.FetchRecords(ctx, sdk.FetchRequest{})
 	_, err2 := u.ListFields(ctx, nil, "contact")
-	for i, err := range []error{err1, u.UpdateRecord(ctx, sdk.UpdateRequest{}), err2, u.CheckCredentials(ctx, nil)} {
+	_, err3 := u.ListRecords(ctx, sdk.ListRequest{})
+	for i, err := range []error{err1, u.UpdateRecord(ctx, sdk.UpdateRequest{}), err2, u.CheckCredentials(ctx, nil), err3} {
 		if sdk.ClassOf(err) != sdk.ClassPermanent || !strings.Contains(err.Error(), "not supported") {
 			t.Errorf("method %d: got %v", i, err)
 		}

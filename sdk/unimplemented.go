@@ -29,3 +29,9 @@ func (Unimplemented) ListFields(context.Context, Credentials, string) ([]Field, 
 func (Unimplemented) CheckCredentials(context.Context, Credentials) error {
 	return Permanent("CheckCredentials is not supported by this plugin")
 }
+
+// ListRecords reports that the plugin cannot list records, so its
+// integrations cannot be reconciled.
+func (Unimplemented) ListRecords(context.Context, ListRequest) (ListResult, error) {
+	return ListResult{}, Permanent("ListRecords is not supported by this plugin")
+}

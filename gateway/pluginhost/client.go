@@ -72,6 +72,14 @@ func (c *client) ListFields(ctx context.Context, creds sdk.Credentials, objectTy
 	return fs, err
 }
 
+func (c *client) ListRecords(ctx context.Context, req sdk.ListRequest) (res sdk.ListResult, err error) {
+	err = c.do("ListRecords", func(crm sdk.CRM) (err error) {
+		res, err = crm.ListRecords(ctx, req)
+		return err
+	})
+	return res, err
+}
+
 func (c *client) CheckCredentials(ctx context.Context, creds sdk.Credentials) error {
 	return c.do("CheckCredentials", func(crm sdk.CRM) error { return crm.CheckCredentials(ctx, creds) })
 }

@@ -1349,6 +1349,225 @@ func (x *UpdateRecordResponse) GetError() *Error {
 	return nil
 }
 
+// ListRecordsRequest asks for the records created (or, with modified,
+// last changed) in [since, until), oldest first, one page at a time.
+type ListRecordsRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Credentials *Credentials           `protobuf:"bytes,1,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	ObjectType  string                 `protobuf:"bytes,2,opt,name=object_type,json=objectType,proto3" json:"object_type,omitempty"`
+	Since       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	Until       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=until,proto3" json:"until,omitempty"`
+	Modified    bool                   `protobuf:"varint,5,opt,name=modified,proto3" json:"modified,omitempty"`
+	// The previous page's next cursor; empty for the first page.
+	Cursor string `protobuf:"bytes,6,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Records per page, at most 100; 0 means the plugin's default.
+	Limit         int32 `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsRequest) Reset() {
+	*x = ListRecordsRequest{}
+	mi := &file_crm_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsRequest) ProtoMessage() {}
+
+func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListRecordsRequest) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+func (x *ListRecordsRequest) GetObjectType() string {
+	if x != nil {
+		return x.ObjectType
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListRecordsRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *ListRecordsRequest) GetModified() bool {
+	if x != nil {
+		return x.Modified
+	}
+	return false
+}
+
+func (x *ListRecordsRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListedRecord is one record a listing found.
+type ListedRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ObjectId      string                 `protobuf:"bytes,1,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ModifiedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListedRecord) Reset() {
+	*x = ListedRecord{}
+	mi := &file_crm_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListedRecord) ProtoMessage() {}
+
+func (x *ListedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListedRecord.ProtoReflect.Descriptor instead.
+func (*ListedRecord) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListedRecord) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
+	}
+	return ""
+}
+
+func (x *ListedRecord) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *ListedRecord) GetModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModifiedAt
+	}
+	return nil
+}
+
+// ListRecordsResponse is one page, or an error.
+type ListRecordsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*ListedRecord        `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// Empty when the range is exhausted.
+	Next          string `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	Error         *Error `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsResponse) Reset() {
+	*x = ListRecordsResponse{}
+	mi := &file_crm_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsResponse) ProtoMessage() {}
+
+func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListRecordsResponse) GetRecords() []*ListedRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListRecordsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+func (x *ListRecordsResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 // ListFieldsRequest asks for the fields of an object type.
 type ListFieldsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1360,7 +1579,7 @@ type ListFieldsRequest struct {
 
 func (x *ListFieldsRequest) Reset() {
 	*x = ListFieldsRequest{}
-	mi := &file_crm_proto_msgTypes[16]
+	mi := &file_crm_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1591,7 @@ func (x *ListFieldsRequest) String() string {
 func (*ListFieldsRequest) ProtoMessage() {}
 
 func (x *ListFieldsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[16]
+	mi := &file_crm_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1604,7 @@ func (x *ListFieldsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFieldsRequest.ProtoReflect.Descriptor instead.
 func (*ListFieldsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{16}
+	return file_crm_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListFieldsRequest) GetCredentials() *Credentials {
@@ -1416,7 +1635,7 @@ type Field struct {
 
 func (x *Field) Reset() {
 	*x = Field{}
-	mi := &file_crm_proto_msgTypes[17]
+	mi := &file_crm_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1647,7 @@ func (x *Field) String() string {
 func (*Field) ProtoMessage() {}
 
 func (x *Field) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[17]
+	mi := &file_crm_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1660,7 @@ func (x *Field) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Field.ProtoReflect.Descriptor instead.
 func (*Field) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{17}
+	return file_crm_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Field) GetName() string {
@@ -1483,7 +1702,7 @@ type FieldOption struct {
 
 func (x *FieldOption) Reset() {
 	*x = FieldOption{}
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1714,7 @@ func (x *FieldOption) String() string {
 func (*FieldOption) ProtoMessage() {}
 
 func (x *FieldOption) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1727,7 @@ func (x *FieldOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldOption.ProtoReflect.Descriptor instead.
 func (*FieldOption) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{18}
+	return file_crm_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FieldOption) GetValue() string {
@@ -1536,7 +1755,7 @@ type ListFieldsResponse struct {
 
 func (x *ListFieldsResponse) Reset() {
 	*x = ListFieldsResponse{}
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1767,7 @@ func (x *ListFieldsResponse) String() string {
 func (*ListFieldsResponse) ProtoMessage() {}
 
 func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1780,7 @@ func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFieldsResponse.ProtoReflect.Descriptor instead.
 func (*ListFieldsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{19}
+	return file_crm_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListFieldsResponse) GetFields() []*Field {
@@ -1588,7 +1807,7 @@ type CheckCredentialsRequest struct {
 
 func (x *CheckCredentialsRequest) Reset() {
 	*x = CheckCredentialsRequest{}
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1819,7 @@ func (x *CheckCredentialsRequest) String() string {
 func (*CheckCredentialsRequest) ProtoMessage() {}
 
 func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1832,7 @@ func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsRequest.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{20}
+	return file_crm_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CheckCredentialsRequest) GetCredentials() *Credentials {
@@ -1633,7 +1852,7 @@ type CheckCredentialsResponse struct {
 
 func (x *CheckCredentialsResponse) Reset() {
 	*x = CheckCredentialsResponse{}
-	mi := &file_crm_proto_msgTypes[21]
+	mi := &file_crm_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1645,7 +1864,7 @@ func (x *CheckCredentialsResponse) String() string {
 func (*CheckCredentialsResponse) ProtoMessage() {}
 
 func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[21]
+	mi := &file_crm_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1658,7 +1877,7 @@ func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsResponse.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{21}
+	return file_crm_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CheckCredentialsResponse) GetError() *Error {
@@ -1776,7 +1995,26 @@ const file_crm_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\x05value\x18\x02 \x01(\v2\x16.callgate.crm.v1.ValueR\x05value:\x028\x01\"D\n" +
 	"\x14UpdateRecordResponse\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"t\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xa3\x02\n" +
+	"\x12ListRecordsRequest\x12>\n" +
+	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\x12\x1f\n" +
+	"\vobject_type\x18\x02 \x01(\tR\n" +
+	"objectType\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1a\n" +
+	"\bmodified\x18\x05 \x01(\bR\bmodified\x12\x16\n" +
+	"\x06cursor\x18\x06 \x01(\tR\x06cursor\x12\x14\n" +
+	"\x05limit\x18\a \x01(\x05R\x05limit\"\xa3\x01\n" +
+	"\fListedRecord\x12\x1b\n" +
+	"\tobject_id\x18\x01 \x01(\tR\bobjectId\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vmodified_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"modifiedAt\"\x90\x01\n" +
+	"\x13ListRecordsResponse\x127\n" +
+	"\arecords\x18\x01 \x03(\v2\x1d.callgate.crm.v1.ListedRecordR\arecords\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\x12,\n" +
+	"\x05error\x18\x03 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"t\n" +
 	"\x11ListFieldsRequest\x12>\n" +
 	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\x12\x1f\n" +
 	"\vobject_type\x18\x02 \x01(\tR\n" +
@@ -1811,14 +2049,15 @@ const file_crm_proto_rawDesc = "" +
 	"\x11VALUE_TYPE_STRING\x10\x01\x12\x15\n" +
 	"\x11VALUE_TYPE_NUMBER\x10\x02\x12\x13\n" +
 	"\x0fVALUE_TYPE_BOOL\x10\x03\x12\x13\n" +
-	"\x0fVALUE_TYPE_TIME\x10\x042\xb0\x04\n" +
+	"\x0fVALUE_TYPE_TIME\x10\x042\x8a\x05\n" +
 	"\x03CRM\x12O\n" +
 	"\bDescribe\x12 .callgate.crm.v1.DescribeRequest\x1a!.callgate.crm.v1.DescribeResponse\x12^\n" +
 	"\rHandleWebhook\x12%.callgate.crm.v1.HandleWebhookRequest\x1a&.callgate.crm.v1.HandleWebhookResponse\x12[\n" +
 	"\fFetchRecords\x12$.callgate.crm.v1.FetchRecordsRequest\x1a%.callgate.crm.v1.FetchRecordsResponse\x12[\n" +
 	"\fUpdateRecord\x12$.callgate.crm.v1.UpdateRecordRequest\x1a%.callgate.crm.v1.UpdateRecordResponse\x12U\n" +
 	"\n" +
-	"ListFields\x12\".callgate.crm.v1.ListFieldsRequest\x1a#.callgate.crm.v1.ListFieldsResponse\x12g\n" +
+	"ListFields\x12\".callgate.crm.v1.ListFieldsRequest\x1a#.callgate.crm.v1.ListFieldsResponse\x12X\n" +
+	"\vListRecords\x12#.callgate.crm.v1.ListRecordsRequest\x1a$.callgate.crm.v1.ListRecordsResponse\x12g\n" +
 	"\x10CheckCredentials\x12(.callgate.crm.v1.CheckCredentialsRequest\x1a).callgate.crm.v1.CheckCredentialsResponseB.Z,github.com/callgate/callgate/sdk/proto;crmpbb\x06proto3"
 
 var (
@@ -1834,7 +2073,7 @@ func file_crm_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_crm_proto_goTypes = []any{
 	(ErrorClass)(0),                  // 0: callgate.crm.v1.ErrorClass
 	(ValueType)(0),                   // 1: callgate.crm.v1.ValueType
@@ -1854,68 +2093,80 @@ var file_crm_proto_goTypes = []any{
 	(*FetchRecordsResponse)(nil),     // 15: callgate.crm.v1.FetchRecordsResponse
 	(*UpdateRecordRequest)(nil),      // 16: callgate.crm.v1.UpdateRecordRequest
 	(*UpdateRecordResponse)(nil),     // 17: callgate.crm.v1.UpdateRecordResponse
-	(*ListFieldsRequest)(nil),        // 18: callgate.crm.v1.ListFieldsRequest
-	(*Field)(nil),                    // 19: callgate.crm.v1.Field
-	(*FieldOption)(nil),              // 20: callgate.crm.v1.FieldOption
-	(*ListFieldsResponse)(nil),       // 21: callgate.crm.v1.ListFieldsResponse
-	(*CheckCredentialsRequest)(nil),  // 22: callgate.crm.v1.CheckCredentialsRequest
-	(*CheckCredentialsResponse)(nil), // 23: callgate.crm.v1.CheckCredentialsResponse
-	nil,                              // 24: callgate.crm.v1.Credentials.ValuesEntry
-	nil,                              // 25: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
-	nil,                              // 26: callgate.crm.v1.Record.FieldsEntry
-	nil,                              // 27: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
-	(*durationpb.Duration)(nil),      // 28: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 29: google.protobuf.Timestamp
+	(*ListRecordsRequest)(nil),       // 18: callgate.crm.v1.ListRecordsRequest
+	(*ListedRecord)(nil),             // 19: callgate.crm.v1.ListedRecord
+	(*ListRecordsResponse)(nil),      // 20: callgate.crm.v1.ListRecordsResponse
+	(*ListFieldsRequest)(nil),        // 21: callgate.crm.v1.ListFieldsRequest
+	(*Field)(nil),                    // 22: callgate.crm.v1.Field
+	(*FieldOption)(nil),              // 23: callgate.crm.v1.FieldOption
+	(*ListFieldsResponse)(nil),       // 24: callgate.crm.v1.ListFieldsResponse
+	(*CheckCredentialsRequest)(nil),  // 25: callgate.crm.v1.CheckCredentialsRequest
+	(*CheckCredentialsResponse)(nil), // 26: callgate.crm.v1.CheckCredentialsResponse
+	nil,                              // 27: callgate.crm.v1.Credentials.ValuesEntry
+	nil,                              // 28: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	nil,                              // 29: callgate.crm.v1.Record.FieldsEntry
+	nil,                              // 30: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	(*durationpb.Duration)(nil),      // 31: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
 }
 var file_crm_proto_depIdxs = []int32{
 	0,  // 0: callgate.crm.v1.Error.class:type_name -> callgate.crm.v1.ErrorClass
-	28, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	24, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
+	31, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	27, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
 	4,  // 3: callgate.crm.v1.Manifest.credential_fields:type_name -> callgate.crm.v1.CredentialField
 	5,  // 4: callgate.crm.v1.DescribeResponse.manifest:type_name -> callgate.crm.v1.Manifest
 	2,  // 5: callgate.crm.v1.DescribeResponse.error:type_name -> callgate.crm.v1.Error
-	25, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	28, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
 	3,  // 7: callgate.crm.v1.HandleWebhookRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	29, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	32, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	11, // 9: callgate.crm.v1.HandleWebhookResponse.events:type_name -> callgate.crm.v1.Event
 	2,  // 10: callgate.crm.v1.HandleWebhookResponse.error:type_name -> callgate.crm.v1.Error
-	29, // 11: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	32, // 11: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	12, // 12: callgate.crm.v1.Event.record:type_name -> callgate.crm.v1.Record
-	26, // 13: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
-	29, // 14: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
+	29, // 13: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
+	32, // 14: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
 	3,  // 15: callgate.crm.v1.FetchRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
 	12, // 16: callgate.crm.v1.FetchRecordsResponse.records:type_name -> callgate.crm.v1.Record
 	2,  // 17: callgate.crm.v1.FetchRecordsResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 18: callgate.crm.v1.UpdateRecordRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	27, // 19: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	30, // 19: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
 	2,  // 20: callgate.crm.v1.UpdateRecordResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 21: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	1,  // 22: callgate.crm.v1.Field.type:type_name -> callgate.crm.v1.ValueType
-	20, // 23: callgate.crm.v1.Field.options:type_name -> callgate.crm.v1.FieldOption
-	19, // 24: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
-	2,  // 25: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 26: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	2,  // 27: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
-	8,  // 28: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
-	13, // 29: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	13, // 30: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	6,  // 31: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
-	9,  // 32: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
-	14, // 33: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
-	16, // 34: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
-	18, // 35: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
-	22, // 36: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
-	7,  // 37: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
-	10, // 38: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
-	15, // 39: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
-	17, // 40: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
-	21, // 41: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
-	23, // 42: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
-	37, // [37:43] is the sub-list for method output_type
-	31, // [31:37] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	3,  // 21: callgate.crm.v1.ListRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	32, // 22: callgate.crm.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	32, // 23: callgate.crm.v1.ListRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	32, // 24: callgate.crm.v1.ListedRecord.created_at:type_name -> google.protobuf.Timestamp
+	32, // 25: callgate.crm.v1.ListedRecord.modified_at:type_name -> google.protobuf.Timestamp
+	19, // 26: callgate.crm.v1.ListRecordsResponse.records:type_name -> callgate.crm.v1.ListedRecord
+	2,  // 27: callgate.crm.v1.ListRecordsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 28: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	1,  // 29: callgate.crm.v1.Field.type:type_name -> callgate.crm.v1.ValueType
+	23, // 30: callgate.crm.v1.Field.options:type_name -> callgate.crm.v1.FieldOption
+	22, // 31: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
+	2,  // 32: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 33: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	2,  // 34: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
+	8,  // 35: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
+	13, // 36: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	13, // 37: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	6,  // 38: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
+	9,  // 39: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
+	14, // 40: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
+	16, // 41: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
+	21, // 42: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
+	18, // 43: callgate.crm.v1.CRM.ListRecords:input_type -> callgate.crm.v1.ListRecordsRequest
+	25, // 44: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
+	7,  // 45: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
+	10, // 46: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
+	15, // 47: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
+	17, // 48: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
+	24, // 49: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
+	20, // 50: callgate.crm.v1.CRM.ListRecords:output_type -> callgate.crm.v1.ListRecordsResponse
+	26, // 51: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
+	45, // [45:52] is the sub-list for method output_type
+	38, // [38:45] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_crm_proto_init() }
@@ -1936,7 +2187,7 @@ func file_crm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_proto_rawDesc), len(file_crm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

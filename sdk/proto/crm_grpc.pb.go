@@ -34,6 +34,7 @@ const (
 	CRM_FetchRecords_FullMethodName     = "/callgate.crm.v1.CRM/FetchRecords"
 	CRM_UpdateRecord_FullMethodName     = "/callgate.crm.v1.CRM/UpdateRecord"
 	CRM_ListFields_FullMethodName       = "/callgate.crm.v1.CRM/ListFields"
+	CRM_ListRecords_FullMethodName      = "/callgate.crm.v1.CRM/ListRecords"
 	CRM_CheckCredentials_FullMethodName = "/callgate.crm.v1.CRM/CheckCredentials"
 )
 
@@ -53,6 +54,9 @@ type CRMClient interface {
 	UpdateRecord(ctx context.Context, in *UpdateRecordRequest, opts ...grpc.CallOption) (*UpdateRecordResponse, error)
 	// ListFields lists the fields an object type has (capability "list_fields").
 	ListFields(ctx context.Context, in *ListFieldsRequest, opts ...grpc.CallOption) (*ListFieldsResponse, error)
+	// ListRecords lists the records created (or modified) in a time range,
+	// a page at a time, oldest first (capability "reconcile").
+	ListRecords(ctx context.Context, in *ListRecordsRequest, opts ...grpc.CallOption) (*ListRecordsResponse, error)
 	// CheckCredentials makes a cheap authenticated call to the CRM.
 	CheckCredentials(ctx context.Context, in *CheckCredentialsRequest, opts ...grpc.CallOption) (*CheckCredentialsResponse, error)
 }
@@ -115,6 +119,16 @@ func (c *cRMClient) ListFields(ctx context.Context, in *ListFieldsRequest, opts 
 	return out, nil
 }
 
+func (c *cRMClient) ListRecords(ctx context.Context, in *ListRecordsRequest, opts ...grpc.CallOption) (*ListRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRecordsResponse)
+	err := c.cc.Invoke(ctx, CRM_ListRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *cRMClient) CheckCredentials(ctx context.Context, in *CheckCredentialsRequest, opts ...grpc.CallOption) (*CheckCredentialsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CheckCredentialsResponse)
@@ -141,6 +155,9 @@ type CRMServer interface {
 	UpdateRecord(context.Context, *UpdateRecordRequest) (*UpdateRecordResponse, error)
 	// ListFields lists the fields an object type has (capability "list_fields").
 	ListFields(context.Context, *ListFieldsRequest) (*ListFieldsResponse, error)
+	// ListRecords lists the records created (or modified) in a time range,
+	// a page at a time, oldest first (capability "reconcile").
+	ListRecords(context.Context, *ListRecordsRequest) (*ListRecordsResponse, error)
 	// CheckCredentials makes a cheap authenticated call to the CRM.
 	CheckCredentials(context.Context, *CheckCredentialsRequest) (*CheckCredentialsResponse, error)
 	mustEmbedUnimplementedCRMServer()
@@ -167,6 +184,9 @@ func (UnimplementedCRMServer) UpdateRecord(context.Context, *UpdateRecordRequest
 }
 func (UnimplementedCRMServer) ListFields(context.Context, *ListFieldsRequest) (*ListFieldsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFields not implemented")
+}
+func (UnimplementedCRMServer) ListRecords(context.Context, *ListRecordsRequest) (*ListRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRecords not implemented")
 }
 func (UnimplementedCRMServer) CheckCredentials(context.Context, *CheckCredentialsRequest) (*CheckCredentialsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckCredentials not implemented")
@@ -282,6 +302,24 @@ func _CRM_ListFields_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CRM_ListRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CRMServer).ListRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CRM_ListRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CRMServer).ListRecords(ctx, req.(*ListRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CRM_CheckCredentials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CheckCredentialsRequest)
 	if err := dec(in); err != nil {
@@ -326,6 +364,10 @@ var CRM_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFields",
 			Handler:    _CRM_ListFields_Handler,
+		},
+		{
+			MethodName: "ListRecords",
+			Handler:    _CRM_ListRecords_Handler,
 		},
 		{
 			MethodName: "CheckCredentials",

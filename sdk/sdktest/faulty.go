@@ -49,6 +49,13 @@ func (f *faulty) ListFields(ctx context.Context, creds sdk.Credentials, objectTy
 	return f.CRM.ListFields(ctx, creds, objectType)
 }
 
+func (f *faulty) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.ListResult, error) {
+	if err := f.fault(); err != nil {
+		return sdk.ListResult{}, err
+	}
+	return f.CRM.ListRecords(ctx, req)
+}
+
 func (f *faulty) CheckCredentials(ctx context.Context, creds sdk.Credentials) error {
 	if err := f.fault(); err != nil {
 		return err
