@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -107,7 +108,7 @@ func New(cfg Config) (*Log, error) {
 
 // Add records r: logged at WARN, counted, and kept among the recent ones.
 func (l *Log) Add(r Refusal) {
-	r.Agent, r.Type, r.Reason = reply.Clip(r.Agent), reply.Clip(r.Type), clipReason(r.Reason)
+	r.Agent, r.Type, r.Reason = reply.Clip(r.Agent), reply.Clip(r.Type), clipReason(maskNumbers(r.Reason))
 	r.Class = Class(r.Status)
 	l.count.WithLabelValues(r.Route, r.Class).Inc()
 	l.cfg.Logger.Warn("request refused", "route", r.Route, "status", r.Status, "class", r.Class, "reason", r.Reason,
@@ -193,6 +194,25 @@ func reason(body []byte, status int) string {
 		return env.Message
 	}
 	return strconv.Itoa(status) + " " + http.StatusText(status)
+}
+
+// phoneLike is a run that may be a phone number: a digit, then at least
+// six more digits or separators, ending in a digit.
+var phoneLike = regexp.MustCompile(`\+?\d[\d \-().]{6,}\d`)
+
+// maskNumbers keeps a reason's phone numbers out of the log and the list
+// (some answers quote the number, as the hosted API's DND_NUMBER does):
+// each keeps its first three and last two characters.
+func maskNumbers(s string) string {
+	return phoneLike.ReplaceAllStringFunc(s, func(n string) string {
+		b := []byte(n)
+		for i := 3; i < len(b)-2; i++ {
+			if b[i] >= '0' && b[i] <= '9' {
+				b[i] = '*'
+			}
+		}
+		return string(b)
+	})
 }
 
 // clipReason bounds a reason: the gateway's messages are short, but they

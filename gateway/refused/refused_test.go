@@ -88,6 +88,24 @@ func TestMiddlewareRecordsRefusals(t *testing.T) {
 	}
 }
 
+func TestReasonsKeepNumbersOut(t *testing.T) {
+	l, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ reason, want string }{
+		{"DND_NUMBER: +919876500099 is on the DND list and will not be called", "DND_NUMBER: +91********99 is on the DND list and will not be called"},
+		{`Invalid to_number "98765 43210": …`, `Invalid to_number "987** ***10": …`},
+		{"Agent \"ghost\" not found: use one of sales-intro", "Agent \"ghost\" not found: use one of sales-intro"},
+		{"Request body is larger than 1048576 bytes", "Request body is larger than 1048576 bytes"}, // 7 digits: not a number to hide
+	} {
+		l.Add(Refusal{Status: 400, Reason: tc.reason})
+		if got := l.Recent(1)[0].Reason; got != tc.want {
+			t.Errorf("%q kept as %q, want %q", tc.reason, got, tc.want)
+		}
+	}
+}
+
 func TestClassesAreBounded(t *testing.T) {
 	seen := map[string]bool{}
 	for status := 100; status < 1000; status++ {
