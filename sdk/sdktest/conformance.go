@@ -30,8 +30,9 @@ type Fixtures struct {
 	PanicWebhook *sdk.WebhookRequest
 	// CallTimeout bounds each call (default 10s).
 	CallTimeout time.Duration
-	// Listing is required when the manifest declares CapabilityReconcile:
-	// the records the plugin's fake holds in a range.
+	// Listing checks a plugin that declares CapabilityReconcile: the
+	// records the plugin's fake holds in a range. Without it the check is
+	// skipped (and given to a plugin that does not declare it, it fails).
 	Listing *Listing
 }
 
@@ -234,7 +235,10 @@ func Conformance(t *testing.T, p Plugin, fx Fixtures) {
 		case !declared:
 			t.Fatal("a listing fixture is given but the manifest does not declare " + sdk.CapabilityReconcile)
 		case fx.Listing == nil:
-			t.Fatal("the manifest declares " + sdk.CapabilityReconcile + " but the fixtures give no Listing to check it with")
+			// A suite run without a fake behind the plugin (the gateway's
+			// check of every built-in) cannot list; the plugin's own run,
+			// with its fake, gives the fixture.
+			t.Skip("the manifest declares " + sdk.CapabilityReconcile + " but the fixtures give no Listing: the listing is not checked in this run")
 		}
 		checkListing(t, crm, fx, call)
 	})
