@@ -192,8 +192,9 @@ func (p *Plugin) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.List
 		if next == "" {
 			return out, nil // the range is exhausted
 		}
-		if n, err := strconv.Atoi(next); err == nil && n >= p.searchCap {
-			// Past the result cap: restart the query at the last instant.
+		if n, err := strconv.Atoi(next); err == nil && n+limit > p.searchCap {
+			// The next page would reach past the result cap (HubSpot
+			// refuses it with 400): restart the query at the last instant.
 			if cur.Last == 0 || cur.Since == cur.Last {
 				return sdk.ListResult{}, sdk.Permanent("hubspot: %s: more than %d records share the timestamp %s; HubSpot's search cannot page past them", c.what, p.searchCap, time.UnixMilli(cur.Last).UTC().Format(time.RFC3339Nano))
 			}

@@ -98,7 +98,17 @@ func TestListRecords(t *testing.T) {
 		},
 		want: seq(400, 23), wantPages: 5,
 	}, {
-		// 410..415 share one instant across the cap at 10: the restart at
+		// after=8 with pages of 4 would reach 12, past the cap of 10: the
+		// query restarts before HubSpot would refuse it.
+		name: "result cap not a multiple of the page size", cap: 10, limit: 4, until: time.Hour,
+		add: func(srv *hubspottest.Server) {
+			for i := range 23 {
+				srv.AddContactAt(strconv.Itoa(400+i), listBase.Add(time.Duration(i)*time.Second), time.Time{}, nil)
+			}
+		},
+		want: seq(400, 23), wantPages: 7,
+	}, {
+		// 417..422 share one instant (7 s) across the cap at 10: the restart at
 		// that instant skips the three already returned and returns the rest.
 		name: "result cap with ties at the restart instant", cap: 10, limit: 5, until: time.Hour,
 		add: func(srv *hubspottest.Server) {
