@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,17 @@ func TestConformance(t *testing.T) {
 			Request: sdk.WebhookRequest{Method: "POST", URL: url, Body: body},
 		})
 	}
+	// Five contacts in the listing's range (two at the same instant), one
+	// before it and one at its end (excluded).
+	since := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	srv.AddContactAt("7001", since.Add(-time.Second), time.Time{}, nil)
+	var want []string
+	for i, d := range []time.Duration{0, time.Minute, time.Minute, 2 * time.Minute, 59 * time.Minute} {
+		want = append(want, srv.AddContactAt(strconv.Itoa(7010+i), since.Add(d), time.Time{}, nil))
+	}
+	srv.AddContactAt("7099", since.Add(time.Hour), time.Time{}, nil)
 	sdktest.Conformance(t, sdktest.Plugin{Impl: hubspot.New()}, sdktest.Fixtures{
+		Listing: &sdktest.Listing{ObjectType: "contact", Since: since, Until: since.Add(time.Hour), Want: want},
 		Credentials: sdk.Credentials{
 			hubspot.CredAccessToken:  srv.Token(),
 			hubspot.CredClientSecret: secret,

@@ -59,6 +59,10 @@ type Options struct {
 	// PropertiesTTL is how long an account's property definitions are
 	// cached; default 10 minutes.
 	PropertiesTTL time.Duration
+	// SearchCap is the most results one CRM search query pages through
+	// before ListRecords restarts it; default SearchResultCap (HubSpot's
+	// 10,000). Tests set a small one to match a fake's.
+	SearchCap int
 }
 
 // Plugin implements sdk.CRM for HubSpot.
@@ -67,6 +71,7 @@ type Plugin struct {
 	now           func() time.Time
 	log           hclog.Logger
 	propertiesTTL time.Duration
+	searchCap     int
 
 	mu        sync.Mutex
 	limiters  map[string]*limiter        // by token hash
@@ -96,11 +101,15 @@ func NewWithOptions(o Options) (*Plugin, error) {
 	if o.PropertiesTTL <= 0 {
 		o.PropertiesTTL = 10 * time.Minute
 	}
+	if o.SearchCap <= 0 {
+		o.SearchCap = SearchResultCap
+	}
 	return &Plugin{
 		http:          o.HTTPClient,
 		now:           o.Clock,
 		log:           o.Logger.Named("hubspot"),
 		propertiesTTL: o.PropertiesTTL,
+		searchCap:     o.SearchCap,
 		limiters:      map[string]*limiter{},
 		propCache:     map[string]propertyCache{},
 		created:       map[string]map[string]bool{},
@@ -132,7 +141,7 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredObjectsPath, Description: "contacts objects path (default " + DefaultObjectsPath + "; date-versioned paths such as /crm/objects/2026-03/contacts work)"},
 			{Name: CredPropertiesPath, Description: "contact properties path (default " + DefaultPropertiesPath + ")"},
 		},
-		Capabilities: []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields},
+		Capabilities: []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile},
 		ContentTypes: []string{"application/json"},
 		PhoneFields:  []string{"mobilephone", "phone"},
 	}, nil

@@ -2,6 +2,7 @@ package hubspot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,7 +120,7 @@ func TestDescribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name != "hubspot" || m.ProtocolVersion != sdk.ProtocolVersion || len(m.Capabilities) != 3 {
+	if m.Name != "hubspot" || m.ProtocolVersion != sdk.ProtocolVersion || !slices.Equal(m.Capabilities, []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile}) {
 		t.Fatalf("manifest %+v", m)
 	}
 	secret := map[string]bool{}

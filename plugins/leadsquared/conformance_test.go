@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callgate/callgate/plugins/leadsquared"
 	"github.com/callgate/callgate/plugins/leadsquared/leadsquaredtest"
@@ -74,7 +75,25 @@ func fixtures(t *testing.T, srv *leadsquaredtest.Server) sdktest.Fixtures {
 	if len(webhooks) == 0 {
 		t.Fatal("no golden payloads")
 	}
-	return sdktest.Fixtures{Credentials: creds(srv), Webhooks: webhooks}
+	return sdktest.Fixtures{Credentials: creds(srv), Webhooks: webhooks, Listing: listingFixture(srv)}
+}
+
+// listingFixture stores five leads in an hour (two in the same second)
+// and one on each side of it, and names the five.
+func listingFixture(srv *leadsquaredtest.Server) *sdktest.Listing {
+	since := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	add := func(at time.Time, auto int) string {
+		l := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{AutoID: auto, FirstName: "Lead", CreatedOn: at})
+		srv.AddLead(l)
+		return l.ID()
+	}
+	add(since.Add(-time.Second), 1)
+	add(since.Add(time.Hour), 99)
+	var want []string
+	for i, d := range []time.Duration{0, time.Minute, time.Minute, 2 * time.Minute, 59 * time.Minute} {
+		want = append(want, add(since.Add(d), 10+i))
+	}
+	return &sdktest.Listing{ObjectType: "lead", Since: since, Until: since.Add(time.Hour), Want: want}
 }
 
 // TestConformance runs the SDK's suite on the plugin in process, over the

@@ -83,7 +83,7 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredAccessKey, Description: "API access key (Settings > API and Webhooks > API Access Keys)", Secret: true, Required: true},
 			{Name: CredSecretKey, Description: "API secret key, shown next to the access key", Secret: true, Required: true},
 		},
-		Capabilities: []string{sdk.CapabilityInline, sdk.CapabilityFetch, sdk.CapabilityListFields},
+		Capabilities: []string{sdk.CapabilityInline, sdk.CapabilityFetch, sdk.CapabilityListFields, sdk.CapabilityReconcile},
 		// What decodeBody parses; the gateway answers 415 to the rest.
 		ContentTypes: []string{"application/json", "application/x-www-form-urlencoded", "text/json"},
 		PhoneFields:  []string{"Mobile", "Phone"},

@@ -30,6 +30,22 @@ type Fixtures struct {
 	PanicWebhook *sdk.WebhookRequest
 	// CallTimeout bounds each call (default 10s).
 	CallTimeout time.Duration
+	// Listing checks a plugin that declares CapabilityReconcile: the
+	// records the plugin's fake holds in a range. Without it the check is
+	// skipped (and given to a plugin that does not declare it, it fails).
+	Listing *Listing
+}
+
+// Listing is a reconcile fixture: ListRecords over [Since, Until) (by
+// modification with Modified) must return exactly the records Want, each
+// once, oldest first, in pages of at most Limit (default 2, so that pages
+// join) that chain through Next without gaps or repeats.
+type Listing struct {
+	ObjectType   string
+	Since, Until time.Time
+	Modified     bool
+	Want         []string // object ids
+	Limit        int
 }
 
 // Webhook is one valid webhook fixture.
@@ -42,7 +58,7 @@ type Webhook struct {
 const HugeBodyBytes = 5<<20 + 1024
 
 var (
-	knownCapabilities = []string{sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityFetch, sdk.CapabilityInline}
+	knownCapabilities = []string{sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityFetch, sdk.CapabilityInline, sdk.CapabilityReconcile}
 	knownKinds        = []string{sdk.KindCreated, sdk.KindUpdated, sdk.KindDeleted, sdk.KindMerged, sdk.KindRestored, sdk.KindOther, sdk.KindErased}
 	pluginName        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 )
@@ -54,7 +70,10 @@ var (
 // error while the plugin lives on; all seven error classes surviving the
 // protocol; secret credentials never appearing in any error; and each
 // fixture webhook parsing into events with a key, a known kind and an
-// object id, with the same keys when it is delivered again.
+// object id, with the same keys when it is delivered again; and, for a
+// plugin that declares the reconcile capability, a listing that returns
+// each fixture record once across pages, an empty range that returns
+// nothing, and a foreign cursor refused as bad_request.
 func Conformance(t *testing.T, p Plugin, fx Fixtures) {
 	t.Helper()
 	if fx.CallTimeout <= 0 {
@@ -208,6 +227,22 @@ func Conformance(t *testing.T, p Plugin, fx Fixtures) {
 		}
 	})
 
+	t.Run("Reconcile", func(t *testing.T) {
+		declared := slices.Contains(m.Capabilities, sdk.CapabilityReconcile)
+		switch {
+		case !declared && fx.Listing == nil:
+			t.Skip("the manifest does not declare " + sdk.CapabilityReconcile)
+		case !declared:
+			t.Fatal("a listing fixture is given but the manifest does not declare " + sdk.CapabilityReconcile)
+		case fx.Listing == nil:
+			// A suite run without a fake behind the plugin (the gateway's
+			// check of every built-in) cannot list; the plugin's own run,
+			// with its fake, gives the fixture.
+			t.Skip("the manifest declares " + sdk.CapabilityReconcile + " but the fixtures give no Listing: the listing is not checked in this run")
+		}
+		checkListing(t, crm, fx, call)
+	})
+
 	t.Run("Webhooks", func(t *testing.T) {
 		if len(fx.Webhooks) == 0 {
 			t.Skip("no webhook fixtures")
@@ -352,6 +387,84 @@ func everyMethod(ctx context.Context, crm sdk.CRM, creds sdk.Credentials) map[st
 	out["UpdateRecord"] = crm.UpdateRecord(ctx, sdk.UpdateRequest{Credentials: creds, ObjectType: "contact", ObjectID: "1",
 		Fields: map[string]sdk.Value{"callgate_status": sdk.StringValue("completed")}})
 	_, out["ListFields"] = crm.ListFields(ctx, creds, "contact")
+	_, out["ListRecords"] = crm.ListRecords(ctx, sdk.ListRequest{Credentials: creds, ObjectType: "contact",
+		Since: time.Unix(1_700_000_000, 0), Until: time.Unix(1_700_000_060, 0), Limit: 1})
 	out["CheckCredentials"] = crm.CheckCredentials(ctx, creds)
 	return out
+}
+
+// checkListing pages through fx.Listing's range and checks every fixture
+// record comes back once, in order, inside the range.
+func checkListing(t *testing.T, crm sdk.CRM, fx Fixtures, call func() (context.Context, context.CancelFunc)) {
+	t.Helper()
+	l := *fx.Listing
+	if l.Limit <= 0 {
+		l.Limit = 2
+	}
+	list := func(req sdk.ListRequest) (sdk.ListResult, error) {
+		ctx, cancel := call()
+		defer cancel()
+		req.Credentials, req.ObjectType, req.Modified, req.Limit = fx.Credentials, l.ObjectType, l.Modified, l.Limit
+		return crm.ListRecords(ctx, req)
+	}
+	t.Run("Pages", func(t *testing.T) {
+		seen := map[string]int{}
+		var last time.Time
+		cursor := ""
+		for page := 0; ; page++ {
+			if page > len(l.Want)+2 {
+				t.Fatalf("still paging after %d pages for %d records: the cursor does not advance", page, len(l.Want))
+			}
+			res, err := list(sdk.ListRequest{Since: l.Since, Until: l.Until, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("page %d: %v", page, err)
+			}
+			if len(res.Records) > l.Limit {
+				t.Errorf("page %d has %d records, over the limit %d", page, len(res.Records), l.Limit)
+			}
+			for _, r := range res.Records {
+				at := r.CreatedAt
+				if l.Modified {
+					at = r.ModifiedAt
+				}
+				if r.ObjectID == "" || at.Before(l.Since) || !at.Before(l.Until) {
+					t.Errorf("page %d: record %q at %s is outside [%s, %s)", page, r.ObjectID, at, l.Since, l.Until)
+				}
+				if at.Before(last) {
+					t.Errorf("page %d: record %q at %s comes after one at %s: not oldest first", page, r.ObjectID, at, last)
+				}
+				last = at
+				seen[r.ObjectID]++
+			}
+			if res.Next == "" {
+				break
+			}
+			if res.Next == cursor {
+				t.Fatalf("page %d: Next repeats the cursor it was given", page)
+			}
+			cursor = res.Next
+		}
+		for _, id := range l.Want {
+			if seen[id] != 1 {
+				t.Errorf("record %q listed %d times, want once", id, seen[id])
+			}
+		}
+		for id, n := range seen {
+			if !slices.Contains(l.Want, id) {
+				t.Errorf("record %q (%d times) is not a fixture record", id, n)
+			}
+		}
+	})
+	t.Run("EmptyRange", func(t *testing.T) {
+		res, err := list(sdk.ListRequest{Since: l.Since.Add(-time.Hour), Until: l.Since.Add(-time.Hour + time.Millisecond)})
+		if err != nil || len(res.Records) != 0 || res.Next != "" {
+			t.Errorf("a range with no records: got %d records, next %q, error %v; want none, \"\", nil", len(res.Records), res.Next, err)
+		}
+	})
+	t.Run("ForeignCursor", func(t *testing.T) {
+		_, err := list(sdk.ListRequest{Since: l.Since, Until: l.Until, Cursor: "\x00not a cursor this plugin issued"})
+		if sdk.ClassOf(err) != sdk.ClassBadRequest {
+			t.Errorf("a cursor the plugin never issued: want bad_request, got %v", err)
+		}
+	})
 }

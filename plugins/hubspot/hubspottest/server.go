@@ -1,6 +1,6 @@
 // Package hubspottest is a fake HubSpot API for tests and demos: an
 // httptest server on 127.0.0.1 that speaks the CRM v3 contacts and
-// properties APIs with HubSpot's JSON shapes, status codes, rate-limit
+// properties APIs (and the contacts search endpoint) with HubSpot's JSON shapes, status codes, rate-limit
 // headers and quirks (207 partial batches, 404 for contacts not yet
 // visible, 403 MISSING_SCOPES, 429 with policyName), and records when it
 // admitted each request so tests can count them per rate-limit interval.
@@ -45,13 +45,19 @@ type Options struct {
 	// Listener, when set, is where the server listens instead of a new
 	// one on 127.0.0.1:0 (`callgate fake hubspot --listen`).
 	Listener net.Listener
+	// SearchCap is how many results one search query pages through
+	// before `after` is refused with 400 (HubSpot: 10,000); tests set a
+	// small one. SearchRatePerSec is the search API's own limit per
+	// token (default DefaultSearchRatePerSec); over it, search answers 429.
+	SearchCap        int
+	SearchRatePerSec int
 }
 
 // Stats counts the requests the server answered, by operation.
 type Stats struct {
 	Total, Unauthorized, RateLimited   int
 	GetContact, BatchRead, Patch, List int
-	Create                             int
+	Create, Search                     int
 	ListProperties, CreateProperty     int
 	BatchReadIDs                       int // ids asked for across all batch reads
 	MaxBatchInputs                     int // largest batch read seen
@@ -71,20 +77,21 @@ type Server struct {
 	srv  *httptest.Server
 	opts Options
 
-	mu          sync.Mutex
-	contacts    map[string]*contact
-	order       []string
-	props       []property
-	hidden      map[string]int // id → reads left that answer 404
-	failures    []failure
-	scopes      []string // when set, every CRM call answers 403 MISSING_SCOPES
-	latency     time.Duration
-	window      []time.Time
-	admitted    []time.Time // every request the rate limit let through, in order
-	daily       int
-	stats       Stats
-	requests    []Request
-	nextContact int64
+	mu           sync.Mutex
+	contacts     map[string]*contact
+	order        []string
+	props        []property
+	hidden       map[string]int // id → reads left that answer 404
+	failures     []failure
+	scopes       []string // when set, every CRM call answers 403 MISSING_SCOPES
+	latency      time.Duration
+	window       []time.Time
+	searchWindow []time.Time
+	admitted     []time.Time // every request the rate limit let through, in order
+	daily        int
+	stats        Stats
+	requests     []Request
+	nextContact  int64
 }
 
 type failure struct {
@@ -112,6 +119,12 @@ func New(o Options) *Server {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.SearchCap <= 0 {
+		o.SearchCap = DefaultSearchCap
+	}
+	if o.SearchRatePerSec <= 0 {
+		o.SearchRatePerSec = DefaultSearchRatePerSec
 	}
 	s := &Server{
 		opts:        o,
@@ -300,6 +313,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	switch p := strings.TrimSuffix(r.URL.Path, "/"); {
 	case p == objects+"/batch/read" && r.Method == http.MethodPost:
 		s.batchRead(w, body)
+	case p == objects+"/search" && r.Method == http.MethodPost:
+		s.search(w, body)
 	case p == objects && r.Method == http.MethodGet:
 		s.list(w, r)
 	case p == objects && r.Method == http.MethodPost:

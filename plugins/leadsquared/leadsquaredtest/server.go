@@ -1,6 +1,6 @@
 // Package leadsquaredtest is a fake LeadSquared API for tests and demos: an
 // httptest server on 127.0.0.1 that speaks the v2 Lead Management calls
-// the plugin uses (Leads/Retrieve/ByIds, LeadsMetaData.Get, Leads.GetById)
+// the plugin uses (Leads/Retrieve/ByIds, LeadsMetaData.Get, Leads.GetById, Leads.Get)
 // with LeadSquared's JSON shapes: every value a string or null, date-times
 // as "2006-01-02 15:04:05.000", errors as {"Status":"Error",
 // "ExceptionType","ExceptionMessage"}, 401 for wrong keys, 429 past the
@@ -171,6 +171,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.byIDs(w, body)
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/LeadManagement.svc/LeadsMetaData.Get":
 		s.metadata(w, q.Get("schemaName"))
+	case r.Method == http.MethodPost && r.URL.Path == "/v2/LeadManagement.svc/Leads.Get":
+		s.leadsGet(w, body)
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/LeadManagement.svc/Leads.GetById":
 		s.getByID(w, q.Get("id"))
 	default:
