@@ -173,7 +173,7 @@ func (d *decoder) apiKey(block *hcl.Block, k *APIKey, r *refs) {
 }
 
 func (d *decoder) integration(block *hcl.Block, in *Integration) {
-	attrs, diags := block.Body.JustAttributes()
+	attrs, diags := d.integrationBody(block, in).JustAttributes()
 	d.add(diags)
 	for _, name := range sortedKeys(attrs) {
 		a := attrs[name]
