@@ -196,6 +196,7 @@ func (d *decoder) integration(block *hcl.Block, in *Integration) {
 			in.Credentials[name] = v
 		}
 	}
+	d.reconcileObjects(block, in)
 }
 
 func (d *decoder) dialer(block *hcl.Block, dl *Dialer) {

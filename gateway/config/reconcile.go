@@ -14,11 +14,41 @@ type Reconcile struct {
 	Every    time.Duration // between passes; at least MinReconcileEvery
 	Lookback time.Duration // how far back the first pass (no checkpoint yet) starts; default DefaultReconcileLookback
 	Modified bool          // also list records modified in the range (agents that act on updates)
+	// Settle is how far behind now a pass stops, so a webhook still in
+	// flight for a new record is not raced; default DefaultReconcileSettle.
+	Settle time.Duration
+	// Objects are the object types listed; default: the built-in
+	// plugin's (hubspot: contact, leadsquared: lead).
+	Objects []string
+}
+
+// defaultReconcileObjects are the object types the built-in plugins' leads
+// are, listed when a reconcile block names none.
+var defaultReconcileObjects = map[string][]string{
+	"hubspot":     {"contact"},
+	"leadsquared": {"lead"},
+}
+
+// reconcileObjects fills in.Reconcile.Objects from the plugin type once
+// the block is read, or reports that a plugin of another type needs them.
+func (d *decoder) reconcileObjects(block *hcl.Block, in *Integration) {
+	r := in.Reconcile
+	if r == nil || len(r.Objects) > 0 {
+		return
+	}
+	if objs, ok := defaultReconcileObjects[in.Type]; ok {
+		r.Objects = append([]string(nil), objs...)
+		return
+	}
+	d.errorf(block.DefRange, "integration %q: reconcile needs objects = [\"…\"] (the object types to list) for plugin type %q", in.Name, in.Type)
 }
 
 // DefaultReconcileLookback is how far back the first pass looks when the
 // block does not say: HubSpot retries a workflow webhook for three days.
 const DefaultReconcileLookback = 72 * time.Hour
+
+// DefaultReconcileSettle is how far behind now a pass stops by default.
+const DefaultReconcileSettle = time.Minute
 
 // MinReconcileEvery is the shortest gap between passes a config may ask for.
 const MinReconcileEvery = time.Second
@@ -55,7 +85,7 @@ func (d *decoder) integrationBody(block *hcl.Block, in *Integration) hcl.Body {
 }
 
 func (d *decoder) reconcile(b *hcl.Block) *Reconcile {
-	r := &Reconcile{Lookback: DefaultReconcileLookback}
+	r := &Reconcile{Lookback: DefaultReconcileLookback, Settle: DefaultReconcileSettle}
 	var everySet bool
 	d.decodeBody(b.Body, fields{
 		"every": func(a *hcl.Attribute) {
@@ -77,7 +107,21 @@ func (d *decoder) reconcile(b *hcl.Block) *Reconcile {
 				r.Lookback = v
 			}
 		},
+		"settle": func(a *hcl.Attribute) {
+			if v, ok := d.duration(a); ok {
+				r.Settle = v
+			}
+		},
 		"modified": func(a *hcl.Attribute) { r.Modified, _ = d.boolean(a) },
+		"objects": func(a *hcl.Attribute) {
+			if v, ok := d.strList(a); ok {
+				if len(v) == 0 {
+					d.errorf(a.Expr.Range(), "reconcile objects must name at least one object type")
+					return
+				}
+				r.Objects = v
+			}
+		},
 	})
 	if !everySet {
 		d.errorf(b.DefRange, "reconcile needs every (how often to ask the CRM, e.g. \"15m\")")
