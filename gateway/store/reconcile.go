@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -77,21 +78,27 @@ func (db *DB) EventsForObject(integration, objectType, objectID string) ([]strin
 	return ids, err
 }
 
-// ObjectsWithEvents reports, for each object id of one integration and
-// object type, whether any event came through for it: one read
-// transaction for a whole page of listed records.
-func (db *DB) ObjectsWithEvents(integration, objectType string, objectIDs []string) (map[string]bool, error) {
-	has := make(map[string]bool, len(objectIDs))
+// LatestEvents returns, for each object id of one integration and object
+// type that any event (any agent, any status) came through for, when the
+// newest of them was received: one read transaction for a whole page of
+// listed records. Ids without an event are absent.
+func (db *DB) LatestEvents(integration, objectType string, objectIDs []string) (map[string]time.Time, error) {
+	latest := make(map[string]time.Time, len(objectIDs))
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEventsByObject).Cursor()
 		for _, id := range objectIDs {
 			prefix := objectIndexPrefix(integration, objectType, id)
-			k, _ := c.Seek(prefix)
-			has[id] = k != nil && bytes.HasPrefix(k, prefix)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				u, err := ulid.ParseStrict(string(k[len(prefix):]))
+				if err != nil {
+					return fmt.Errorf("events-by-record index: bad event id %q: %w", k[len(prefix):], err)
+				}
+				latest[id] = ulid.Time(u.Time()).UTC()
+			}
 		}
 		return nil
 	})
-	return has, err
+	return latest, err
 }
 
 // Listing names for checkpoints.
@@ -200,4 +207,33 @@ func (db *DB) ListedRecords(integration string, since, until time.Time) ([]Liste
 		})
 	})
 	return out, err
+}
+
+// accountScan bounds how many of the newest events RecentAccount reads.
+const accountScan = 5000
+
+// RecentAccount is the CRM account (HubSpot's portal id) of the newest of
+// integration's events that names one, among the newest events; "" if
+// none does. Reconciled events carry it, so the per-contact dedupe sees a
+// reconciled event and a webhook's event for one record as one contact.
+func (db *DB) RecentAccount(integration string) (string, error) {
+	var account string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketInboxEvents).Cursor()
+		n := 0
+		for k, v := c.Last(); k != nil && n < accountScan; k, v = c.Prev() {
+			n++
+			var ev struct {
+				Integration string `json:"integration"`
+				Account     string `json:"account"`
+			}
+			if json.Unmarshal(v, &ev) != nil || ev.Integration != integration || ev.Account == "" {
+				continue
+			}
+			account = ev.Account
+			return nil
+		}
+		return nil
+	})
+	return account, err
 }

@@ -41,13 +41,17 @@ func TestEventsByObjectIndex(t *testing.T) {
 	if want := []string{res.Events[0].ID, res.Events[1].ID}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("EventsForObject(7) = %v, want %v (not 70's)", ids, want)
 	}
-	has, err := db.ObjectsWithEvents("hubspot", "contact", []string{"7", "70", "8", "9", "11", "12"})
+	later := t0.Add(time.Hour)
+	if _, err := in.AppendEvents(context.Background(), []Event{{Key: "g", AgentID: "sales", Integration: "hubspot", ObjectType: "contact", ObjectID: "70"}}, AppendOptions{Now: later}); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := db.LatestEvents("hubspot", "contact", []string{"7", "70", "8", "9", "11", "12"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"7": true, "70": true, "8": false, "9": false, "11": true, "12": false}
-	if !reflect.DeepEqual(has, want) {
-		t.Errorf("ObjectsWithEvents = %v, want %v (a deal, another integration's record and an unseen id are not seen; an ignored event counts)", has, want)
+	want := map[string]time.Time{"7": t0, "70": later, "11": t0}
+	if !reflect.DeepEqual(latest, want) {
+		t.Errorf("LatestEvents = %v, want %v (the newest event's time; a deal, another integration's record and an unseen id are absent; an ignored event counts)", latest, want)
 	}
 	// A duplicate adds nothing.
 	if _, err := in.AppendEvents(context.Background(), []Event{{Key: "a", AgentID: "sales", Integration: "hubspot", ObjectType: "contact", ObjectID: "7"}}, AppendOptions{}); err != nil {
@@ -156,5 +160,28 @@ func TestCheckpointAndListedRecords(t *testing.T) {
 	}
 	if got, _ := db.ListedRecords("hubspot", time.Time{}, t0.Add(time.Hour)); len(got) != 1 || got[0].ObjectID != "3" {
 		t.Errorf("after prune: %+v", got)
+	}
+}
+
+func TestRecentAccount(t *testing.T) {
+	db := openTest(t)
+	in := testInbox(t, db)
+	if a, err := db.RecentAccount("hubspot"); err != nil || a != "" {
+		t.Fatalf("empty inbox: %q %v", a, err)
+	}
+	_, err := in.AppendEvents(context.Background(), []Event{
+		{Key: "a", AgentID: "sales", Integration: "hubspot", Account: "111", ObjectType: "contact", ObjectID: "7"},
+		{Key: "b", AgentID: "sales", Integration: "hubspot", Account: "222", ObjectType: "contact", ObjectID: "8"},
+		{Key: "c", AgentID: "sales", Integration: "hubspot", ObjectType: "contact", ObjectID: "9"},
+		{Key: "d", AgentID: "sales", Integration: "other", Account: "333", ObjectType: "contact", ObjectID: "9"},
+	}, AppendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := db.RecentAccount("hubspot"); a != "222" {
+		t.Errorf("RecentAccount = %q, want the newest event's that names one (222)", a)
+	}
+	if a, _ := db.RecentAccount("leadsquared"); a != "" {
+		t.Errorf("an integration without events: %q", a)
 	}
 }
