@@ -11,6 +11,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/reconcile"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
@@ -31,6 +32,8 @@ type adminParts struct {
 	Replayed func()
 	Refusals *refused.Log
 	Ingest   *ingest.Handler // for the dashboard's test webhooks
+	// Reconciler's last passes are shown with the audit.
+	Reconciler *reconcile.Reconciler
 }
 
 // wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,

@@ -195,7 +195,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 				due = now.Add(rc.Every)
 			}
 			if !now.Before(due) {
-				if _, err := r.Pass(ctx, name); err != nil && ctx.Err() == nil {
+				if _, err := r.Pass(ctx, name); err != nil && ctx.Err() == nil && !errors.Is(err, ErrNotSupported) { // that one is warned about once
 					r.log.Warn("reconciliation pass failed; the next pass goes on from the checkpoint", "integration", name, "error", err)
 				}
 				if ctx.Err() != nil {
@@ -262,13 +262,15 @@ func (r *Reconciler) Pass(ctx context.Context, integration string) (PassResult, 
 	}()
 
 	res, err := r.pass(ctx, integration)
-	r.m.passes.WithLabelValues(integration).Inc()
 	st := Status{Integration: integration, At: r.c.Now().UTC(), Listed: res.Listed, Recovered: res.Recovered}
-	if err != nil {
-		st.Error = err.Error()
-		if !errors.Is(err, ErrNotSupported) {
+	if !errors.Is(err, ErrNotSupported) {
+		r.m.passes.WithLabelValues(integration).Inc()
+		if err != nil {
 			r.m.errors.WithLabelValues(integration).Inc()
 		}
+	}
+	if err != nil {
+		st.Error = err.Error()
 	}
 	r.mu.Lock()
 	r.last[integration] = st
