@@ -43,6 +43,7 @@ type Store interface {
 	RecordListing(integration, listing string, checkpoint time.Time, recs []store.ListedRecord, prune time.Time) error
 	LatestEvents(integration, objectType string, objectIDs []string) (map[string]time.Time, error)
 	RecentAccount(integration string) (string, error)
+	Unaccounted(integration string, since, until time.Time) (int, error)
 }
 
 // Defaults.
@@ -327,6 +328,11 @@ func (r *Reconciler) pass(ctx context.Context, name string) (PassResult, error) 
 			}
 		}
 	}
+	n, err := r.c.Store.Unaccounted(name, now.Add(-rc.Lookback), until)
+	if err != nil {
+		return res, err
+	}
+	r.m.unaccounted.WithLabelValues(name).Set(float64(n))
 	return res, nil
 }
 

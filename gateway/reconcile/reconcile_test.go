@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/pipeline"
@@ -122,6 +124,25 @@ type env struct {
 	// inboxWrap and storeWrap fail on demand.
 	inboxWrap *failingInbox
 	storeWrap *failingStore
+	reg       *prometheus.Registry
+}
+
+// gauge reads callgate_leads_unaccounted{integration="hubspot"}.
+func (e *env) unaccounted(t *testing.T) float64 {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "callgate_leads_unaccounted" {
+			for _, m := range mf.GetMetric() {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatal("no callgate_leads_unaccounted")
+	return 0
 }
 
 const defaultAgents = `
@@ -183,10 +204,10 @@ dialer "voice" { type = "log" }
 		t.Fatal(err)
 	}
 	e := &env{cfg: cfg, clk: clk, db: db, inbox: inbox, hs: hs, crm: crm, p: p,
-		inboxWrap: &failingInbox{Inbox: inbox}, storeWrap: &failingStore{DB: db}}
+		inboxWrap: &failingInbox{Inbox: inbox}, storeWrap: &failingStore{DB: db}, reg: prometheus.NewRegistry()}
 	e.r, err = reconcile.New(reconcile.Config{
 		Config: func() *config.Config { return cfg }, Plugins: ps, Inbox: e.inboxWrap, Store: e.storeWrap,
-		Now: clk.Now, PageLimit: 2,
+		Now: clk.Now, PageLimit: 2, Registerer: e.reg,
 		Sleep: func(context.Context, time.Duration) error { return nil },
 	})
 	if err != nil {
@@ -331,6 +352,9 @@ func TestPassRecoversOnlyMissedRecords(t *testing.T) {
 	listed, err := e.db.ListedRecords("hubspot", t0.Add(-24*time.Hour), t0)
 	if err != nil || len(listed) != 5 {
 		t.Errorf("listed-record log: %d %v, want 5", len(listed), err)
+	}
+	if n := e.unaccounted(t); n != 0 {
+		t.Errorf("leads unaccounted = %v after the pass, want 0", n)
 	}
 
 	// Two minutes on: the next pass starts at the checkpoint, finds the
@@ -482,6 +506,29 @@ agent "elsewhere" {
 	slices.Sort(agents)
 	if !slices.Equal(agents, []string{"sales", "support"}) {
 		t.Errorf("agents = %v", agents)
+	}
+}
+
+// TestNoAgentLeavesLeadsUnaccounted: records of an integration no agent
+// serves get no event, and the gauge says how many.
+func TestNoAgentLeavesLeadsUnaccounted(t *testing.T) {
+	e := newEnv(t, every, `
+integration "other" {
+  type         = "hubspot"
+  access_token = "x"
+}
+agent "elsewhere" {
+  dialer       = "voice"
+  integrations = ["other"]
+}
+`)
+	e.crm.add("1", t0.Add(-time.Hour))
+	e.crm.add("2", t0.Add(-2*time.Hour))
+	if res := e.pass(t); res.Listed != 2 || res.Recovered != 0 {
+		t.Errorf("pass = %+v", res)
+	}
+	if n := e.unaccounted(t); n != 2 {
+		t.Errorf("leads unaccounted = %v, want 2", n)
 	}
 }
 

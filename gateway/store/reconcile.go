@@ -122,10 +122,10 @@ func (db *DB) Checkpoint(integration, listing string) (time.Time, error) {
 
 // ListedRecord is one record reconciliation listed, kept for the audit.
 type ListedRecord struct {
-	Integration string
-	ObjectType  string
-	ObjectID    string
-	CreatedAt   time.Time
+	Integration string    `json:"integration"`
+	ObjectType  string    `json:"object_type"`
+	ObjectID    string    `json:"object_id"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // RecordListing commits, in one transaction, the records a page of a
