@@ -166,3 +166,10 @@ func (a *API) showAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	reply.Errorf(w, http.StatusInternalServerError, "%s", fmt.Sprintf("audit: %v", err))
 }
+
+// IsBadRequest reports whether err is a request's fault (a bad parameter),
+// not the gateway's.
+func IsBadRequest(err error) bool {
+	var bad *badRequest
+	return errors.As(err, &bad)
+}
