@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -636,4 +637,49 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestRunFollowsReload: a reload that adds the block starts passes at
+// once (Wake); one that removes it stops them.
+func TestRunFollowsReload(t *testing.T) {
+	e := newEnv(t, every, "")
+	var cur atomic.Pointer[config.Config]
+	off := *e.cfg
+	off.Integrations = map[string]*config.Integration{"hubspot": {Name: "hubspot", Type: "hubspot", Credentials: e.cfg.Integrations["hubspot"].Credentials}}
+	cur.Store(&off)
+	r, err := reconcile.New(reconcile.Config{Config: cur.Load,
+		Plugins: plugins{"hubspot": sdktest.Serve(t, e.crm)}, Inbox: e.inbox, Store: e.db, FirstPass: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if n := len(e.crm.requests()); n != 0 {
+		t.Fatalf("%d listings without a reconcile block", n)
+	}
+	cur.Store(e.cfg)
+	r.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.crm.requests()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(e.crm.requests()) == 0 {
+		t.Fatal("no pass after the reload added the block")
+	}
+	cur.Store(&off)
+	r.Wake()
+	time.Sleep(100 * time.Millisecond)
+	n := len(e.crm.requests())
+	time.Sleep(1500 * time.Millisecond)
+	if m := len(e.crm.requests()); m != n {
+		t.Errorf("%d more listings after the reload removed the block", m-n)
+	}
 }
