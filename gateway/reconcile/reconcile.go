@@ -379,7 +379,7 @@ func (l *lister) listing(ctx context.Context, obj string, modified bool, res *Pa
 		res.Pages++
 		res.Listed += len(got.Records)
 		r.m.listed.WithLabelValues(name).Add(float64(len(got.Records)))
-		n, err := l.recover(ctx, obj, modified, got.Records)
+		n, err := l.appendMissing(ctx, obj, modified, got.Records)
 		if err != nil {
 			return err
 		}
@@ -440,10 +440,10 @@ func recordTime(rec sdk.ListedRecord, modified bool) time.Time {
 	return rec.CreatedAt.UTC()
 }
 
-// recover appends an event per agent for each record of a page that no
+// appendMissing appends an event per agent for each record of a page that no
 // event covers: for the created listing, any event of the record; for the
 // modified listing, an event received at or after the modification.
-func (l *lister) recover(ctx context.Context, obj string, modified bool, recs []sdk.ListedRecord) (int, error) {
+func (l *lister) appendMissing(ctx context.Context, obj string, modified bool, recs []sdk.ListedRecord) (int, error) {
 	if len(recs) == 0 || len(l.agents) == 0 {
 		return 0, nil
 	}
