@@ -134,6 +134,10 @@ type Options struct {
 	Eraser       Eraser        // nil: no /api/v1/contacts/erase route
 	Stats        Stats         // nil: no /api/v1/overview route
 	Pending      PendingEvents // nil: the overview counts no pending events
+	// Auditor computes GET /api/v1/audit (nil: no route);
+	// Reconciliations adds the last reconciliation passes to it.
+	Auditor         Auditor
+	Reconciliations Reconciliations
 	// OverviewTTL is how long the overview's call statistics are reused
 	// (default 10s).
 	OverviewTTL time.Duration
@@ -209,6 +213,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.opts.Stats != nil {
 		routes = append(routes, Route{http.MethodGet, "/api/v1/overview", http.HandlerFunc(a.showOverview)})
+	}
+	if a.opts.Auditor != nil {
+		routes = append(routes, Route{http.MethodGet, "/api/v1/audit", http.HandlerFunc(a.showAudit)})
 	}
 	if a.opts.Eraser != nil {
 		routes = append(routes, Route{http.MethodPost, "/api/v1/contacts/erase", http.HandlerFunc(a.eraseContact)})

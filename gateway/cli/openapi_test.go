@@ -56,6 +56,7 @@ func registeredRoutes(t *testing.T) []string {
 	t.Cleanup(func() { db.Close() })
 	adm, err := api.New(api.Options{
 		Stats:    db, // serve wires the overview
+		Auditor:  db, // and the audit
 		Config:   func() *config.Config { return &config.Config{} },
 		Calls:    nopStore{},
 		Canceler: nopStore{},
@@ -307,6 +308,8 @@ agent "sales" {
 			{name: "check credentials", method: "POST", path: "/api/v1/integrations/hubspot/check", header: bearer, status: 200},
 			{name: "check unknown integration", method: "POST", path: "/api/v1/integrations/nope/check", header: bearer, status: 404},
 			{name: "refusals", method: "GET", path: "/api/v1/refusals?limit=10", header: bearer, status: 200},
+			{name: "audit", method: "GET", path: "/api/v1/audit?since=48h&agent_id=sales", header: bearer, status: 200},
+			{name: "audit bad since", method: "GET", path: "/api/v1/audit?since=yesterday", header: bearer, status: 400},
 			{name: "test webhook", method: "POST", path: "/api/v1/agents/sales/test-webhook", body: `{"contact_id":"1001"}`,
 				header: withJSON(bearer), status: 200},
 			{name: "test webhook no body", method: "POST", path: "/api/v1/agents/sales/test-webhook", body: `[]`,

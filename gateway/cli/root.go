@@ -55,6 +55,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newRulesCmd(o), // rules test --record-id asks a running gateway
 		newCallsCmd(o),
 		newEventsCmd(o),
+		newAuditCmd(o),
 		newOutboxCmd(o),
 		newBackupCmd(o),
 		offline(newStoreCmd(o)),

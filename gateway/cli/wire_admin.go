@@ -11,6 +11,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/reconcile"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
@@ -31,6 +32,8 @@ type adminParts struct {
 	Replayed func()
 	Refusals *refused.Log
 	Ingest   *ingest.Handler // for the dashboard's test webhooks
+	// Reconciler's last passes are shown with the audit.
+	Reconciler *reconcile.Reconciler
 }
 
 // wireAdmin mounts the admin API (calls, DND, agents, plugins, rules test,
@@ -41,24 +44,26 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 	crms := integrationPlugins{host: p.Plugins, cfg: current}
 	fields := newFieldChecker(a.log.Named("fields"), current, crms)
 	adm, err := api.New(api.Options{
-		Config:        current,
-		Calls:         a.store,
-		Canceler:      p.Scheduler,
-		DND:           a.store,
-		Plugins:       pluginStatuses{p.Plugins},
-		Manifests:     p.Plugins,
-		Credentials:   crms,
-		Fields:        crms,
-		FieldWarnings: fields,
-		Rules:         newRulesTester(current, p.Plugins.Manifest, time.Now, crms),
-		Backup:        a.store,
-		Outbox:        a.store,
-		Eraser:        p.Scheduler,
-		Stats:         a.store,
-		Pending:       p.Inbox,
-		Refusals:      p.Refusals,
-		TestWebhooks:  testWebhooks{ingest: p.Ingest, cfg: current},
-		Logger:        a.log.Named("admin"),
+		Config:          current,
+		Calls:           a.store,
+		Canceler:        p.Scheduler,
+		DND:             a.store,
+		Plugins:         pluginStatuses{p.Plugins},
+		Manifests:       p.Plugins,
+		Credentials:     crms,
+		Fields:          crms,
+		FieldWarnings:   fields,
+		Rules:           newRulesTester(current, p.Plugins.Manifest, time.Now, crms),
+		Backup:          a.store,
+		Outbox:          a.store,
+		Eraser:          p.Scheduler,
+		Stats:           a.store,
+		Pending:         p.Inbox,
+		Auditor:         a.store,
+		Reconciliations: p.Reconciler,
+		Refusals:        p.Refusals,
+		TestWebhooks:    testWebhooks{ingest: p.Ingest, cfg: current},
+		Logger:          a.log.Named("admin"),
 	})
 	if err != nil {
 		return err

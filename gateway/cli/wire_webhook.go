@@ -14,6 +14,7 @@ import (
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/pluginhost"
+	"github.com/callgate/callgate/gateway/reconcile"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
@@ -70,6 +71,20 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 		}
 		return err
 	})
+	// Reconciliation finds the records no webhook brought (integrations
+	// with a reconcile block) and appends their events to the same inbox.
+	rec, err := reconcile.New(reconcile.Config{
+		Config: a.cfg.Load, Plugins: host, Inbox: inbox, Store: a.store, Accepted: pipe.Wake,
+		Logger: a.log, Registerer: a.registry,
+	})
+	if err != nil {
+		return err
+	}
+	a.goRun("reconcile", rec.Run)
+	a.onReload("reconcile", func(*config.Config) error {
+		rec.Wake() // a block added, removed or changed takes effect now
+		return nil
+	})
 	ing, err := ingest.New(ingest.Config{
 		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
 		Logger: a.log, Registerer: a.registry, Accepted: pipe.Wake,
@@ -81,7 +96,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
-	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals, Ingest: ing}); err != nil {
+	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals, Ingest: ing, Reconciler: rec}); err != nil {
 		return err
 	}
 	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", inbox.PendingEvents())

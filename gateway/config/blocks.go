@@ -173,7 +173,7 @@ func (d *decoder) apiKey(block *hcl.Block, k *APIKey, r *refs) {
 }
 
 func (d *decoder) integration(block *hcl.Block, in *Integration) {
-	attrs, diags := block.Body.JustAttributes()
+	attrs, diags := d.integrationBody(block, in).JustAttributes()
 	d.add(diags)
 	for _, name := range sortedKeys(attrs) {
 		a := attrs[name]
@@ -196,6 +196,7 @@ func (d *decoder) integration(block *hcl.Block, in *Integration) {
 			in.Credentials[name] = v
 		}
 	}
+	d.reconcileObjects(block, in)
 }
 
 func (d *decoder) dialer(block *hcl.Block, dl *Dialer) {

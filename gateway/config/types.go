@@ -55,6 +55,7 @@ type Integration struct {
 	// Credentials are every other attribute of the block (access_token,
 	// client_secret, base_url, …), handed to the plugin with each call.
 	Credentials map[string]string
+	Reconcile   *Reconcile // nil: no reconciliation
 }
 
 // Dialer is a dialer block.

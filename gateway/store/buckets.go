@@ -8,4 +8,6 @@ var allBuckets = [][]byte{
 	// calls.go, schedule.go, dnd.go, outbox.go
 	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketCallsBySource, bucketDue, bucketLeases, bucketDND,
 	bucketOutbox, bucketOutboxDue,
+	// reconcile.go
+	bucketEventsByObject, bucketReconcileCheckpoints, bucketReconcileListed,
 }

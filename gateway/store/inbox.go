@@ -302,6 +302,9 @@ func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
 		if err := events.Put([]byte(ev.ID), raw); err != nil {
 			return 0, err
 		}
+		if err := indexEventByObject(tx, &ev); err != nil {
+			return 0, err
+		}
 		if ev.Status == EventPending {
 			if err := setPending(tx, []byte(ev.ID), ev.NotBefore.UnixNano(), 0); err != nil {
 				return 0, err

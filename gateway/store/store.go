@@ -24,11 +24,12 @@ const FileName = "callgate.db"
 
 // SchemaVersion is the layout this code reads and writes. Opening an older
 // file runs the migrations from its version up; a newer file is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[v] upgrades a file from version v to v+1.
 var migrations = map[int]func(tx *bolt.Tx) error{
-	1: indexCallsBySource, // calls.go: the per-contact index erasure reads
+	1: indexCallsBySource,  // calls.go: the per-contact index erasure reads
+	2: indexEventsByObject, // reconcile.go: the per-record index reconciliation reads
 }
 
 var bucketMeta = []byte("meta")

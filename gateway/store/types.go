@@ -41,6 +41,9 @@ type Event struct {
 	ReceivedAt        time.Time       `json:"received_at"`
 	Overrides         json.RawMessage `json:"overrides,omitempty"` // the request's policy parameters, as parsed by ingest
 	Record            json.RawMessage `json:"record,omitempty"`    // an inline record (sdk.Record as JSON), if the plugin sent one
+	// Reconciled is set on an event reconciliation made for a record no
+	// webhook brought (gateway/reconcile).
+	Reconciled bool `json:"reconciled,omitempty"`
 
 	Status    string    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`

@@ -40,6 +40,9 @@ server {
 }
 integration "hubspot" {
   access_token = "t"
+  reconcile {
+    every = "15m"
+  }
 }
 integration "lsq" {
   type       = "leadsquared"
@@ -244,7 +247,7 @@ func newFixture(tb testing.TB, publicURL string) *fixture {
 	checks := &credentialChecks{}
 	a, err := api.New(api.Options{Config: current, Calls: db, Canceler: sched, DND: db, Rules: rulesTester{cfg},
 		Plugins: plugins, Manifests: plugins, Fields: accountFields{}, Refusals: refusals, TestWebhooks: sent,
-		Stats: db, Pending: inbox, OverviewTTL: time.Nanosecond,
+		Stats: db, Pending: inbox, OverviewTTL: time.Nanosecond, Auditor: db,
 		FieldWarnings: checkFields(cfg), Credentials: checks})
 	if err != nil {
 		tb.Fatal(err)

@@ -95,6 +95,10 @@ func sortedKeys(m any) []string {
 		for k := range m {
 			keys = append(keys, k)
 		}
+	case map[string]int:
+		for k := range m {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	return keys

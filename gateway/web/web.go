@@ -109,7 +109,7 @@ func New(opts Options) (*Dashboard, error) {
 			TrustedProxies: l.TrustedProxies, Now: opts.Now})
 	}
 	d := &Dashboard{opts: opts, sessions: newSessions(opts.SessionTTL, opts.Now), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "calls", "call", "events", "event", "agents", "plugins", "fields", "dnd"} {
+	for _, name := range []string{"login", "overview", "calls", "call", "events", "event", "agents", "plugins", "fields", "dnd", "audit"} {
 		t, err := template.New("layout.html").Funcs(funcs).Funcs(overviewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
@@ -145,6 +145,7 @@ func (d *Dashboard) Handler() http.Handler {
 	r.Handle(Prefix+"plugins", d.authed(d.pluginsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"integrations/{name}/fields", d.authed(d.fieldsPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"integrations/{name}/check", d.authed(d.checkCredentials)).Methods(http.MethodPost)
+	r.Handle(Prefix+"audit", d.authed(d.auditPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.dndPage)).Methods(http.MethodGet)
 	r.Handle(Prefix+"dnd", d.authed(d.addDND)).Methods(http.MethodPost)
 	r.Handle(Prefix+"dnd/remove", d.authed(d.removeDND)).Methods(http.MethodPost)
