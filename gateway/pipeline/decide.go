@@ -105,8 +105,9 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 			Fields: fields,
 			Source: store.Source{Type: ev.Type, Integration: ev.Integration, ObjectID: ev.ObjectID, EventID: ev.ID,
 				Account: ev.Account, ObjectType: ev.ObjectType}},
-		ContactKey:   ContactKey(ev),
-		DedupeWindow: ag.DedupeWindow,
+		ContactKey:       ContactKey(ev),
+		LegacyContactKey: legacyContactKey(ev),
+		DedupeWindow:     ag.DedupeWindow,
 	})
 	if err != nil {
 		if errors.Is(err, scheduler.ErrUnknownDialer) {
@@ -130,8 +131,21 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 }
 
 // ContactKey identifies the person for the scheduler's dedupe:
-// integration, account, object type and id.
+// integration, object type and id. An integration is one CRM account (its
+// credentials), so the account adds nothing, and leaving it out lets an
+// event that does not know it (a reconciled one, before any webhook told
+// the account) match a webhook's event for the same contact.
 func ContactKey(ev *store.Event) string {
+	return ev.Integration + "::" + ev.ObjectType + ":" + ev.ObjectID
+}
+
+// legacyContactKey is the key calls made before 2026-12-01 were stored
+// under (with the account): matched too, so an upgrade inside a dedupe
+// window calls nobody twice. It can go once every window has passed.
+func legacyContactKey(ev *store.Event) string {
+	if ev.Account == "" {
+		return ""
+	}
 	return ev.Integration + ":" + ev.Account + ":" + ev.ObjectType + ":" + ev.ObjectID
 }
 

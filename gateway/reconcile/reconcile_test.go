@@ -583,6 +583,16 @@ func TestRateLimitedPageRetried(t *testing.T) {
 	}
 }
 
+// withoutReconcile is a plugin whose manifest does not declare the
+// reconcile capability (an external plugin built before it existed).
+type withoutReconcile struct{ sdk.CRM }
+
+func (w withoutReconcile) Describe(ctx context.Context) (sdk.Manifest, error) {
+	m, err := w.CRM.Describe(ctx)
+	m.Capabilities = slices.DeleteFunc(slices.Clone(m.Capabilities), func(c string) bool { return c == sdk.CapabilityReconcile })
+	return m, err
+}
+
 // TestPluginWithoutCapability: the plugin is not asked; the pass says why.
 func TestPluginWithoutCapability(t *testing.T) {
 	e := newEnv(t, every, "")
@@ -591,7 +601,7 @@ func TestPluginWithoutCapability(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := reconcile.New(reconcile.Config{Config: func() *config.Config { return e.cfg },
-		Plugins: plugins{"hubspot": sdktest.Serve(t, plugin)}, Inbox: e.inbox, Store: e.db, Now: e.clk.Now})
+		Plugins: plugins{"hubspot": withoutReconcile{sdktest.Serve(t, plugin)}}, Inbox: e.inbox, Store: e.db, Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

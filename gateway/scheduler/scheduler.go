@@ -135,9 +135,12 @@ type Submission struct {
 	// Call carries AgentID, ToNumber (E.164), Variables, Source, Policy
 	// (Timezone may be "callee"), Dialer and Fields. A Status already
 	// final (skipped, blocked) records the call as it is, without dialing.
-	Call         store.Call
-	ContactKey   string        // dedupe per (agent, contact); "" = none
-	DedupeWindow time.Duration // default none
+	Call       store.Call
+	ContactKey string // dedupe per (agent, contact); "" = none
+	// LegacyContactKey is an older form of ContactKey, matched but never
+	// written (so an upgrade inside a dedupe window calls nobody twice).
+	LegacyContactKey string
+	DedupeWindow     time.Duration // default none
 	// NotBefore is the earliest first attempt (schedule_at); zero or past
 	// = now. The window rule reads "the same day" as NotBefore's local day.
 	NotBefore time.Time
@@ -200,7 +203,7 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 	if store.Final(c.Status) && s.cfg.Notifier != nil {
 		items = s.cfg.Notifier.Items(c, nil, true)
 	}
-	got, created, err := s.db.CreateCall(c, store.CreateOptions{ContactKey: sub.ContactKey, DedupeWindow: sub.DedupeWindow, Now: now, Outbox: items})
+	got, created, err := s.db.CreateCall(c, store.CreateOptions{ContactKey: sub.ContactKey, LegacyContactKey: sub.LegacyContactKey, DedupeWindow: sub.DedupeWindow, Now: now, Outbox: items})
 	if err != nil {
 		return Submitted{}, fmt.Errorf("scheduler: %w", err)
 	}

@@ -31,9 +31,12 @@ var (
 // CreateOptions say how CreateCall deduplicates and what it records with
 // the call.
 type CreateOptions struct {
-	// ContactKey identifies the CRM contact ("hubspot:62515:contact:123");
+	// ContactKey identifies the CRM contact ("hubspot::contact:123");
 	// empty skips the per-contact dedupe.
 	ContactKey string
+	// LegacyContactKey, when set, is an older form of the same contact's
+	// key: a call under it within the window counts too. It is never written.
+	LegacyContactKey string
 	// DedupeWindow: a call for the same (agent, contact) created this
 	// recently is returned instead of a new one.
 	DedupeWindow time.Duration
@@ -121,11 +124,17 @@ func (db *DB) createCall(tx *bolt.Tx, nc NewCall) (Created, error) {
 	contact := tx.Bucket(bucketCallsContact)
 	ckey := join(c.AgentID, o.ContactKey)
 	if o.ContactKey != "" && o.DedupeWindow > 0 {
-		if v := contact.Get(ckey); len(v) > 8 {
-			created := fromTimeKey(v[:8])
-			if o.Now.Sub(created) < o.DedupeWindow {
-				if prev, err := getCall(tx, string(v[8:])); err == nil {
-					return Created{Call: prev}, nil
+		keys := [][]byte{ckey}
+		if o.LegacyContactKey != "" {
+			keys = append(keys, join(c.AgentID, o.LegacyContactKey))
+		}
+		for _, k := range keys {
+			if v := contact.Get(k); len(v) > 8 {
+				created := fromTimeKey(v[:8])
+				if o.Now.Sub(created) < o.DedupeWindow {
+					if prev, err := getCall(tx, string(v[8:])); err == nil {
+						return Created{Call: prev}, nil
+					}
 				}
 			}
 		}

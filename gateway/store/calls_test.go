@@ -69,6 +69,31 @@ func TestCreateCallDedupe(t *testing.T) {
 	})
 }
 
+// TestCreateCallMatchesALegacyContactKey: a call stored under the older
+// key (with the account) is found by a create that names it as legacy,
+// inside the window only; the legacy key is never written.
+func TestCreateCallMatchesALegacyContactKey(t *testing.T) {
+	db := openTest(t)
+	old, _, err := db.CreateCall(newCall("sales", "+14155550123"), CreateOptions{ContactKey: "hubspot:62515:contact:7", DedupeWindow: 24 * time.Hour, Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := CreateOptions{ContactKey: "hubspot::contact:7", LegacyContactKey: "hubspot:62515:contact:7", DedupeWindow: 24 * time.Hour, Now: t0.Add(time.Hour)}
+	if c, created, err := db.CreateCall(newCall("sales", "+14155550999"), o); err != nil || created || c.ID != old.ID {
+		t.Fatalf("inside the window: created=%v (%v), want the legacy call %s, got %s", created, err, old.ID, c.ID)
+	}
+	o.Now = t0.Add(25 * time.Hour)
+	fresh, created, err := db.CreateCall(newCall("sales", "+14155550888"), o)
+	if err != nil || !created {
+		t.Fatalf("after the window: created=%v (%v)", created, err)
+	}
+	// The new key now leads to the fresh call.
+	o.Now, o.LegacyContactKey = t0.Add(26*time.Hour), ""
+	if c, created, _ := db.CreateCall(newCall("sales", "+14155550777"), o); created || c.ID != fresh.ID {
+		t.Fatalf("the new key was not written: created=%v, got %s want %s", created, c.ID, fresh.ID)
+	}
+}
+
 func TestGetCallNotFound(t *testing.T) {
 	db := openTest(t)
 	if _, err := db.GetCall("nope"); !errors.Is(err, ErrNotFound) {
