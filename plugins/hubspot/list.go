@@ -32,6 +32,9 @@ const (
 )
 
 // listCursor is ListRecords' position, sent to the host as base64 JSON.
+// maxSearchLimit is the most records HubSpot's search returns a page.
+const maxSearchLimit = 200
+
 // After is HubSpot's paging token within the current query; Since (epoch
 // ms) is where the current query starts (0: the request's Since). Last is
 // the timestamp of the last record returned and Tied the ids returned at
@@ -142,6 +145,15 @@ func (p *Plugin) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.List
 	// A page whose records were all skipped as already returned asks again,
 	// so the host sees records or the end; the loop is bounded by the cap.
 	for range 4 {
+		// Keyset paging: each query starts at the last instant listed and
+		// skips the records already listed there by id, asking for that
+		// many more. Only when more records than a page holds share one
+		// instant does it page by offset within that instant.
+		offset := len(cur.Tied)+limit > maxSearchLimit
+		qlimit := limit
+		if !offset {
+			qlimit, cur.After = limit+len(cur.Tied), ""
+		}
 		since := req.Since.UnixMilli()
 		if cur.Since > since {
 			since = cur.Since
@@ -153,7 +165,7 @@ func (p *Plugin) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.List
 			}}},
 			"sorts":      []any{map[string]any{"propertyName": prop, "direction": "ASCENDING"}},
 			"properties": []string{created, modified},
-			"limit":      limit,
+			"limit":      qlimit,
 		}
 		if cur.After != "" {
 			body["after"] = cur.After
@@ -165,7 +177,12 @@ func (p *Plugin) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.List
 		if err := p.search(ctx, a, c, &sr); err != nil {
 			return sdk.ListResult{}, err
 		}
+		full := false
 		for _, o := range sr.Results {
+			if !offset && len(out.Records) == limit {
+				full = true // the rest comes from the next query, from cur.Last
+				break
+			}
 			rec, ok := listed(o, created, modified)
 			if !ok {
 				p.log.Warn("search result without a usable date; skipped", "id", o.ID)
@@ -189,16 +206,15 @@ func (p *Plugin) ListRecords(ctx context.Context, req sdk.ListRequest) (sdk.List
 		if sr.Paging != nil && sr.Paging.Next != nil {
 			next = sr.Paging.Next.After
 		}
-		if next == "" {
+		if next == "" && !full {
 			return out, nil // the range is exhausted
 		}
-		if n, err := strconv.Atoi(next); err == nil && n+limit > p.searchCap {
-			// The next page would reach past the result cap (HubSpot
-			// refuses it with 400): restart the query at the last instant.
-			if cur.Last == 0 || cur.Since == cur.Last {
-				return sdk.ListResult{}, sdk.Permanent("hubspot: %s: more than %d records share the timestamp %s; HubSpot's search cannot page past them", c.what, p.searchCap, time.UnixMilli(cur.Last).UTC().Format(time.RFC3339Nano))
-			}
+		if !offset && cur.Last != 0 {
 			cur.Since, cur.After = cur.Last, ""
+		} else if n, err := strconv.Atoi(next); err == nil && n+limit > p.searchCap {
+			// Every record so far shares one instant and the next page
+			// would reach past the cap (HubSpot answers 400).
+			return sdk.ListResult{}, sdk.Permanent("hubspot: %s: more than %d records share the timestamp %s; HubSpot's search cannot page past them", c.what, p.searchCap, time.UnixMilli(cur.Last).UTC().Format(time.RFC3339Nano))
 		} else {
 			cur.After = next
 		}

@@ -43,6 +43,34 @@ func listAll(t *testing.T, p *hubspot.Plugin, req sdk.ListRequest) ([]string, in
 	}
 }
 
+// TestListRecordsSurvivesAnArchiveMidPass: a record archived between two
+// pages of one pass shifts every later one back a place; paging by offset
+// would pass one over. Each page starts at the last instant listed, so
+// none is missed.
+func TestListRecordsSurvivesAnArchiveMidPass(t *testing.T) {
+	srv := hubspottest.New(hubspottest.Options{SearchRatePerSec: 100})
+	t.Cleanup(srv.Close)
+	p, err := hubspot.NewWithOptions(hubspot.Options{HTTPClient: &http.Client{Timeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		srv.AddContactAt(strconv.Itoa(500+i), listBase.Add(time.Duration(i)*time.Second), time.Time{}, nil)
+	}
+	creds := sdk.Credentials{hubspot.CredAccessToken: srv.Token(), hubspot.CredBaseURL: srv.URL}
+	req := sdk.ListRequest{Credentials: creds, ObjectType: "contact", Since: listBase, Until: listBase.Add(time.Hour), Limit: 4}
+	first, err := p.ListRecords(context.Background(), req)
+	if err != nil || len(first.Records) != 4 || first.Next == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	srv.ArchiveContact("500")
+	req.Cursor = first.Next
+	rest, _ := listAll(t, p, req)
+	if want := seq(504, 8); !slices.Equal(rest, want) {
+		t.Errorf("after the archive, listed %v, want %v", rest, want)
+	}
+}
+
 func seq(from, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -98,18 +126,18 @@ func TestListRecords(t *testing.T) {
 		},
 		want: seq(400, 23), wantPages: 5,
 	}, {
-		// after=8 with pages of 4 would reach 12, past the cap of 10: the
-		// query restarts before HubSpot would refuse it.
+		// Keyset paging restarts every query at the last instant listed, so
+		// no query pages past the cap of 10: 23 records in 6 full pages.
 		name: "result cap not a multiple of the page size", cap: 10, limit: 4, until: time.Hour,
 		add: func(srv *hubspottest.Server) {
 			for i := range 23 {
 				srv.AddContactAt(strconv.Itoa(400+i), listBase.Add(time.Duration(i)*time.Second), time.Time{}, nil)
 			}
 		},
-		want: seq(400, 23), wantPages: 7,
+		want: seq(400, 23), wantPages: 6,
 	}, {
-		// 417..422 share one instant (7 s) across the cap at 10: the restart at
-		// that instant skips the three already returned and returns the rest.
+		// 417..422 share one instant (7 s) across a page boundary: the next
+		// query, from that instant, skips the ones already returned by id.
 		name: "result cap with ties at the restart instant", cap: 10, limit: 5, until: time.Hour,
 		add: func(srv *hubspottest.Server) {
 			for i := range 20 {
@@ -120,7 +148,7 @@ func TestListRecords(t *testing.T) {
 				srv.AddContactAt(strconv.Itoa(410+i), at, time.Time{}, nil)
 			}
 		},
-		want: seq(410, 20), wantPages: 5,
+		want: seq(410, 20), wantPages: 4,
 	}, {
 		name: "modified mode reads hs_lastmodifieddate", limit: 10, modified: true, until: time.Hour,
 		add: func(srv *hubspottest.Server) {

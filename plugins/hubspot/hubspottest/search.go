@@ -342,3 +342,12 @@ func compare(a, b int64) int {
 	}
 	return 0
 }
+
+// ArchiveContact archives a contact as HubSpot's DELETE does: reads and
+// searches no longer find it.
+func (s *Server) ArchiveContact(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.contacts, id)
+	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
+}
