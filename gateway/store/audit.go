@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -113,9 +114,9 @@ func (db *DB) Audit(f AuditFilter) (Audit, error) {
 				return y.Events - x.Events
 			}
 			if x.Status != y.Status {
-				return cmpString(x.Status, y.Status)
+				return cmp.Compare(x.Status, y.Status)
 			}
-			return cmpString(x.Reason, y.Reason)
+			return cmp.Compare(x.Reason, y.Reason)
 		})
 		if len(a.Reasons) > MaxAuditReasons {
 			a.Reasons = a.Reasons[:MaxAuditReasons]
@@ -134,16 +135,6 @@ func (db *DB) Audit(f AuditFilter) (Audit, error) {
 		return Audit{}, fmt.Errorf("audit: %w", err)
 	}
 	return a, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Unaccounted counts integration's listed records created in [since,

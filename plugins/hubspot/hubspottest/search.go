@@ -1,6 +1,7 @@
 package hubspottest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -295,7 +296,7 @@ func sortContacts(cs []*contact, sorts []searchSort) {
 		x, _ := strconv.ParseInt(a.id, 10, 64)
 		y, _ := strconv.ParseInt(b.id, 10, 64)
 		if x != y {
-			return compare(x, y)
+			return cmp.Compare(x, y)
 		}
 		return strings.Compare(a.id, b.id)
 	}
@@ -318,7 +319,7 @@ func sortContacts(cs []*contact, sorts []searchSort) {
 		r := 0
 		if na, err1 := strconv.ParseInt(ka, 10, 64); err1 == nil {
 			if nb, err2 := strconv.ParseInt(kb, 10, 64); err2 == nil {
-				r = compare(na, nb)
+				r = cmp.Compare(na, nb)
 			}
 		} else {
 			r = strings.Compare(ka, kb)
@@ -331,16 +332,6 @@ func sortContacts(cs []*contact, sorts []searchSort) {
 		}
 		return r
 	})
-}
-
-func compare(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ArchiveContact archives a contact as HubSpot's DELETE does: reads and
