@@ -111,6 +111,11 @@ type Call struct {
 	// ErasedAt is set once the person's data in the call was erased
 	// (erase.go): number, variables, fields and quoted values in reasons.
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
+	// BatchID, Priority (−100…100, higher first) and Language (ISO 639-1)
+	// come from /call/outbound and are passed to dialers that take them.
+	BatchID  string `json:"batch_id,omitempty"`
+	Priority int    `json:"priority,omitempty"`
+	Language string `json:"language,omitempty"`
 }
 
 // Source says where a call came from.
@@ -189,4 +194,34 @@ type Attempt struct {
 	// NeedsOperator is set when a crash left this attempt dialing on a
 	// dialer that cannot deduplicate: re-sending might call twice.
 	NeedsOperator bool `json:"needs_operator,omitempty"`
+
+	// What the platform reported about the conversation (docs/dialers.md,
+	// "Outcome fields"); all optional, all personal data for erasure.
+	RecordingURL string `json:"recording_url,omitempty"`
+	Transcript   []Turn `json:"transcript,omitempty"` // a plain-string transcript is one Turn without a speaker
+	Summary      string `json:"summary,omitempty"`
+	Disposition  string `json:"disposition,omitempty"` // the platform's own word, e.g. "interested"
+	FromNumber   string `json:"from_number,omitempty"`
+	// Data is the platform's post-call extraction, as it sent it.
+	Data map[string]any `json:"data,omitempty"`
+
+	// Activity is what the CRM write-back logged for this attempt; a retry
+	// or replay that finds it logs nothing twice.
+	Activity *Activity `json:"activity,omitempty"`
+}
+
+// Turn is one utterance of a transcript.
+type Turn struct {
+	Speaker string     `json:"speaker,omitempty"` // e.g. agent, user
+	Text    string     `json:"text"`
+	At      *time.Time `json:"at,omitempty"`
+}
+
+// Activity is the CRM's record of an attempt: the logged call (a HubSpot
+// Call object, a LeadSquared activity) and the follow-ups rules created.
+type Activity struct {
+	ID       string    `json:"id"`                 // the CRM's id of the logged call
+	TaskIDs  []string  `json:"task_ids,omitempty"` // follow-up tasks created
+	Updated  []string  `json:"updated,omitempty"`  // contact properties set by follow-up rules
+	LoggedAt time.Time `json:"logged_at"`
 }
