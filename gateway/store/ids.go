@@ -8,15 +8,16 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// idSource hands out ULIDs that sort in creation order, also within one
-// millisecond (monotonic entropy); the zero value is ready to use.
-type idSource struct {
+// IDs hands out ULIDs that sort in creation order, also within one
+// millisecond (monotonic entropy); the zero value is ready to use. Every
+// backend stamps events, calls and outbox items with one.
+type IDs struct {
 	mu      sync.Mutex
 	entropy *ulid.MonotonicEntropy
 }
 
-// next returns a new ULID for time t.
-func (s *idSource) next(t time.Time) string {
+// Next returns a new ULID for time t.
+func (s *IDs) Next(t time.Time) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.entropy == nil {
@@ -26,4 +27,4 @@ func (s *idSource) next(t time.Time) string {
 }
 
 // NewID returns a new ULID stamped with t, unique within this DB.
-func (db *DB) NewID(t time.Time) string { return db.ids.next(t) }
+func (db *DB) NewID(t time.Time) string { return db.ids.Next(t) }

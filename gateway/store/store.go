@@ -51,7 +51,7 @@ const defaultLockTimeout = 2 * time.Second
 type DB struct {
 	bolt *bolt.DB
 	path string
-	ids  idSource // ULIDs for events and calls
+	ids  IDs // ULIDs for events and calls
 	// outboxCommitted holds one signal after a commit that wrote outbox
 	// items, so the deliverer sleeps instead of polling.
 	outboxCommitted chan struct{}
