@@ -254,7 +254,7 @@ func testClaimEventsOnce(t *testing.T, h Harness, peers bool) {
 	want := eventIDs(appendAt(t, s, t0, evs...).Events)
 	claimed := make([][]string, len(hs))
 	parallel(t, hs, func(i int, s store.Store) error {
-		for {
+		for range len(want) + 1 {
 			got, err := s.ClaimEvents(t.Context(), t0, time.Hour, 7)
 			if err != nil {
 				return err
@@ -264,6 +264,7 @@ func testClaimEventsOnce(t *testing.T, h Harness, peers bool) {
 			}
 			claimed[i] = append(claimed[i], eventIDs(got)...)
 		}
+		return errNeverEmpty
 	})
 	count := map[string]int{}
 	for _, ids := range claimed {

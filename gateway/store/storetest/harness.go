@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -147,6 +148,10 @@ func parallel(t *testing.T, hs []store.Store, fn func(i int, s store.Store) erro
 		t.Fatal(err)
 	}
 }
+
+// errNeverEmpty ends a claiming worker that claimed more times than there
+// was work: claimed items keep coming back, so their leases do not hold.
+var errNeverEmpty = errors.New("claims never ran out: claimed work came back before its lease ended")
 
 // exactlyOnce fails t unless every id of want was claimed once, and
 // nothing else.
