@@ -18,7 +18,8 @@ var eventTests = []subtest{
 	{"LeaseAndExpiry", testEventLease},
 	{"ClaimOnceConcurrently", func(t *testing.T, h Harness) { testClaimEventsOnce(t, h, false) }},
 	{"ClaimOnceAcrossProcesses", func(t *testing.T, h Harness) { testClaimEventsOnce(t, h, true) }},
-	{"AppendConcurrently", testAppendConcurrently},
+	{"AppendConcurrently", func(t *testing.T, h Harness) { testAppendConcurrently(t, h, false) }},
+	{"AppendConcurrentlyAcrossProcesses", func(t *testing.T, h Harness) { testAppendConcurrently(t, h, true) }},
 	{"SaveEvents", testSaveEvents},
 	{"GetEventNotFound", testGetEventNotFound},
 	{"ListEventsFiltersAndPages", testListEvents},
@@ -275,16 +276,18 @@ func testClaimEventsOnce(t *testing.T, h Harness, peers bool) {
 	exactlyOnce(t, "event", want, count)
 }
 
-// testAppendConcurrently: appends from many goroutines each get their own
-// result, and a key sent by two of them at once is stored once.
-func testAppendConcurrently(t *testing.T, h Harness) {
+// testAppendConcurrently: appends from many goroutines (on one handle, or
+// on two processes) each get their own result, and a key sent by two of
+// them at once is stored once.
+func testAppendConcurrently(t *testing.T, h Harness, peers bool) {
 	s := h.Open(t)
-	hs := handles(t, h, s, false, 16)
+	hs := handles(t, h, s, peers, 16)
 	const each = 20
 	ids := make([][]string, len(hs))
 	parallel(t, hs, func(w int, s store.Store) error {
 		for i := range each {
-			// every key is sent by two writers: one stores it, one is told it is a duplicate
+			// every key is sent by two writers (with peers, one per process):
+			// one stores it, the other is told it is a duplicate
 			res, err := s.AppendEvents(t.Context(), []store.Event{event(fmt.Sprintf("%d-%d", w/2, i))}, store.AppendOptions{Now: t0})
 			if err != nil {
 				return err
