@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -78,8 +79,19 @@ func testInfo(t *testing.T, h Harness) {
 	if info.Shared != h.Shared {
 		t.Errorf("Info().Shared = %v, Harness.Shared = %v", info.Shared, h.Shared)
 	}
+	if u, err := url.Parse(info.Location); err == nil && u.User != nil {
+		if _, set := u.User.Password(); set {
+			t.Errorf("Info().Location %q holds a password: it is logged", info.Location)
+		}
+	}
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping on a fresh store: %v", err)
+	}
+	if h.Shared && h.Peer != nil {
+		// Leases name their owner: two replicas must not share one.
+		if p := peer(t, h, s).Info(); info.Owner == "" || p.Owner == info.Owner {
+			t.Errorf("lease owners %q and %q: want two different, non-empty owners", info.Owner, p.Owner)
+		}
 	}
 }
 
