@@ -1,0 +1,54 @@
+-- The inbox, the outbox and the DND list (gateway/store/postgres).
+--
+-- Each table keeps the record's JSON as the store package encodes it (json,
+-- not jsonb, so the bytes and the nanoseconds in it come back as they went
+-- in) and copies into columns only what queries select or order by.
+
+-- events is the inbox. An event is in the queue while due_at is set:
+-- pending, claimable from due_at = greatest(not_before, lease_until).
+CREATE TABLE events (
+    id          text        PRIMARY KEY,           -- ULID: orders by arrival
+    agent_id    text        NOT NULL,
+    integration text        NOT NULL,
+    type        text        NOT NULL,              -- plugin name
+    object_type text        NOT NULL,
+    object_id   text        NOT NULL,
+    status      text        NOT NULL,
+    received_at timestamptz NOT NULL,
+    due_at      timestamptz,                       -- set only while pending
+    lease_owner text,                              -- the replica that claimed it
+    lease_until timestamptz,                       -- until when the claim holds
+    record      json        NOT NULL               -- store.Event
+);
+
+-- The queue: pending events in the order they may be claimed.
+CREATE INDEX events_due ON events (due_at, id) WHERE due_at IS NOT NULL;
+-- Reconciliation's lookups by CRM record.
+CREATE INDEX events_object ON events (integration, object_type, object_id, id) WHERE object_id <> '';
+
+-- event_keys remembers dedupe keys (agent, integration, plugin key) until
+-- they expire; the primary key is what makes a redelivered webhook a
+-- duplicate, also when two replicas take it at once.
+CREATE TABLE event_keys (
+    key        text        PRIMARY KEY,
+    event_id   text        NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX event_keys_expiry ON event_keys (expires_at);
+
+-- outbox holds notifications and CRM write-backs until delivered.
+CREATE TABLE outbox (
+    id      text        PRIMARY KEY,
+    kind    text        NOT NULL,
+    call_id text        NOT NULL,
+    dead    boolean     NOT NULL,
+    next_at timestamptz NOT NULL,
+    record  json        NOT NULL                   -- store.OutboxItem
+);
+CREATE INDEX outbox_due ON outbox (next_at, id) WHERE NOT dead;
+
+-- dnd is the do-not-call list, by E.164 number.
+CREATE TABLE dnd (
+    number text PRIMARY KEY,
+    record json NOT NULL                           -- store.DNDEntry
+);
