@@ -255,18 +255,18 @@ func (s *Store) claimKeys(ctx context.Context, tx pgx.Tx, slots []*slot) error {
 	}
 	// One lock order for every writer, so two batches never deadlock.
 	slices.SortFunc(owners, func(a, b *slot) int { return cmp.Compare(a.key, b.key) })
-	keys, ids, expires := make([]string, len(owners)), make([]string, len(owners)), make([]time.Time, len(owners))
+	keys, ids, expires := make([]string, len(owners)), make([]string, len(owners)), make([]int64, len(owners))
 	for i, sl := range owners {
-		keys[i], ids[i], expires[i] = sl.key, sl.ev.ID, ceilMicro(sl.ev.ReceivedAt.Add(s.ttl))
+		keys[i], ids[i], expires[i] = sl.key, sl.ev.ID, nanos(sl.ev.ReceivedAt.Add(s.ttl))
 	}
-	// expires_at - ttl is the arrival of the event asking: the stored key
+	// expires_ns - ttl is the arrival of the event asking: the stored key
 	// counts while it expires after that.
 	rows, err := tx.Query(ctx, `
-		INSERT INTO event_keys (key, event_id, expires_at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-		ON CONFLICT (key) DO UPDATE SET event_id = EXCLUDED.event_id, expires_at = EXCLUDED.expires_at
-		WHERE event_keys.expires_at <= EXCLUDED.expires_at - $4 * interval '1 microsecond'
-		RETURNING key`, keys, ids, expires, s.ttl.Microseconds())
+		INSERT INTO event_keys (key, event_id, expires_ns)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+		ON CONFLICT (key) DO UPDATE SET event_id = EXCLUDED.event_id, expires_ns = EXCLUDED.expires_ns
+		WHERE event_keys.expires_ns <= EXCLUDED.expires_ns - $4
+		RETURNING key`, keys, ids, expires, s.ttl.Nanoseconds())
 	if err != nil {
 		return fmt.Errorf("remember dedupe keys: %w", err)
 	}
@@ -333,11 +333,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, slots []*slot) (bool, error) {
 		return false, nil
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO events (id, agent_id, integration, type, object_type, object_id, status, received_at, due_at, record)
-		SELECT id, agent_id, integration, type, object_type, object_id, status, received_at, due_at, record::json
+		INSERT INTO events (id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)
+		SELECT id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record::json
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		            $8::timestamptz[], $9::timestamptz[], $10::text[])
-		  AS t(id, agent_id, integration, type, object_type, object_id, status, received_at, due_at, record)`,
+		            $8::timestamptz[], $9::bigint[], $10::text[])
+		  AS t(id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)`,
 		c.args()...)
 	if err != nil {
 		return false, fmt.Errorf("insert events: %w", err)
@@ -376,7 +376,7 @@ func result(slots []*slot) store.AppendResult {
 type eventColumns struct {
 	ids, agents, integrations, types, objectTypes, objectIDs, status []string
 	received                                                         []time.Time
-	due                                                              []pgtype.Timestamptz
+	due                                                              []pgtype.Int8
 	records                                                          []string
 }
 
@@ -403,29 +403,21 @@ func (c *eventColumns) args() []any {
 }
 
 // dueAt is when a pending event may be claimed (its NotBefore), NULL for
-// any other: the queue is the rows with due_at set.
-func dueAt(ev *store.Event) pgtype.Timestamptz {
+// any other: the queue is the rows with due_ns set.
+func dueAt(ev *store.Event) pgtype.Int8 {
 	if ev.Status != store.EventPending {
-		return pgtype.Timestamptz{}
+		return pgtype.Int8{}
 	}
-	return pgtype.Timestamptz{Time: dueTime(ev.NotBefore), Valid: true}
+	return pgtype.Int8{Int64: nanos(ev.NotBefore), Valid: true}
 }
 
-// dueTime is t as a due time in the database: rounded up to PostgreSQL's
-// microseconds, so nothing is claimed before its time.
-func dueTime(t time.Time) time.Time {
+// nanos is t in Unix nanoseconds, the queue's clock; times before 1970
+// (the zero time: due at once) are 0.
+func nanos(t time.Time) int64 {
 	if t.Before(epoch) {
-		return epoch
+		return 0
 	}
-	return ceilMicro(t)
+	return t.UnixNano()
 }
 
 var epoch = time.Unix(0, 0).UTC()
-
-func ceilMicro(t time.Time) time.Time {
-	r := t.Truncate(time.Microsecond)
-	if r.Before(t) {
-		r = r.Add(time.Microsecond)
-	}
-	return r
-}

@@ -24,19 +24,19 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 	if max <= 0 {
 		return nil, nil
 	}
-	until := ceilMicro(now.Add(lease))
+	until := nanos(now.Add(lease))
 	rows, err := s.pool.Query(ctx, `
 		WITH due AS (
-			SELECT id, due_at FROM events WHERE due_at <= $1
-			ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE events e SET lease_owner = $3, lease_until = $4, due_at = $4
+			SELECT id, due_ns FROM events WHERE due_ns <= $1
+			ORDER BY due_ns, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE events e SET lease_owner = $3, lease_ns = $4, due_ns = $4
 		FROM due WHERE e.id = due.id
-		RETURNING due.due_at, e.record`, now, max, s.owner, until)
+		RETURNING due.due_ns, e.record`, nanos(now), max, s.owner, until)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: claim events: %w", err)
 	}
 	type claimed struct {
-		due time.Time
+		due int64
 		ev  store.Event
 	}
 	var out []claimed
@@ -58,7 +58,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 	}
 	// RETURNING keeps no order: restore the queue's.
 	slices.SortFunc(out, func(a, b claimed) int {
-		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.ev.ID, b.ev.ID))
+		return cmp.Or(cmp.Compare(a.due, b.due), cmp.Compare(a.ev.ID, b.ev.ID))
 	})
 	evs := make([]store.Event, len(out))
 	for i, c := range out {
@@ -144,11 +144,11 @@ func updateEvents(ctx context.Context, q querier, c *eventColumns) ([]string, er
 	rows, err := q.Query(ctx, `
 		UPDATE events e SET agent_id = t.agent_id, integration = t.integration, type = t.type,
 			object_type = t.object_type, object_id = t.object_id, status = t.status,
-			received_at = t.received_at, due_at = t.due_at, record = t.record::json,
-			lease_owner = NULL, lease_until = NULL
+			received_at = t.received_at, due_ns = t.due_ns, record = t.record::json,
+			lease_owner = NULL, lease_ns = NULL
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		            $8::timestamptz[], $9::timestamptz[], $10::text[])
-		  AS t(id, agent_id, integration, type, object_type, object_id, status, received_at, due_at, record)
+		            $8::timestamptz[], $9::bigint[], $10::text[])
+		  AS t(id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)
 		WHERE e.id = t.id
 		RETURNING e.id`, c.args()...)
 	if err != nil {

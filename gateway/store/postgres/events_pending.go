@@ -18,7 +18,7 @@ const expireBatch = 10000
 // across every replica.
 func (s *Store) PendingEvents(ctx context.Context) (int, error) {
 	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE due_at IS NOT NULL").Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE due_ns IS NOT NULL").Scan(&n); err != nil {
 		return 0, fmt.Errorf("inbox: count pending events: %w", err)
 	}
 	return n, nil
@@ -28,7 +28,7 @@ func (s *Store) PendingEvents(ctx context.Context) (int, error) {
 // then by integration: what a config reload must not strand.
 func (s *Store) PendingByAgent(ctx context.Context) (map[string]map[string]int, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT agent_id, integration, count(*) FROM events WHERE due_at IS NOT NULL
+		SELECT agent_id, integration, count(*) FROM events WHERE due_ns IS NOT NULL
 		GROUP BY agent_id, integration`)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: count pending events: %w", err)
@@ -61,8 +61,8 @@ func (s *Store) WakeOrphans(ctx context.Context, now time.Time, back func(agent,
 	// about; most reloads bring nobody back and write nothing.
 	rows, err := s.pool.Query(ctx, `
 		SELECT DISTINCT agent_id, integration FROM events
-		WHERE due_at > $1 AND (lease_until IS NULL OR lease_until <= $1)
-		  AND record->>'orphaned_at' IS NOT NULL`, now) // omitempty: set only while orphaned
+		WHERE due_ns > $1 AND (lease_ns IS NULL OR lease_ns <= $1)
+		  AND record->>'orphaned_at' IS NOT NULL`, nanos(now)) // omitempty: set only while orphaned
 	if err != nil {
 		return 0, fmt.Errorf("inbox: find events of returned agents: %w", err)
 	}
@@ -90,8 +90,8 @@ func (s *Store) WakeOrphans(ctx context.Context, now time.Time, back func(agent,
 			SELECT e.record FROM events e
 			JOIN unnest($2::text[], $3::text[]) AS b(agent_id, integration)
 			  ON e.agent_id = b.agent_id AND e.integration = b.integration
-			WHERE e.due_at > $1 AND (e.lease_until IS NULL OR e.lease_until <= $1)
-			FOR UPDATE OF e SKIP LOCKED`, now, agents, integrations)
+			WHERE e.due_ns > $1 AND (e.lease_ns IS NULL OR e.lease_ns <= $1)
+			FOR UPDATE OF e SKIP LOCKED`, nanos(now), agents, integrations)
 		if err != nil {
 			return err
 		}
@@ -134,8 +134,8 @@ func (s *Store) ExpireKeys(ctx context.Context, now time.Time) (int, error) {
 	for {
 		tag, err := s.pool.Exec(ctx, `
 			DELETE FROM event_keys WHERE key IN (
-				SELECT key FROM event_keys WHERE expires_at <= $1
-				LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, expireBatch)
+				SELECT key FROM event_keys WHERE expires_ns <= $1
+				LIMIT $2 FOR UPDATE SKIP LOCKED)`, nanos(now), expireBatch)
 		if err != nil {
 			return total, fmt.Errorf("inbox: expire dedupe keys: %w", err)
 		}

@@ -22,7 +22,7 @@ func (s *Store) putOutbox(ctx context.Context, q querier, items []store.OutboxIt
 	}
 	n := len(items)
 	ids, kinds, callIDs := make([]string, n), make([]string, n), make([]string, n)
-	dead, nextAt, records := make([]bool, n), make([]time.Time, n), make([]string, n)
+	dead, nextAt, records := make([]bool, n), make([]int64, n), make([]string, n)
 	for i := range items {
 		it := &items[i]
 		if it.Kind != store.OutboxWebhook && it.Kind != store.OutboxWriteback {
@@ -42,15 +42,15 @@ func (s *Store) putOutbox(ctx context.Context, q querier, items []store.OutboxIt
 			return fmt.Errorf("outbox item %s: %w", it.ID, err)
 		}
 		ids[i], kinds[i], callIDs[i] = it.ID, it.Kind, it.CallID
-		dead[i], nextAt[i], records[i] = it.Dead, dueTime(it.NextAt), string(raw)
+		dead[i], nextAt[i], records[i] = it.Dead, nanos(it.NextAt), string(raw)
 	}
 	if _, err := q.Exec(ctx, `
-		INSERT INTO outbox (id, kind, call_id, dead, next_at, record)
-		SELECT id, kind, call_id, dead, next_at, record::json
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::timestamptz[], $6::text[])
-		  AS t(id, kind, call_id, dead, next_at, record)
+		INSERT INTO outbox (id, kind, call_id, dead, next_ns, record)
+		SELECT id, kind, call_id, dead, next_ns, record::json
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[])
+		  AS t(id, kind, call_id, dead, next_ns, record)
 		ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, call_id = EXCLUDED.call_id,
-			dead = EXCLUDED.dead, next_at = EXCLUDED.next_at, record = EXCLUDED.record`,
+			dead = EXCLUDED.dead, next_ns = EXCLUDED.next_ns, record = EXCLUDED.record`,
 		ids, kinds, callIDs, dead, nextAt, records); err != nil {
 		return fmt.Errorf("outbox: store items: %w", err)
 	}
@@ -118,8 +118,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	var items []store.OutboxItem
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			SELECT record FROM outbox WHERE NOT dead AND next_at <= $1
-			ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+			SELECT record FROM outbox WHERE NOT dead AND next_ns <= $1
+			ORDER BY next_ns, id LIMIT $2 FOR UPDATE SKIP LOCKED`, nanos(now), limit)
 		if err != nil {
 			return err
 		}
@@ -137,9 +137,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			ids[i], records[i] = items[i].ID, string(raw)
 		}
 		_, err = tx.Exec(ctx, `
-			UPDATE outbox o SET next_at = $1, record = t.record::json
+			UPDATE outbox o SET next_ns = $1, record = t.record::json
 			FROM unnest($2::text[], $3::text[]) AS t(id, record) WHERE o.id = t.id`,
-			dueTime(until), ids, records)
+			nanos(until), ids, records)
 		return err
 	})
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 // when nothing is pending.
 func (s *Store) NextOutboxAt(ctx context.Context) (time.Time, bool, error) {
 	var raw []byte
-	err := s.pool.QueryRow(ctx, "SELECT record FROM outbox WHERE NOT dead ORDER BY next_at, id LIMIT 1").Scan(&raw)
+	err := s.pool.QueryRow(ctx, "SELECT record FROM outbox WHERE NOT dead ORDER BY next_ns, id LIMIT 1").Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -3,9 +3,12 @@
 -- Each table keeps the record's JSON as the store package encodes it (json,
 -- not jsonb, so the bytes and the nanoseconds in it come back as they went
 -- in) and copies into columns only what queries select or order by.
+-- Queue times (*_ns) are Unix nanoseconds, as the Go side compares them:
+-- timestamptz keeps microseconds, and an event due at 10:00:00.000000500
+-- must not be claimed at 10:00:00.000000400.
 
--- events is the inbox. An event is in the queue while due_at is set:
--- pending, claimable from due_at = greatest(not_before, lease_until).
+-- events is the inbox. An event is in the queue while due_ns is set:
+-- pending, claimable from due_ns = greatest(not_before, lease_until).
 CREATE TABLE events (
     id          text        PRIMARY KEY,           -- ULID: orders by arrival
     agent_id    text        NOT NULL,
@@ -15,14 +18,14 @@ CREATE TABLE events (
     object_id   text        NOT NULL,
     status      text        NOT NULL,
     received_at timestamptz NOT NULL,
-    due_at      timestamptz,                       -- set only while pending
+    due_ns      bigint,                            -- set only while pending
     lease_owner text,                              -- the replica that claimed it
-    lease_until timestamptz,                       -- until when the claim holds
+    lease_ns    bigint,                            -- until when the claim holds
     record      json        NOT NULL               -- store.Event
 );
 
 -- The queue: pending events in the order they may be claimed.
-CREATE INDEX events_due ON events (due_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX events_due ON events (due_ns, id) WHERE due_ns IS NOT NULL;
 -- Reconciliation's lookups by CRM record.
 CREATE INDEX events_object ON events (integration, object_type, object_id, id) WHERE object_id <> '';
 
@@ -32,9 +35,9 @@ CREATE INDEX events_object ON events (integration, object_type, object_id, id) W
 CREATE TABLE event_keys (
     key        text        PRIMARY KEY,
     event_id   text        NOT NULL,
-    expires_at timestamptz NOT NULL
+    expires_ns bigint NOT NULL
 );
-CREATE INDEX event_keys_expiry ON event_keys (expires_at);
+CREATE INDEX event_keys_expiry ON event_keys (expires_ns);
 
 -- outbox holds notifications and CRM write-backs until delivered.
 CREATE TABLE outbox (
@@ -42,10 +45,10 @@ CREATE TABLE outbox (
     kind    text        NOT NULL,
     call_id text        NOT NULL,
     dead    boolean     NOT NULL,
-    next_at timestamptz NOT NULL,
+    next_ns bigint      NOT NULL,
     record  json        NOT NULL                   -- store.OutboxItem
 );
-CREATE INDEX outbox_due ON outbox (next_at, id) WHERE NOT dead;
+CREATE INDEX outbox_due ON outbox (next_ns, id) WHERE NOT dead;
 
 -- dnd is the do-not-call list, by E.164 number.
 CREATE TABLE dnd (
