@@ -47,7 +47,7 @@ func (s *Store) RemoveDND(ctx context.Context, number string) error {
 
 // ListDND returns the whole list, ordered by number.
 func (s *Store) ListDND(ctx context.Context) ([]store.DNDEntry, error) {
-	rows, err := s.pool.Query(ctx, "SELECT number, record FROM dnd ORDER BY number COLLATE \"C\"")
+	rows, err := s.pool.Query(ctx, "SELECT number, record FROM dnd ORDER BY number")
 	if err != nil {
 		return nil, fmt.Errorf("store: list DND: %w", err)
 	}

@@ -5,12 +5,13 @@
 -- in) and copies into columns only what queries select or order by.
 -- Queue times (*_ns) are Unix nanoseconds, as the Go side compares them:
 -- timestamptz keeps microseconds, and an event due at 10:00:00.000000500
--- must not be claimed at 10:00:00.000000400.
+-- must not be claimed at 10:00:00.000000400. Ids and numbers are COLLATE
+-- "C": byte order, the order of the bbolt backend's keys.
 
 -- events is the inbox. An event is in the queue while due_ns is set:
 -- pending, claimable from due_ns = greatest(not_before, lease_until).
 CREATE TABLE events (
-    id          text        PRIMARY KEY,           -- ULID: orders by arrival
+    id          text COLLATE "C" PRIMARY KEY,      -- ULID: orders by arrival
     agent_id    text        NOT NULL,
     integration text        NOT NULL,
     type        text        NOT NULL,              -- plugin name
@@ -33,7 +34,7 @@ CREATE INDEX events_object ON events (integration, object_type, object_id, id) W
 -- they expire; the primary key is what makes a redelivered webhook a
 -- duplicate, also when two replicas take it at once.
 CREATE TABLE event_keys (
-    key        text        PRIMARY KEY,
+    key        text COLLATE "C" PRIMARY KEY,
     event_id   text        NOT NULL,
     expires_ns bigint NOT NULL
 );
@@ -41,7 +42,7 @@ CREATE INDEX event_keys_expiry ON event_keys (expires_ns);
 
 -- outbox holds notifications and CRM write-backs until delivered.
 CREATE TABLE outbox (
-    id      text        PRIMARY KEY,
+    id      text COLLATE "C" PRIMARY KEY,
     kind    text        NOT NULL,
     call_id text        NOT NULL,
     dead    boolean     NOT NULL,
@@ -52,6 +53,6 @@ CREATE INDEX outbox_due ON outbox (next_ns, id) WHERE NOT dead;
 
 -- dnd is the do-not-call list, by E.164 number.
 CREATE TABLE dnd (
-    number text PRIMARY KEY,
+    number text COLLATE "C" PRIMARY KEY,
     record json NOT NULL                           -- store.DNDEntry
 );
