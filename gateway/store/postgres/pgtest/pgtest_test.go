@@ -24,7 +24,7 @@ func TestChild(t *testing.T) {
 func TestWithoutTheServer(t *testing.T) {
 	for _, tc := range []struct {
 		name, require, want string
-		fails              bool
+		fails               bool
 	}{
 		{"a developer's machine: skip", "", "PostgreSQL tests skipped: set " + pgtest.Env, false},
 		{"CI: fail", "1", pgtest.RequireEnv + "=1 but " + pgtest.Env + " is not set", true},
