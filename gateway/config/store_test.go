@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -68,4 +69,29 @@ func TestRedactURL(t *testing.T) {
 	if got := s.Redacted(); strings.Contains(got, "s3cret") || !strings.HasPrefix(got, "postgres postgres://callgate:") {
 		t.Errorf("Redacted() = %q", got)
 	}
+}
+
+// FuzzRedactURL: whatever the user name and password, the password of a
+// connection string never survives RedactURL, in either form.
+func FuzzRedactURL(f *testing.F) {
+	f.Add("callgate", "s3cret")
+	f.Add("app", "p4ssw0rdWithDigits")
+	f.Fuzz(func(t *testing.T, user, password string) {
+		if len(password) < 6 || strings.Trim(password, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" ||
+			strings.Contains(user, password) || strings.Contains("postgres db 5432 callgate xxxxx sslmode require", password) {
+			t.Skip()
+		}
+		in := "postgres://" + url.UserPassword(user, password).String() + "@db:5432/callgate?sslmode=require&password=" + password
+		u, err := url.Parse(RedactURL(in))
+		if err != nil {
+			t.Fatalf("RedactURL(%q) is no longer a URL: %v", in, err)
+		}
+		if pw, _ := u.User.Password(); pw != "xxxxx" || u.Query().Get("password") != "xxxxx" || u.User.Username() != user {
+			t.Fatalf("RedactURL(%q) = %q", in, u)
+		}
+		kv := "host=db dbname=callgate password=" + password
+		if out := RedactURL(kv); strings.Contains(out, password) {
+			t.Fatalf("RedactURL(%q) = %q keeps the password", kv, out)
+		}
+	})
 }
