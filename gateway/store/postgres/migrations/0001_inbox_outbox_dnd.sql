@@ -28,7 +28,7 @@ CREATE TABLE events (
 -- The queue: pending events in the order they may be claimed.
 CREATE INDEX events_due ON events (due_ns, id) WHERE due_ns IS NOT NULL;
 -- Reconciliation's lookups by CRM record.
-CREATE INDEX events_object ON events (integration, object_type, object_id, id) WHERE object_id <> '';
+CREATE INDEX events_object ON events (integration, object_type, object_id, id);
 
 -- event_keys remembers dedupe keys (agent, integration, plugin key) until
 -- they expire; the primary key is what makes a redelivered webhook a
