@@ -1,17 +1,14 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/callgate/callgate/gateway/store"
@@ -178,9 +175,9 @@ type slot struct {
 	stored *store.Event
 }
 
-// writeBatch stores batch in one transaction. A panic while storing (a
-// record the code cannot handle) is the transaction's error, logged with
-// its stack, so the writer goroutine survives it.
+// writeBatch stores batch in one commit. A panic while storing (a record
+// the code cannot handle) is the commit's error, logged with its stack, so
+// the writer goroutine survives it.
 func (s *Store) writeBatch(ctx context.Context, batch []*appendReq) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -190,17 +187,10 @@ func (s *Store) writeBatch(ctx context.Context, batch []*appendReq) (err error) 
 		}
 	}()
 	slots := s.plan(batch)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.claimKeys(ctx, tx, slots); err != nil {
-			return err
-		}
-		accepted, err := insertEvents(ctx, tx, slots)
-		if err != nil || !accepted {
-			return err
-		}
-		return notify(ctx, tx, store.TopicInbox)
-	})
-	if err != nil {
+	if err := s.insertEvents(ctx, slots); err != nil {
+		return err
+	}
+	if err := s.readHolders(ctx, slots); err != nil {
 		return err
 	}
 	for _, r := range batch {
@@ -238,111 +228,124 @@ func (s *Store) plan(batch []*appendReq) []*slot {
 	return slots
 }
 
-// claimKeys takes the batch's dedupe keys: a key no one holds, or whose
-// holder expired by the event's arrival, becomes the new event's; any
-// other makes its slot a duplicate of the event holding it. The primary
-// key decides, inside this transaction, so two replicas (or two commits)
-// racing for one key see one winner.
-func (s *Store) claimKeys(ctx context.Context, tx pgx.Tx, slots []*slot) error {
-	var owners []*slot
-	for _, sl := range slots {
-		if sl.key != "" && sl.dup == nil {
-			owners = append(owners, sl)
-		}
-	}
-	if len(owners) == 0 {
-		return nil
-	}
-	// One lock order for every writer, so two batches never deadlock.
-	slices.SortFunc(owners, func(a, b *slot) int { return cmp.Compare(a.key, b.key) })
-	keys, ids, expires := make([]string, len(owners)), make([]string, len(owners)), make([]int64, len(owners))
-	for i, sl := range owners {
-		keys[i], ids[i], expires[i] = sl.key, sl.ev.ID, nanos(sl.ev.ReceivedAt.Add(s.ttl))
-	}
-	// expires_ns - ttl is the arrival of the event asking: the stored key
-	// counts while it expires after that.
-	rows, err := tx.Query(ctx, `
-		INSERT INTO event_keys (key, event_id, expires_ns)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-		ON CONFLICT (key) DO UPDATE SET event_id = EXCLUDED.event_id, expires_ns = EXCLUDED.expires_ns
-		WHERE event_keys.expires_ns <= EXCLUDED.expires_ns - $4
-		RETURNING key`, keys, ids, expires, s.ttl.Nanoseconds())
-	if err != nil {
-		return fmt.Errorf("remember dedupe keys: %w", err)
-	}
-	won, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("remember dedupe keys: %w", err)
-	}
-	var lost []string
-	for _, k := range keys {
-		if !slices.Contains(won, k) {
-			lost = append(lost, k)
-		}
-	}
-	if len(lost) == 0 {
-		return nil
-	}
-	return s.readHolders(ctx, tx, owners, lost)
-}
+// appendSQL stores a batch in one statement, and so in one commit and one
+// round trip. It takes each new event's dedupe key (a key no one holds, or
+// whose holder expired by the event's arrival: expires_ns - ttl), inserts
+// the events whose key it took (or that have none), and wakes the
+// replicas' workers if any is pending. A key held by another event is
+// left as it is; the conflicting row is still returned (DO UPDATE writes
+// it unchanged) so the statement says which event holds it. The primary
+// key decides, so two replicas racing for one key see one winner; keys
+// are taken in key order, so two batches never deadlock.
+const appendSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+	                     $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $12::text[])
+	  AS t(id, key, expires_ns, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)
+), keys AS (
+	INSERT INTO event_keys AS k (key, event_id, expires_ns)
+	SELECT key, id, expires_ns FROM input WHERE key <> '' ORDER BY key
+	ON CONFLICT (key) DO UPDATE SET
+		event_id   = CASE WHEN k.expires_ns <= EXCLUDED.expires_ns - $13 THEN EXCLUDED.event_id ELSE k.event_id END,
+		expires_ns = CASE WHEN k.expires_ns <= EXCLUDED.expires_ns - $13 THEN EXCLUDED.expires_ns ELSE k.expires_ns END
+	RETURNING k.key, k.event_id
+), added AS (
+	INSERT INTO events (id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)
+	SELECT i.id, i.agent_id, i.integration, i.type, i.object_type, i.object_id, i.status, i.received_at, i.due_ns, i.record::json
+	FROM input i
+	WHERE i.key = '' OR EXISTS (SELECT 1 FROM keys WHERE keys.key = i.key AND keys.event_id = i.id)
+	RETURNING status
+), woken AS (
+	SELECT pg_notify($14, $15) FROM (SELECT 1 FROM added WHERE status = 'pending' LIMIT 1) AS any_pending
+)
+SELECT key, event_id FROM keys
+UNION ALL SELECT '', '' FROM woken`
 
-// readHolders marks the slots of lost keys as repeats of the events that
-// hold them.
-func (s *Store) readHolders(ctx context.Context, tx pgx.Tx, owners []*slot, lost []string) error {
-	rows, err := tx.Query(ctx, `
-		SELECT k.key, k.event_id, e.record FROM event_keys k LEFT JOIN events e ON e.id = k.event_id
-		WHERE k.key = ANY($1)`, lost)
-	if err != nil {
-		return fmt.Errorf("read remembered events: %w", err)
-	}
-	defer rows.Close()
-	byKey := map[string]*slot{}
-	for _, sl := range owners {
-		byKey[sl.key] = sl
-	}
-	for rows.Next() {
-		var key, id string
-		var raw []byte
-		if err := rows.Scan(&key, &id, &raw); err != nil {
-			return fmt.Errorf("read remembered events: %w", err)
-		}
-		sl := byKey[key]
-		orig := sl.ev
-		if raw != nil {
-			_ = json.Unmarshal(raw, &orig) // shown to the caller only; the stored event is untouched
-		}
-		orig.ID = id
-		sl.stored = &orig
-	}
-	return rows.Err()
-}
-
-// insertEvents stores the batch's new events in one statement and says
-// whether any of them is pending.
-func insertEvents(ctx context.Context, tx pgx.Tx, slots []*slot) (bool, error) {
+// insertEvents runs appendSQL for the batch's new events and marks each
+// slot whose key another event holds.
+func (s *Store) insertEvents(ctx context.Context, slots []*slot) error {
 	var c eventColumns
+	var keys []string
+	var expires []int64
+	byKey := map[string]*slot{}
 	for _, sl := range slots {
-		if sl.dup != nil || sl.stored != nil {
+		if sl.dup != nil {
 			continue
 		}
 		if err := c.add(&sl.ev); err != nil {
-			return false, err
+			return err
+		}
+		keys, expires = append(keys, sl.key), append(expires, nanos(sl.ev.ReceivedAt.Add(s.ttl)))
+		if sl.key != "" {
+			byKey[sl.key] = sl
 		}
 	}
 	if len(c.ids) == 0 {
-		return false, nil
+		return nil
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO events (id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)
-		SELECT id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record::json
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		            $8::timestamptz[], $9::bigint[], $10::text[])
-		  AS t(id, agent_id, integration, type, object_type, object_id, status, received_at, due_ns, record)`,
-		c.args()...)
+	rows, err := s.pool.Query(ctx, appendSQL, c.ids, keys, expires, c.agents, c.integrations, c.types, c.objectTypes,
+		c.objectIDs, c.status, c.received, c.due, c.records, s.ttl.Nanoseconds(), wakeChannel, store.TopicInbox)
 	if err != nil {
-		return false, fmt.Errorf("insert events: %w", err)
+		return fmt.Errorf("insert events: %w", err)
 	}
-	return slices.ContainsFunc(c.status, func(s string) bool { return s == store.EventPending }), nil
+	defer rows.Close()
+	for rows.Next() {
+		var key, holder string
+		if err := rows.Scan(&key, &holder); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		if sl := byKey[key]; sl != nil && holder != sl.ev.ID {
+			sl.stored = &store.Event{ID: holder}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// readHolders fills in the events the batch's repeats repeat, as stored
+// (committed already), for the answer to the webhook.
+func (s *Store) readHolders(ctx context.Context, slots []*slot) error {
+	var ids []string
+	for _, sl := range slots {
+		if sl.stored != nil {
+			ids = append(ids, sl.stored.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT id, record FROM events WHERE id = ANY($1)", ids)
+	if err != nil {
+		return fmt.Errorf("read remembered events: %w", err)
+	}
+	records := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("read remembered events: %w", err)
+		}
+		records[id] = raw
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read remembered events: %w", err)
+	}
+	for _, sl := range slots {
+		if sl.stored == nil {
+			continue
+		}
+		orig := sl.ev
+		if raw := records[sl.stored.ID]; raw != nil {
+			_ = json.Unmarshal(raw, &orig) // shown to the caller only; the stored event is untouched
+		}
+		orig.ID = sl.stored.ID
+		sl.stored = &orig
+	}
+	return nil
 }
 
 // result is what became of a request's slots.

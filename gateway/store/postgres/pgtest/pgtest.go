@@ -83,8 +83,18 @@ func drop(t testing.TB, cfg *pgx.ConnConfig, name string) {
 		return
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		t.Errorf("pgtest: drop database %s: %v", name, err)
+	// FORCE ends the test's connections, but not an autovacuum worker the
+	// test's writes woke (the server's, not the role's): wait it out.
+	for try := 0; ; try++ {
+		_, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		if err == nil {
+			return
+		}
+		if try == 50 {
+			t.Errorf("pgtest: drop database %s: %v", name, err)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
