@@ -54,6 +54,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
+// defaultConnectTimeout bounds a connection attempt when the URL's
+// connect_timeout does not.
+const defaultConnectTimeout = 5 * time.Second
+
 // errBadURL is returned for a URL pgx cannot parse. Its parse error may
 // quote the URL, password and all, so it is not passed on.
 var errBadURL = errors.New("store url: cannot be parsed; want postgres://user:password@host:port/database?sslmode=… " +
@@ -79,6 +83,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// An unreachable database fails a request in seconds (a 503 the
+		// CRM retries) rather than when the CRM gives up waiting.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	where := redactConfig(cfg.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

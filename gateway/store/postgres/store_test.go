@@ -4,7 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres"
 	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 )
 
@@ -43,4 +46,36 @@ func currentDatabase(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// Every connection of the store dies at once (a database restart, a
+// failover): requests in flight may fail, and are retried by their
+// callers; the store reconnects and nothing is lost or doubled.
+func TestStoreSurvivesLostConnections(t *testing.T) {
+	ctx := context.Background()
+	s := replicas(t, 1)[0]
+	if _, err := s.AppendEvents(ctx, []store.Event{event("before")}, store.AppendOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var killed int
+	if err := connect(t, postgres.URLOf(s)).QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("terminated %d connections, %v", killed, err)
+	}
+	// As a CRM does: retry until acknowledged.
+	for _, key := range []string{"before", "after"} {
+		var err error
+		for try := 0; try < 20; try++ {
+			if _, err = s.AppendEvents(ctx, []store.Event{event(key)}, store.AppendOptions{Now: t0}); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("append %s after the connections died: %v", key, err)
+		}
+	}
+	if n, err := s.PendingEvents(ctx); err != nil || n != 2 {
+		t.Fatalf("pending = %d, %v; want 2 (before once, after)", n, err)
+	}
 }
