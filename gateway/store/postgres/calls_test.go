@@ -1,0 +1,291 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// testURL creates a throwaway database on CALLGATE_TEST_POSTGRES with the
+// schema applied and returns its URL; the test is skipped when the
+// variable is unset.
+func testURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("CALLGATE_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("CALLGATE_TEST_POSTGRES is unset: set it to a postgres:// URL of a role with CREATEDB to run the PostgreSQL tests")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to CALLGATE_TEST_POSTGRES: %v", err)
+	}
+	defer admin.Close(ctx)
+	name := "callgate_test_" + strings.ToLower(ulid.Make().String())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("CALLGATE_TEST_POSTGRES: %v", err)
+	}
+	u.Path = "/" + name
+	if err := applyTestSchema(ctx, u.String()); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+func applyTestSchema(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, f := range []string{"migrations/0001_inbox_outbox_dnd.sql", "migrations/0002_calls.sql"} {
+		sql, err := os.ReadFile(f)
+		if os.IsNotExist(err) && strings.Contains(f, "0001") {
+			sql = []byte(standIn0001)
+		} else if err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, string(sql)); err != nil {
+			return fmt.Errorf("apply %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// standIn0001 is the outbox, dnd and events tables of migration 0001
+// (written in parallel), as far as the call parts read and write them.
+const standIn0001 = `
+CREATE TABLE events (
+    id text PRIMARY KEY, agent_id text NOT NULL, integration text NOT NULL, type text NOT NULL,
+    object_type text NOT NULL, object_id text NOT NULL, status text NOT NULL,
+    received_at timestamptz NOT NULL, due_at timestamptz, lease_owner text, lease_until timestamptz,
+    record json NOT NULL);
+CREATE TABLE event_keys (key text PRIMARY KEY, event_id text NOT NULL, expires_at timestamptz NOT NULL);
+CREATE TABLE outbox (id text PRIMARY KEY, kind text NOT NULL, call_id text NOT NULL, dead boolean NOT NULL,
+    next_at timestamptz NOT NULL, record json NOT NULL);
+CREATE TABLE dnd (number text PRIMARY KEY, record json NOT NULL);
+`
+
+// openTest opens a Store on url with its own owner name.
+func openTest(t *testing.T, url, owner string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{URL: url, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
+
+func newCall(agent, number string) store.Call {
+	next := t0
+	return store.Call{AgentID: agent, Status: store.CallScheduled, ToNumber: number, Dialer: "vapi",
+		NextAttemptAt: &next, Source: store.Source{Type: "hubspot", ObjectID: "c-" + number}}
+}
+
+func TestCreateCallDedupe(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, testURL(t), "a")
+	window := time.Hour
+	first, created, err := s.CreateCall(ctx, newCall("sales", "+15550001"), store.CreateOptions{
+		ContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0})
+	if err != nil || !created {
+		t.Fatalf("first call: created=%v err=%v", created, err)
+	}
+	cases := []struct {
+		name    string
+		call    store.Call
+		opts    store.CreateOptions
+		created bool
+	}{
+		{"same contact within the window", newCall("sales", "+15550002"),
+			store.CreateOptions{ContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0.Add(time.Minute)}, false},
+		{"legacy key of the contact", newCall("sales", "+15550003"),
+			store.CreateOptions{ContactKey: "hubspot:99:contact:1", LegacyContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0.Add(time.Minute)}, false},
+		{"same number, other contact", newCall("sales", "+15550001"),
+			store.CreateOptions{ContactKey: "hubspot::contact:2", DedupeWindow: window, Now: t0.Add(time.Minute)}, false},
+		{"same number, other agent", newCall("support", "+15550001"),
+			store.CreateOptions{ContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0.Add(time.Minute)}, true},
+		{"same contact after the window", newCall("sales", "+15550004"),
+			store.CreateOptions{ContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0.Add(window)}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, created, err := s.CreateCall(ctx, tc.call, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created != tc.created {
+				t.Fatalf("created = %v, want %v", created, tc.created)
+			}
+			if !created && got.ID != first.ID {
+				t.Fatalf("returned call %s, want the first one %s", got.ID, first.ID)
+			}
+		})
+	}
+	t.Run("final call frees the number", func(t *testing.T) {
+		if _, err := s.MutateCall(ctx, first.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+			c.Status, c.NextAttemptAt = store.CallCompleted, nil
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, created, err := s.CreateCall(ctx, newCall("sales", "+15550001"), store.CreateOptions{Now: t0.Add(2 * time.Minute)})
+		if err != nil || !created {
+			t.Fatalf("created=%v err=%v, want a new call", created, err)
+		}
+	})
+	t.Run("an id in use is an error", func(t *testing.T) {
+		c := newCall("sales", "+15550099")
+		c.ID = first.ID
+		if _, _, err := s.CreateCall(ctx, c, store.CreateOptions{}); err == nil || !strings.Contains(err.Error(), "already exists") {
+			t.Fatalf("err = %v, want already exists", err)
+		}
+	})
+}
+
+// Two replicas, many goroutines, one contact and one number: exactly one
+// call is created and every creator gets that call back.
+func TestCreateCallConcurrentReplicas(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	replicas := []*Store{openTest(t, url, "a"), openTest(t, url, "b")}
+	cases := []struct {
+		name string
+		opts func(i int) (store.Call, store.CreateOptions)
+	}{
+		{"one contact key", func(i int) (store.Call, store.CreateOptions) {
+			// Different numbers: only the contact window can stop them.
+			return newCall("sales", fmt.Sprintf("+1555100%02d", i)),
+				store.CreateOptions{ContactKey: "hubspot::contact:7", DedupeWindow: time.Hour, Now: t0}
+		}},
+		{"one number", func(i int) (store.Call, store.CreateOptions) {
+			return newCall("sales", "+15552000"),
+				store.CreateOptions{ContactKey: fmt.Sprintf("hubspot::contact:%d", 100+i), DedupeWindow: time.Hour, Now: t0}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 24
+			ids := make([]string, n)
+			created := make([]bool, n)
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, o := tc.opts(i)
+					got, ok, err := replicas[i%2].CreateCall(ctx, c, o)
+					ids[i], created[i] = got.ID, ok
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			winners := 0
+			for i := range n {
+				if created[i] {
+					winners++
+				}
+				if ids[i] != ids[0] {
+					t.Fatalf("creator %d got call %s, creator 0 got %s", i, ids[i], ids[0])
+				}
+			}
+			if winners != 1 {
+				t.Fatalf("%d calls created, want 1", winners)
+			}
+		})
+	}
+}
+
+func TestUpdateCallKeepsOneActivePerNumber(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, testURL(t), "a")
+	a, _, err := s.CreateCall(ctx, newCall("sales", "+15553000"), store.CreateOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.CreateCall(ctx, newCall("sales", "+15553001"), store.CreateOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ToNumber = a.ToNumber
+	if err := s.UpdateCall(ctx, b, nil); err == nil {
+		t.Fatal("UpdateCall gave a second active call the number")
+	}
+	if err := s.UpdateCall(ctx, store.Call{ID: "01NOPE", AgentID: "sales"}, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update of a missing call: %v, want ErrNotFound", err)
+	}
+	got, err := s.ActiveCalls(ctx, "", a.ToNumber)
+	if err != nil || len(got) != 1 || got[0].ID != a.ID {
+		t.Fatalf("ActiveCalls = %v, %v; want [%s]", got, err, a.ID)
+	}
+}
+
+func TestMutateCall(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, testURL(t), "a")
+	c, _, err := s.CreateCall(ctx, newCall("sales", "+15554000"), store.CreateOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.MutateCall(ctx, c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+		c.Reason = "should not stick"
+		return nil, store.ErrNoChange
+	})
+	if !errors.Is(err, store.ErrNoChange) || got.Reason != "" {
+		t.Fatalf("ErrNoChange: got %q, %v", got.Reason, err)
+	}
+	got, err = s.MutateCall(ctx, c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+		c.Reason = "moved"
+		return []store.OutboxItem{{Kind: store.OutboxWebhook, URL: "http://127.0.0.1/hook", CallID: c.ID, NextAt: t0}}, nil
+	})
+	if err != nil || got.Reason != "moved" {
+		t.Fatalf("mutate: %q, %v", got.Reason, err)
+	}
+	stored, err := s.GetCall(ctx, c.ID)
+	if err != nil || stored.Reason != "moved" {
+		t.Fatalf("stored: %q, %v", stored.Reason, err)
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE call_id = $1", c.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("outbox items of the call: %d, %v; want 1", n, err)
+	}
+	if _, err := s.MutateCall(ctx, "01NOPE", func(*store.Call) ([]store.OutboxItem, error) { return nil, nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing call: %v", err)
+	}
+}
