@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -287,5 +288,123 @@ func TestMutateCall(t *testing.T) {
 	}
 	if _, err := s.MutateCall(ctx, "01NOPE", func(*store.Call) ([]store.OutboxItem, error) { return nil, nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing call: %v", err)
+	}
+}
+
+func TestListCalls(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, testURL(t), "a")
+	var batch []store.NewCall
+	for i := range 9 {
+		c := newCall([]string{"sales", "support"}[i%2], fmt.Sprintf("+1555600%02d", i))
+		c.CreatedAt = t0.Add(time.Duration(i/2) * time.Minute) // pairs share a created time: the id orders them
+		c.Variables = map[string]string{"name": fmt.Sprintf("Person %d", i)}
+		if i%3 == 0 {
+			c.Status, c.NextAttemptAt = store.CallCompleted, nil
+		}
+		batch = append(batch, store.NewCall{Call: c, Options: store.CreateOptions{Now: t0}})
+	}
+	created, err := s.CreateCalls(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := make([]store.Call, len(created))
+	for i, c := range created {
+		all[len(created)-1-i] = c.Call // newest first
+	}
+	slices.SortStableFunc(all, func(a, b store.Call) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	want := func(keep func(c store.Call) bool) []string {
+		var ids []string
+		for _, c := range all {
+			if keep(c) {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids
+	}
+	cases := []struct {
+		name string
+		f    store.CallFilter
+		keep func(c store.Call) bool
+	}{
+		{"all", store.CallFilter{}, func(store.Call) bool { return true }},
+		{"agent", store.CallFilter{AgentID: "sales"}, func(c store.Call) bool { return c.AgentID == "sales" }},
+		{"status", store.CallFilter{Status: store.CallCompleted}, func(c store.Call) bool { return c.Status == store.CallCompleted }},
+		{"agent and status", store.CallFilter{AgentID: "support", Status: store.CallScheduled},
+			func(c store.Call) bool { return c.AgentID == "support" && c.Status == store.CallScheduled }},
+		{"phone", store.CallFilter{Phone: "+155560004"}, func(c store.Call) bool { return c.ToNumber == "+155560004" }},
+		{"since and until", store.CallFilter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)},
+			func(c store.Call) bool { return !c.CreatedAt.Before(t0.Add(time.Minute)) && c.CreatedAt.Before(t0.Add(3*time.Minute)) }},
+		{"search", store.CallFilter{Search: store.NewSearch("person 7", nil)},
+			func(c store.Call) bool { return c.Variables["name"] == "Person 7" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.f
+			f.Limit = 2
+			var got []string
+			for page := 0; ; page++ {
+				calls, next, err := s.ListCalls(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range calls {
+					got = append(got, c.ID)
+				}
+				if next == "" {
+					break
+				}
+				if page > len(all) {
+					t.Fatal("the pages never end")
+				}
+				f.Cursor = next
+			}
+			if exp := want(tc.keep); !slices.Equal(got, exp) {
+				t.Fatalf("pages = %v\nwant    %v", got, exp)
+			}
+			n, err := s.CountCalls(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.f.Search.IsZero() && n != len(got) {
+				t.Fatalf("CountCalls = %d, listed %d", n, len(got))
+			}
+		})
+	}
+	if _, _, err := s.ListCalls(ctx, store.CallFilter{Cursor: "!!"}); !errors.Is(err, store.ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+func TestSourceCalls(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, testURL(t), "a")
+	mk := func(agent, number, integration, objectType string) store.Call {
+		c := newCall(agent, number)
+		c.Source = store.Source{Type: "hubspot", Integration: integration, ObjectID: "42", ObjectType: objectType}
+		got, _, err := s.CreateCall(ctx, c, store.CreateOptions{Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := mk("sales", "+15557001", "hs", "")
+	b := mk("support", "+15557002", "hs", "contact")
+	mk("sales", "+15557003", "hs2", "contact")
+	mk("sales", "+15557004", "hs", "deal")
+	got, err := s.SourceCalls(ctx, store.SourceFilter{Type: "hubspot", Integration: "hs", ObjectType: "contact", ObjectID: "42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID {
+		t.Fatalf("SourceCalls = %v, want [%s %s]", got, a.ID, b.ID)
+	}
+	if _, err := s.SourceCalls(ctx, store.SourceFilter{Type: "hubspot"}); err == nil {
+		t.Fatal("SourceCalls without an object id succeeded")
 	}
 }
