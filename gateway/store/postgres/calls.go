@@ -24,28 +24,7 @@ import (
 // number), and a transaction-scoped advisory lock per (agent, contact key)
 // serialises the dedupe-window check with the insert that follows it.
 
-// callQuerier is what both the pool and a transaction offer.
-type callQuerier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// callTx runs fn in a read-committed transaction and commits it.
-func (s *Store) callTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
-}
-
-// nanos is t as Unix nanoseconds, times before 1970 clamped to 0 (as the
-// bbolt backend's keys), the unit of every time column of the calls.
-func nanos(t time.Time) int64 {
-	n := t.UnixNano()
-	if n < 0 || t.Before(time.Unix(0, 0)) {
-		return 0
-	}
-	return n
-}
-
+// fromNanos is the time of a nanos column (events_append.go, nanos).
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // callColumns are the indexed columns of a call in its current state.
@@ -79,7 +58,7 @@ ON CONFLICT (agent_id, active_number) DO NOTHING`
 
 // insertCall writes a new call; it reports false, writing nothing, when
 // another active call of the agent has the number.
-func (s *Store) insertCall(ctx context.Context, q callQuerier, c *store.Call) (bool, error) {
+func (s *Store) insertCall(ctx context.Context, q querier, c *store.Call) (bool, error) {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return false, err
@@ -106,7 +85,7 @@ const updateCallSQL = `UPDATE calls SET agent_id = $2, status = $3, to_number = 
 WHERE id = $1`
 
 // writeCall replaces a stored call; old is how it was (for the wake-up).
-func (s *Store) writeCall(ctx context.Context, q callQuerier, old, c *store.Call) error {
+func (s *Store) writeCall(ctx context.Context, q querier, old, c *store.Call) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -127,14 +106,10 @@ func (s *Store) writeCall(ctx context.Context, q callQuerier, old, c *store.Call
 	return s.notifyDue(ctx, q, old, c)
 }
 
-// wakeChannel is the one channel of the wake-ups; the payload is the topic
-// (store.TopicDialer(name), store.TopicOutbox, …).
-const wakeChannel = "callgate"
-
 // notifyDue tells every replica's dialer lane that c became due sooner
 // than it was (new, moved to another dialer, or brought forward). The
 // signal is sent at commit, and dropped with a rollback.
-func (s *Store) notifyDue(ctx context.Context, q callQuerier, old, c *store.Call) error {
+func (s *Store) notifyDue(ctx context.Context, q querier, old, c *store.Call) error {
 	next := columnsOf(c, "").nextAttempt
 	if next == nil {
 		return nil
@@ -144,48 +119,7 @@ func (s *Store) notifyDue(ctx context.Context, q callQuerier, old, c *store.Call
 			return nil
 		}
 	}
-	_, err := q.Exec(ctx, `SELECT pg_notify($1, $2)`, wakeChannel, store.TopicDialer(c.Dialer))
-	return err
-}
-
-// putCallOutbox commits outbox items in the transaction of the call change
-// they report, as the bbolt backend does: empty ids get a ULID, a zero
-// CreatedAt takes NextAt.
-//
-// It writes h3's outbox table directly until the outbox part offers an
-// insert within a transaction; the two are to be one at merge.
-func (s *Store) putCallOutbox(ctx context.Context, q callQuerier, items []store.OutboxItem) error {
-	if len(items) == 0 {
-		return nil
-	}
-	for i := range items {
-		it := &items[i]
-		if it.Kind != store.OutboxWebhook && it.Kind != store.OutboxWriteback {
-			return fmt.Errorf("outbox: unknown item kind %q", it.Kind)
-		}
-		if it.ID == "" {
-			it.ID = s.NewID(it.NextAt)
-		}
-		if it.CreatedAt.IsZero() {
-			it.CreatedAt = it.NextAt
-		}
-		if it.UpdatedAt.IsZero() {
-			it.UpdatedAt = it.CreatedAt
-		}
-		raw, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		_, err = q.Exec(ctx, `INSERT INTO outbox (id, kind, call_id, dead, next_at, record) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, call_id = EXCLUDED.call_id, dead = EXCLUDED.dead,
-				next_at = EXCLUDED.next_at, record = EXCLUDED.record`,
-			it.ID, it.Kind, it.CallID, it.Dead, it.NextAt, string(raw))
-		if err != nil {
-			return fmt.Errorf("outbox item %s: %w", it.ID, err)
-		}
-	}
-	_, err := q.Exec(ctx, `SELECT pg_notify($1, $2)`, wakeChannel, store.TopicOutbox)
-	return err
+	return notify(ctx, q, store.TopicDialer(c.Dialer))
 }
 
 // CreateCall stores c unless it duplicates an existing call: one created
@@ -217,7 +151,7 @@ func (s *Store) createBatch(ctx context.Context, batch []store.NewCall) ([]store
 		batch[i] = s.prepareCall(batch[i])
 	}
 	out := make([]store.Created, len(batch))
-	err := s.callTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockCreateKeys(ctx, tx, batch); err != nil {
 			return err
 		}
@@ -318,7 +252,7 @@ func (s *Store) createCall(ctx context.Context, tx pgx.Tx, nc store.NewCall) (st
 			return store.Created{}, err
 		}
 	}
-	if err := s.putCallOutbox(ctx, tx, o.Outbox); err != nil {
+	if err := s.putOutbox(ctx, tx, o.Outbox); err != nil {
 		return store.Created{}, err
 	}
 	return store.Created{Call: c, Created: true}, nil
@@ -326,7 +260,7 @@ func (s *Store) createCall(ctx context.Context, tx pgx.Tx, nc store.NewCall) (st
 
 // recentContactCall returns the newest call for the agent under o's
 // contact key (or its legacy form) if it was created within the window.
-func recentContactCall(ctx context.Context, q callQuerier, agentID string, o store.CreateOptions) (store.Call, bool, error) {
+func recentContactCall(ctx context.Context, q querier, agentID string, o store.CreateOptions) (store.Call, bool, error) {
 	keys := []string{o.ContactKey}
 	if o.LegacyContactKey != "" {
 		keys = append(keys, o.LegacyContactKey)
@@ -355,7 +289,7 @@ func recentContactCall(ctx context.Context, q callQuerier, agentID string, o sto
 }
 
 // activeCall returns the agent's non-final call to number, if any.
-func activeCall(ctx context.Context, q callQuerier, agentID, number string) (store.Call, bool, error) {
+func activeCall(ctx context.Context, q querier, agentID, number string) (store.Call, bool, error) {
 	calls, err := queryCalls(ctx, q, `SELECT record FROM calls WHERE agent_id = $1 AND active_number = $2`, agentID, number)
 	if err != nil || len(calls) == 0 {
 		return store.Call{}, false, err
@@ -369,7 +303,7 @@ func (s *Store) GetCall(ctx context.Context, id string) (store.Call, error) {
 }
 
 // getCall reads one call; lock is "" or a locking clause (FOR UPDATE).
-func getCall(ctx context.Context, q callQuerier, id, lock string) (store.Call, error) {
+func getCall(ctx context.Context, q querier, id, lock string) (store.Call, error) {
 	var raw []byte
 	err := q.QueryRow(ctx, `SELECT record FROM calls WHERE id = $1 `+lock, id).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -390,7 +324,7 @@ func decodeCall(id string, raw []byte) (store.Call, error) {
 }
 
 // queryCalls runs a query whose first column is a call record.
-func queryCalls(ctx context.Context, q callQuerier, sql string, args ...any) ([]store.Call, error) {
+func queryCalls(ctx context.Context, q querier, sql string, args ...any) ([]store.Call, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -414,7 +348,7 @@ func queryCalls(ctx context.Context, q callQuerier, sql string, args ...any) ([]
 // UpdateCall replaces a stored call (its indexed columns follow) and
 // commits outbox with it in one transaction.
 func (s *Store) UpdateCall(ctx context.Context, c store.Call, outbox []store.OutboxItem) error {
-	err := s.callTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		old, err := getCall(ctx, tx, c.ID, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -422,7 +356,7 @@ func (s *Store) UpdateCall(ctx context.Context, c store.Call, outbox []store.Out
 		if err := s.writeCall(ctx, tx, &old, &c); err != nil {
 			return err
 		}
-		return s.putCallOutbox(ctx, tx, outbox)
+		return s.putOutbox(ctx, tx, outbox)
 	})
 	if err != nil {
 		return fmt.Errorf("store: update call %s: %w", c.ID, err)
@@ -437,7 +371,7 @@ func (s *Store) UpdateCall(ctx context.Context, c store.Call, outbox []store.Out
 func (s *Store) MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error) {
 	var out store.Call
 	var unchanged bool
-	err := s.callTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		old, err := getCall(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -455,7 +389,7 @@ func (s *Store) MutateCall(ctx context.Context, id string, fn func(c *store.Call
 			return err
 		}
 		out = c
-		return s.putCallOutbox(ctx, tx, items)
+		return s.putOutbox(ctx, tx, items)
 	})
 	if err != nil {
 		return store.Call{}, err
@@ -625,7 +559,7 @@ func (s *Store) SourceCalls(ctx context.Context, f store.SourceFilter) ([]store.
 	return calls, nil
 }
 
-func sourceCalls(ctx context.Context, q callQuerier, f store.SourceFilter) ([]store.Call, error) {
+func sourceCalls(ctx context.Context, q querier, f store.SourceFilter) ([]store.Call, error) {
 	calls, err := queryCalls(ctx, q, `SELECT record FROM calls WHERE source_type = $1 AND source_object_id = $2
 		AND source_object_id <> '' ORDER BY created_ns, id`, f.Type, f.ObjectID)
 	if err != nil {

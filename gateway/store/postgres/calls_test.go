@@ -1,110 +1,19 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/oklog/ulid/v2"
-
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres"
+	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 )
-
-// testURL creates a throwaway database on CALLGATE_TEST_POSTGRES with the
-// schema applied and returns its URL; the test is skipped when the
-// variable is unset.
-func testURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CALLGATE_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("CALLGATE_TEST_POSTGRES is unset: set it to a postgres:// URL of a role with CREATEDB to run the PostgreSQL tests")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to CALLGATE_TEST_POSTGRES: %v", err)
-	}
-	defer admin.Close(ctx)
-	name := "callgate_test_" + strings.ToLower(ulid.Make().String())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("CALLGATE_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	if err := applyTestSchema(ctx, u.String()); err != nil {
-		t.Fatal(err)
-	}
-	return u.String()
-}
-
-func applyTestSchema(ctx context.Context, dsn string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	for _, f := range []string{"migrations/0001_inbox_outbox_dnd.sql", "migrations/0002_calls.sql"} {
-		sql, err := os.ReadFile(f)
-		if os.IsNotExist(err) && strings.Contains(f, "0001") {
-			sql = []byte(standIn0001)
-		} else if err != nil {
-			return err
-		}
-		if _, err := conn.Exec(ctx, string(sql)); err != nil {
-			return fmt.Errorf("apply %s: %w", f, err)
-		}
-	}
-	return nil
-}
-
-// standIn0001 is the outbox, dnd and events tables of migration 0001
-// (written in parallel), as far as the call parts read and write them.
-const standIn0001 = `
-CREATE TABLE events (
-    id text PRIMARY KEY, agent_id text NOT NULL, integration text NOT NULL, type text NOT NULL,
-    object_type text NOT NULL, object_id text NOT NULL, status text NOT NULL,
-    received_at timestamptz NOT NULL, due_at timestamptz, lease_owner text, lease_until timestamptz,
-    record json NOT NULL);
-CREATE TABLE event_keys (key text PRIMARY KEY, event_id text NOT NULL, expires_at timestamptz NOT NULL);
-CREATE TABLE outbox (id text PRIMARY KEY, kind text NOT NULL, call_id text NOT NULL, dead boolean NOT NULL,
-    next_at timestamptz NOT NULL, record json NOT NULL);
-CREATE TABLE dnd (number text PRIMARY KEY, record json NOT NULL);
-`
-
-// openTest opens a Store on url with its own owner name.
-func openTest(t *testing.T, url, owner string) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), Options{URL: url, Owner: owner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-var t0 = time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
 
 func newCall(agent, number string) store.Call {
 	next := t0
@@ -114,7 +23,7 @@ func newCall(agent, number string) store.Call {
 
 func TestCreateCallDedupe(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	window := time.Hour
 	first, created, err := s.CreateCall(ctx, newCall("sales", "+15550001"), store.CreateOptions{
 		ContactKey: "hubspot::contact:1", DedupeWindow: window, Now: t0})
@@ -177,8 +86,8 @@ func TestCreateCallDedupe(t *testing.T) {
 // call is created and every creator gets that call back.
 func TestCreateCallConcurrentReplicas(t *testing.T) {
 	ctx := context.Background()
-	url := testURL(t)
-	replicas := []*Store{openTest(t, url, "a"), openTest(t, url, "b")}
+	url := pgtest.URL(t)
+	replicas := []*postgres.Store{open(t, url, "a"), open(t, url, "b")}
 	cases := []struct {
 		name string
 		opts func(i int) (store.Call, store.CreateOptions)
@@ -235,7 +144,7 @@ func TestCreateCallConcurrentReplicas(t *testing.T) {
 
 func TestUpdateCallKeepsOneActivePerNumber(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	a, _, err := s.CreateCall(ctx, newCall("sales", "+15553000"), store.CreateOptions{Now: t0})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +168,7 @@ func TestUpdateCallKeepsOneActivePerNumber(t *testing.T) {
 
 func TestMutateCall(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	c, _, err := s.CreateCall(ctx, newCall("sales", "+15554000"), store.CreateOptions{Now: t0})
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +192,7 @@ func TestMutateCall(t *testing.T) {
 		t.Fatalf("stored: %q, %v", stored.Reason, err)
 	}
 	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE call_id = $1", c.ID).Scan(&n); err != nil || n != 1 {
+	if err := connect(t, postgres.URLOf(s)).QueryRow(ctx, "SELECT count(*) FROM outbox WHERE call_id = $1", c.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("outbox items of the call: %d, %v; want 1", n, err)
 	}
 	if _, err := s.MutateCall(ctx, "01NOPE", func(*store.Call) ([]store.OutboxItem, error) { return nil, nil }); !errors.Is(err, store.ErrNotFound) {
@@ -293,7 +202,7 @@ func TestMutateCall(t *testing.T) {
 
 func TestListCalls(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	var batch []store.NewCall
 	for i := range 9 {
 		c := newCall([]string{"sales", "support"}[i%2], fmt.Sprintf("+1555600%02d", i))
@@ -339,7 +248,9 @@ func TestListCalls(t *testing.T) {
 			func(c store.Call) bool { return c.AgentID == "support" && c.Status == store.CallScheduled }},
 		{"phone", store.CallFilter{Phone: "+155560004"}, func(c store.Call) bool { return c.ToNumber == "+155560004" }},
 		{"since and until", store.CallFilter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)},
-			func(c store.Call) bool { return !c.CreatedAt.Before(t0.Add(time.Minute)) && c.CreatedAt.Before(t0.Add(3*time.Minute)) }},
+			func(c store.Call) bool {
+				return !c.CreatedAt.Before(t0.Add(time.Minute)) && c.CreatedAt.Before(t0.Add(3*time.Minute))
+			}},
 		{"search", store.CallFilter{Search: store.NewSearch("person 7", nil)},
 			func(c store.Call) bool { return c.Variables["name"] == "Person 7" }},
 	}
@@ -383,7 +294,7 @@ func TestListCalls(t *testing.T) {
 
 func TestSourceCalls(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	mk := func(agent, number, integration, objectType string) store.Call {
 		c := newCall(agent, number)
 		c.Source = store.Source{Type: "hubspot", Integration: integration, ObjectID: "42", ObjectType: objectType}

@@ -97,7 +97,7 @@ func (s *Store) RecordListing(ctx context.Context, integration, listing string, 
 		ins, types, ids = append(ins, r.Integration), append(types, r.ObjectType), append(ids, r.ObjectID)
 		created = append(created, nanos(r.CreatedAt))
 	}
-	err := s.callTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if len(ins) > 0 {
 			_, err := tx.Exec(ctx, `INSERT INTO reconcile_listed (integration, created_ns, object_type, object_id)
 				SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
@@ -147,7 +147,7 @@ func integrationList(integration string) []string {
 
 // listed calls fn with each listed record of integrations (nil: all)
 // created in [since, until), in order, and whether any event came for it.
-func (s *Store) listed(ctx context.Context, q callQuerier, integrations []string, since, until time.Time, fn func(r store.ListedRecord, covered bool)) error {
+func (s *Store) listed(ctx context.Context, q querier, integrations []string, since, until time.Time, fn func(r store.ListedRecord, covered bool)) error {
 	rows, err := q.Query(ctx, `SELECT l.integration, l.created_ns, l.object_type, l.object_id,
 			EXISTS (SELECT 1 FROM events e WHERE e.integration = l.integration AND e.object_type = l.object_type
 				AND e.object_id = l.object_id AND e.object_id <> '')

@@ -1,4 +1,4 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres"
+	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 )
 
 // putEvent writes an event row as the inbox part does (the columns of
 // migration 0001 and the record).
-func putEvent(t *testing.T, s *Store, ev store.Event) store.Event {
+func putEvent(t *testing.T, s *postgres.Store, ev store.Event) store.Event {
 	t.Helper()
 	if ev.ID == "" {
 		ev.ID = s.NewID(ev.ReceivedAt)
@@ -23,7 +25,7 @@ func putEvent(t *testing.T, s *Store, ev store.Event) store.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.pool.Exec(context.Background(), `INSERT INTO events (id, agent_id, integration, type, object_type,
+	_, err = connect(t, postgres.URLOf(s)).Exec(context.Background(), `INSERT INTO events (id, agent_id, integration, type, object_type,
 		object_id, status, received_at, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		ev.ID, ev.AgentID, ev.Integration, ev.Type, ev.ObjectType, ev.ObjectID, ev.Status, ev.ReceivedAt, string(raw))
 	if err != nil {
@@ -39,7 +41,7 @@ func hubspotEvent(object string, at time.Time) store.Event {
 
 func TestEventsForObject(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	first := putEvent(t, s, hubspotEvent("1", t0))
 	second := putEvent(t, s, hubspotEvent("1", t0.Add(time.Minute)))
 	putEvent(t, s, hubspotEvent("2", t0.Add(2*time.Minute)))
@@ -63,7 +65,7 @@ func TestEventsForObject(t *testing.T) {
 
 func TestRecordListing(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	rec := func(in, id string, at time.Time) store.ListedRecord {
 		return store.ListedRecord{Integration: in, ObjectType: "contact", ObjectID: id, CreatedAt: at}
 	}
@@ -120,7 +122,7 @@ func TestRecordListing(t *testing.T) {
 
 func TestRecentAccount(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	if acc, err := s.RecentAccount(ctx, "hs"); err != nil || acc != "" {
 		t.Fatalf("empty inbox: %q, %v", acc, err)
 	}

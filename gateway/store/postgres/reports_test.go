@@ -1,4 +1,4 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 )
 
 func TestCallStats(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	ended := t0.Add(time.Minute)
 	mk := func(i int, created time.Time, status string, attempts ...store.Attempt) {
 		c := newCall("sales", fmt.Sprintf("+1555800%02d", i))
@@ -53,7 +54,7 @@ func TestCallStats(t *testing.T) {
 
 func TestAudit(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	call, _, err := s.CreateCall(ctx, newCall("sales", "+15559001"), store.CreateOptions{Now: t0})
 	if err != nil {
 		t.Fatal(err)

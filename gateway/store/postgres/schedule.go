@@ -73,7 +73,7 @@ func (s *Store) DueCalls(ctx context.Context, dialer string, now time.Time, limi
 func (s *Store) ClaimDue(ctx context.Context, dialer string, now time.Time, limit int,
 	fn func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error)) ([]store.Call, error) {
 	var claimed []store.Call
-	err := s.callTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		claimed = nil
 		due, err := queryCalls(ctx, tx, dueSQL+` FOR UPDATE SKIP LOCKED`, dialer, nanos(now), limit)
 		if err != nil || len(due) == 0 {
@@ -95,7 +95,7 @@ func (s *Store) ClaimDue(ctx context.Context, dialer string, now time.Time, limi
 			if err := s.writeCall(ctx, tx, &old, &c); err != nil {
 				return err
 			}
-			if err := s.putCallOutbox(ctx, tx, items); err != nil {
+			if err := s.putOutbox(ctx, tx, items); err != nil {
 				return err
 			}
 			if ok {

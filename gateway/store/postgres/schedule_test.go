@@ -1,4 +1,4 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres"
+	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 )
 
 // dial is a ClaimDue func that moves every call to dialing with a lease.
@@ -26,7 +28,7 @@ func dial(lease time.Time) func(c *store.Call, dnd bool) (bool, []store.OutboxIt
 
 // createDue creates n calls due on dialer from due on, 1ms apart, for
 // agent dialer (so two dialers' calls never share an active number).
-func createDue(t *testing.T, s *Store, n int, dialer string, due time.Time) []store.Call {
+func createDue(t *testing.T, s *postgres.Store, n int, dialer string, due time.Time) []store.Call {
 	t.Helper()
 	var out []store.Call
 	for i := range n {
@@ -47,8 +49,8 @@ func createDue(t *testing.T, s *Store, n int, dialer string, due time.Time) []st
 // claimed once, none twice.
 func TestClaimDueOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	url := testURL(t)
-	replicas := []*Store{openTest(t, url, "a"), openTest(t, url, "b")}
+	url := pgtest.URL(t)
+	replicas := []*postgres.Store{open(t, url, "a"), open(t, url, "b")}
 	const calls = 200
 	createDue(t, replicas[0], calls, "vapi", t0)
 	var mu sync.Mutex
@@ -60,7 +62,7 @@ func TestClaimDueOnceAcrossReplicas(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := replicas[g%2]
+			s, owner := replicas[g%2], []string{"a", "b"}[g%2]
 			for {
 				got, err := s.ClaimDue(ctx, "vapi", t0.Add(time.Hour), 7, dial(t0.Add(2*time.Hour)))
 				if err != nil {
@@ -73,7 +75,7 @@ func TestClaimDueOnceAcrossReplicas(t *testing.T) {
 				mu.Lock()
 				for _, c := range got {
 					claims[c.ID]++
-					owners[c.ID] = s.owner
+					owners[c.ID] = owner
 				}
 				mu.Unlock()
 			}
@@ -87,12 +89,13 @@ func TestClaimDueOnceAcrossReplicas(t *testing.T) {
 	if len(claims) != calls {
 		t.Fatalf("%d calls claimed, want %d", len(claims), calls)
 	}
+	db := connect(t, url)
 	for id, n := range claims {
 		if n != 1 {
 			t.Fatalf("call %s claimed %d times", id, n)
 		}
 		var owner string
-		if err := replicas[0].pool.QueryRow(ctx, "SELECT lease_owner FROM calls WHERE id = $1", id).Scan(&owner); err != nil || owner != owners[id] {
+		if err := db.QueryRow(ctx, "SELECT lease_owner FROM calls WHERE id = $1", id).Scan(&owner); err != nil || owner != owners[id] {
 			t.Fatalf("call %s: lease owner %q (%v), claimed by %q", id, owner, err, owners[id])
 		}
 	}
@@ -104,9 +107,9 @@ func TestClaimDueOnceAcrossReplicas(t *testing.T) {
 
 func TestClaimDueReadsDND(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
+	s := open(t, pgtest.URL(t), "a")
 	due := createDue(t, s, 2, "vapi", t0)
-	if _, err := s.pool.Exec(ctx, `INSERT INTO dnd (number, record) VALUES ($1, '{}')`, due[1].ToNumber); err != nil {
+	if err := s.AddDND(ctx, due[1].ToNumber, "asked not to be called", t0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ClaimDue(ctx, "vapi", t0.Add(time.Second), 10, dial(t0.Add(time.Hour)))
@@ -127,8 +130,8 @@ func TestClaimDueReadsDND(t *testing.T) {
 
 func TestSchedule(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, testURL(t), "a")
-	other := openTest(t, s.pool.Config().ConnString(), "b")
+	s := open(t, pgtest.URL(t), "a")
+	other := open(t, postgres.URLOf(s), "b")
 	createDue(t, s, 3, "vapi", t0)
 	createDue(t, s, 1, "bland", t0.Add(time.Minute))
 
@@ -175,17 +178,17 @@ func TestSchedule(t *testing.T) {
 // A call that becomes due sooner wakes its dialer's lane on every replica.
 func TestDueWakesListeners(t *testing.T) {
 	ctx := context.Background()
-	url := testURL(t)
-	s := openTest(t, url, "a")
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "LISTEN "+wakeChannel); err != nil {
+	url := pgtest.URL(t)
+	s := open(t, url, "a")
+	other := open(t, url, "b")
+	lane := other.Changes(store.TopicDialer("vapi"))
+	settle(other, store.TopicDialer("vapi"))
+	conn := connect(t, url)
+	if _, err := conn.Exec(ctx, "LISTEN "+postgres.WakeChannel); err != nil {
 		t.Fatal(err)
 	}
 	c := createDue(t, s, 1, "vapi", t0)[0]
+	waitFor(t, lane, "the other replica's wake-up of the vapi lane")
 	expectTopic(t, conn, store.TopicDialer("vapi"))
 
 	later := t0.Add(time.Hour)
