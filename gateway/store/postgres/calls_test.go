@@ -319,3 +319,19 @@ func TestSourceCalls(t *testing.T) {
 		t.Fatal("SourceCalls without an object id succeeded")
 	}
 }
+
+// The one-active-call rule is the database's, not only CreateCall's: a
+// writer that skipped every check still cannot add a second active call.
+func TestActiveNumberIsAConstraint(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.URL(t), "a")
+	c, _, err := s.CreateCall(ctx, newCall("sales", "+15559100"), store.CreateOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = connect(t, postgres.URLOf(s)).Exec(ctx, `INSERT INTO calls (id, agent_id, status, to_number, active_number, created_ns, record)
+		SELECT $1, agent_id, status, to_number, active_number, created_ns, record FROM calls WHERE id = $2`, s.NewID(t0), c.ID)
+	if err == nil || !strings.Contains(err.Error(), "calls_active_number") {
+		t.Fatalf("second active call for one number: %v, want a calls_active_number violation", err)
+	}
+}
