@@ -417,7 +417,7 @@ func (s *Store) ActiveCalls(ctx context.Context, agentID, number string) ([]stor
 		}
 		return []store.Call{c}, nil
 	}
-	return queryCalls(ctx, s.pool, `SELECT record FROM calls WHERE active_number = $1 ORDER BY created_ns, id`, number)
+	return queryCalls(ctx, s.pool, `SELECT record FROM calls WHERE to_number = $1 AND active_number = $1 ORDER BY created_ns, id`, number)
 }
 
 // callWhere is the WHERE clause of f's calls (Limit, Cursor and Search
