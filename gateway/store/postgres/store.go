@@ -26,6 +26,8 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
+var _ store.Store = (*Store)(nil)
+
 // Options configure Open.
 type Options struct {
 	URL string // postgres://user:pass@host:port/db?sslmode=… (libpq form)
