@@ -136,7 +136,7 @@ func addWireFixture(t *testing.T, db *store.DB, inbox *store.Inbox) wireIDs {
 			Policy: salesPolicy, Dialer: "log", LeaseUntil: at(33), TransportFailures: 2,
 			Attempts: []store.Attempt{{N: 1, StartedAt: *at(3), NeedsOperator: true}}},
 		{ID: ids.callDuplicate, AgentID: "sales-intro", Status: store.CallSkipped,
-			Reason: "duplicate of call " + ids.callCompleted + " (same contact within 24h0m0s)",
+			Reason:   "duplicate of call " + ids.callCompleted + " (same contact within 24h0m0s)",
 			ToNumber: "+919812345601", Variables: map[string]string{"firstname": "Ada"}, Source: hubspotSource("1001"),
 			Policy: salesPolicy, Dialer: "log", DuplicateOf: ids.callCompleted},
 		{ID: ids.callRetry, AgentID: "sales-intro", Status: store.CallRetryScheduled, Reason: "attempt 1 busy; retry in 1h0m0s",
