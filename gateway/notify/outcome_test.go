@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expr-lang/expr"
+
 	"github.com/callgate/callgate/gateway/notify"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -117,5 +119,44 @@ func TestTranscriptText(t *testing.T) {
 		if got := notify.TranscriptText(tt.turns); got != tt.want {
 			t.Errorf("TranscriptText(%v) = %q, want %q", tt.turns, got, tt.want)
 		}
+	}
+}
+
+// TestOutcomeVarsInExpr: the rules of docs/rules.md ("After the call")
+// read the map as documented, without guards.
+func TestOutcomeVarsInExpr(t *testing.T) {
+	_, a := reported()
+	full := map[string]any{"outcome": notify.OutcomeVars(*a)}
+	empty := map[string]any{"outcome": notify.OutcomeVars(store.Attempt{N: 1, Outcome: store.OutcomeNoAnswer})}
+	tests := []struct {
+		src         string
+		full, empty any
+	}{
+		{"outcome.data.lead_status == 'interested'", true, false},
+		{"outcome.summary != ''", true, false},
+		{"outcome.status == 'completed' && outcome.duration_s > 60", true, false},
+		{"len(outcome.turns)", 2, 0},
+		{"outcome.turns[0].speaker", "agent", nil},
+		{"outcome.transcript contains 'Monday'", true, false},
+		{"outcome.ended_at != nil", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			for _, c := range []struct {
+				env  map[string]any
+				want any
+			}{{full, tt.full}, {empty, tt.empty}} {
+				if c.want == nil {
+					continue // indexing an empty list is an error, as in any rule
+				}
+				got, err := expr.Eval(tt.src, c.env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != c.want {
+					t.Errorf("= %v, want %v", got, c.want)
+				}
+			}
+		})
 	}
 }
