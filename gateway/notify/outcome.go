@@ -7,11 +7,13 @@ import (
 )
 
 // OutcomeFields are what the platform reported about an attempt's
-// conversation, in a notification (docs/dialers.md, "Payload"). Each is
+// conversation, in a notification (docs/dialers.md, "Payload"). Most are
 // sent twice: under the hosted call_ended name a drop-in receiver reads
-// (recordingUrl, transcription as one text, from without "+", post_call)
-// and under callgate's (the attempt's fields in the API). All are
-// personal data, erased with the rest of the body.
+// (recordingUrl, transcription as one text, from without "+") and under
+// callgate's (the attempt's fields in the API). The post-call data is
+// post_call only: a "data" key inside the envelope's "data" would be
+// ambiguous, for receivers and for erasure. All are personal data,
+// erased with the rest of the body.
 type OutcomeFields struct {
 	RecordingURLHosted string         `json:"recordingUrl,omitempty"`
 	Transcription      string         `json:"transcription,omitempty"`
@@ -24,7 +26,6 @@ type OutcomeFields struct {
 	Summary      string         `json:"summary,omitempty"`
 	Disposition  string         `json:"disposition,omitempty"`
 	FromNumber   string         `json:"from_number,omitempty"`
-	Data         map[string]any `json:"data,omitempty"`
 	Priority     int            `json:"priority,omitempty"`
 	Language     string         `json:"language,omitempty"`
 }
@@ -40,7 +41,7 @@ func outcomeFields(c store.Call, a *store.Attempt) OutcomeFields {
 	f.Transcript, f.Transcription = a.Transcript, TranscriptText(a.Transcript)
 	f.Summary, f.Disposition = a.Summary, a.Disposition
 	f.FromNumber, f.From = a.FromNumber, strings.TrimPrefix(a.FromNumber, "+")
-	f.Data, f.PostCall = a.Data, a.Data
+	f.PostCall = a.Data
 	return f
 }
 

@@ -49,13 +49,15 @@ func TestItemsPayloadOutcomeFields(t *testing.T) {
 		"transcript": []any{map[string]any{"speaker": "agent", "text": "Namaste Ada", "at": "2026-11-27T08:58:00Z"},
 			map[string]any{"speaker": "user", "text": "Call me Monday"}},
 		"summary": "Wants a callback on Monday", "disposition": "callback", "from_number": "+918035551234",
-		"data":     map[string]any{"lead_status": "interested", "budget": 250000.0},
 		"priority": 40.0, "language": "hi", "call_duration": 94.0,
 	}
 	for k, v := range want {
 		if g, _ := json.Marshal(got.Data[k]); string(g) != mustJSON(v) {
 			t.Errorf("data.%s = %s, want %s", k, g, mustJSON(v))
 		}
+	}
+	if _, ok := got.Data["data"]; ok {
+		t.Error(`a "data" key inside data: post-call data goes in post_call only`)
 	}
 	// A call that never spoke sends none of them.
 	c2, a2 := ended(store.CallRetryScheduled)
@@ -65,7 +67,7 @@ func TestItemsPayloadOutcomeFields(t *testing.T) {
 	if err := json.Unmarshal(e.n.Items(c2, a2, false)[0].Body, &bare); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"recordingUrl", "transcription", "from", "post_call", "batchId", "recording_url", "transcript", "summary", "disposition", "from_number", "data", "priority", "language"} {
+	for _, k := range []string{"recordingUrl", "transcription", "from", "post_call", "batchId", "recording_url", "transcript", "summary", "disposition", "from_number", "priority", "language"} {
 		if v, ok := bare.Data[k]; ok {
 			t.Errorf("data.%s = %v on an attempt without a report", k, v)
 		}
