@@ -21,13 +21,13 @@ type OutcomeFields struct {
 	PostCall           map[string]any `json:"post_call,omitempty"`
 	BatchIDHosted      string         `json:"batchId,omitempty"`
 
-	RecordingURL string         `json:"recording_url,omitempty"`
-	Transcript   []store.Turn   `json:"transcript,omitempty"`
-	Summary      string         `json:"summary,omitempty"`
-	Disposition  string         `json:"disposition,omitempty"`
-	FromNumber   string         `json:"from_number,omitempty"`
-	Priority     int            `json:"priority,omitempty"`
-	Language     string         `json:"language,omitempty"`
+	RecordingURL string       `json:"recording_url,omitempty"`
+	Transcript   []store.Turn `json:"transcript,omitempty"`
+	Summary      string       `json:"summary,omitempty"`
+	Disposition  string       `json:"disposition,omitempty"`
+	FromNumber   string       `json:"from_number,omitempty"`
+	Priority     int          `json:"priority,omitempty"`
+	Language     string       `json:"language,omitempty"`
 }
 
 // outcomeFields fills OutcomeFields from a call and its ended attempt
