@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"errors"
 	"html"
 	"net/http"
 	"slices"
@@ -246,8 +247,27 @@ type searchFilter struct {
 
 // findOne searches objects at path (…/calls, …/tasks) with all filters,
 // through the search API's own rate gate, and returns the oldest match's
-// id, or "" when there is none.
+// id, or "" when there is none. A search 429 (its per-second limit, which
+// other users of the token share) is waited out here a few times: the
+// gate already holds later searches, so the wait is short.
 func (p *Plugin) findOne(ctx context.Context, a account, path, what string, filters []searchFilter) (string, error) {
+	for try := 1; ; try++ {
+		id, err := p.findOnce(ctx, a, path, what, filters)
+		var se *sdk.Error
+		if try == 3 || !errors.As(err, &se) || se.Class != sdk.ClassRateLimited || se.RetryAfter > 2*time.Second {
+			return id, err
+		}
+		t := time.NewTimer(se.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", err
+		case <-t.C:
+		}
+	}
+}
+
+func (p *Plugin) findOnce(ctx context.Context, a account, path, what string, filters []searchFilter) (string, error) {
 	var out searchResponse
 	err := p.search(ctx, a, call{
 		method: http.MethodPost, path: path + "/search",
