@@ -79,7 +79,10 @@ type Plugin struct {
 	created   map[string]map[string]bool // callgate_* properties known to exist, by account key
 }
 
-var _ sdk.CRM = (*Plugin)(nil)
+var (
+	_ sdk.CRM        = (*Plugin)(nil)
+	_ sdk.CallLogger = (*Plugin)(nil)
+)
 
 // New returns a Plugin with default options.
 func New() *Plugin {
