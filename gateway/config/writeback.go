@@ -311,3 +311,25 @@ func (d *decoder) compileTemplate(e Expr, agent, field string, asBool bool) *Tem
 	}
 	return &Template{Expr: e, prog: prog}
 }
+
+// WritebackIntegrations names the integrations some agent with writeback
+// on may write to (an agent that names none may use any), sorted: those
+// whose credentials must allow logging calls.
+func (c *Config) WritebackIntegrations() []string {
+	set := map[string]bool{}
+	for _, ag := range c.Agents {
+		if !ag.Writeback {
+			continue
+		}
+		names := ag.Integrations
+		if len(names) == 0 {
+			names = sortedKeys(c.Integrations)
+		}
+		for _, n := range names {
+			if c.Integrations[n] != nil {
+				set[n] = true
+			}
+		}
+	}
+	return sortedKeys(set)
+}
