@@ -75,10 +75,10 @@ type Template struct {
 // WritebackEnv is what writeback expressions see: call, outcome,
 // variables and now.
 type WritebackEnv struct {
-	Call      WritebackCall     `expr:"call"`
-	Outcome   Outcome           `expr:"outcome"`
-	Variables map[string]string `expr:"variables"`
-	Now       time.Time         `expr:"now"`
+	Call      WritebackCall  `expr:"call"`
+	Outcome   Outcome        `expr:"outcome"`
+	Variables map[string]any `expr:"variables"` // the call's variables; a missing one is nil
+	Now       time.Time      `expr:"now"`
 }
 
 // WritebackCall is the call as writeback rules see it.

@@ -115,7 +115,20 @@ func (n *Notifier) rules(agentID string) *config.Writeback {
 // run time is logged and left out (a title or body falls back to the
 // default), so one bad expression costs a follow-up, not the call's log.
 func (n *Notifier) buildLog(c store.Call, a store.Attempt, final bool, rules *config.Writeback, now time.Time) *callLog {
+	l, _ := renderLog(c, a, final, rules, now, func(rule string, err error) {
+		n.log.Warn("a writeback rule failed; left out (a title or body takes the default)", "agent", c.AgentID, "call", c.ID, "rule", rule, "error", err)
+	})
+	return l
+}
+
+// renderLog is buildLog's work; it also returns the follow-ups whose when
+// held, and reports each failing rule to fail.
+func renderLog(c store.Call, a store.Attempt, final bool, rules *config.Writeback, now time.Time, fail func(rule string, err error)) (*callLog, []string) {
 	env := writebackEnv(c, a, final, now)
+	ended := now
+	if a.EndedAt != nil {
+		ended = a.EndedAt.UTC()
+	}
 	l := &callLog{
 		Key: fmt.Sprintf("%s-%d", c.ID, a.N), Outcome: a.Outcome,
 		Disposition: rules.Disposition(a.Outcome, a.Disposition), PlatformDisposition: a.Disposition,
@@ -123,57 +136,107 @@ func (n *Notifier) buildLog(c store.Call, a store.Attempt, final bool, rules *co
 		RecordingURL: a.RecordingURL, StartedAt: a.StartedAt.UTC(), ProviderCallID: a.ProviderCallID,
 		Title: defaultTitle(c, a), Body: defaultBody(a),
 	}
-	if l.StartedAt.IsZero() {
-		l.StartedAt = a.EndedAt.UTC()
+	if a.StartedAt.IsZero() {
+		l.StartedAt = ended
 	}
 	if rules == nil {
-		return l
+		return l, nil
 	}
-	render := func(what string, t *config.Template, into *string) {
+	render := func(rule string, t *config.Template, into *string) bool {
 		if t == nil {
-			return
+			return true
 		}
 		s, err := t.Render(env)
 		if err != nil {
-			n.log.Warn("a writeback rule failed; using the default", "agent", c.AgentID, "call", c.ID, "rule", what, "error", err)
-			return
+			fail(rule, err)
+			return false
 		}
 		*into = s
+		return true
 	}
 	render("title", rules.Title, &l.Title)
 	render("body", rules.Body, &l.Body)
+	var fired []string
 	for _, f := range rules.FollowUps {
 		ok, err := f.When.Holds(env)
 		if err != nil {
-			n.log.Warn("a follow_up rule failed; skipped", "agent", c.AgentID, "call", c.ID, "follow_up", f.Name, "error", err)
+			fail("follow_up "+f.Name+" when", err)
 			continue
 		}
 		if !ok {
 			continue
 		}
-		for name, t := range f.Set {
+		fired = append(fired, f.Name)
+		for _, name := range sortedNames(f.Set) {
 			var v string
-			if s, err := t.Render(env); err != nil {
-				n.log.Warn("a follow_up set value failed; skipped", "agent", c.AgentID, "call", c.ID, "follow_up", f.Name, "property", name, "error", err)
-				continue
-			} else {
-				v = s
+			if render("follow_up "+f.Name+" set."+name, f.Set[name], &v) {
+				if l.Properties == nil {
+					l.Properties = map[string]string{}
+				}
+				l.Properties[name] = v
 			}
-			if l.Properties == nil {
-				l.Properties = map[string]string{}
-			}
-			l.Properties[name] = v
 		}
 		if f.Task != nil {
-			t := taskItem{Due: a.EndedAt.UTC().Add(f.Task.Due).Truncate(time.Second), Owner: f.Task.Owner}
-			render("follow_up "+f.Name+" task title", f.Task.Title, &t.Title)
+			// The due time counts from the attempt's end, so every
+			// rendering of this item (and a retry's search) asks for one.
+			t := taskItem{Due: ended.Add(f.Task.Due).Truncate(time.Second), Owner: f.Task.Owner}
+			okT := render("follow_up "+f.Name+" task title", f.Task.Title, &t.Title)
 			render("follow_up "+f.Name+" task body", f.Task.Body, &t.Body)
-			if strings.TrimSpace(t.Title) != "" {
+			if okT && strings.TrimSpace(t.Title) != "" {
 				l.Tasks = append(l.Tasks, t)
 			}
 		}
 	}
-	return l
+	return l, fired
+}
+
+func sortedNames(m map[string]*config.Template) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WritebackPreview is what write-back would log for one attempt: the
+// dry run of `callgate rules test --outcome`.
+type WritebackPreview struct {
+	Logged      bool              `json:"logged"` // false: attempts = "final" and the call goes on
+	Key         string            `json:"key"`
+	Title       string            `json:"title"`
+	Body        string            `json:"body"`
+	Disposition string            `json:"disposition,omitempty"` // "" : the plugin maps the outcome
+	FollowUps   []string          `json:"follow_ups"`            // whose when held
+	Properties  map[string]string `json:"properties,omitempty"`
+	Tasks       []PreviewTask     `json:"tasks,omitempty"`
+	Problems    []string          `json:"problems,omitempty"` // rules that failed at run time
+}
+
+// PreviewTask is a follow-up task of a preview.
+type PreviewTask struct {
+	Title string    `json:"title"`
+	Body  string    `json:"body,omitempty"`
+	Due   time.Time `json:"due"`
+	Owner string    `json:"owner,omitempty"`
+}
+
+// PreviewWriteback renders an agent's writeback rules for attempt a of
+// call c as delivery would, without a store or a CRM.
+func PreviewWriteback(rules *config.Writeback, c store.Call, a store.Attempt, final bool, now time.Time) WritebackPreview {
+	var problems []string
+	l, fired := renderLog(c, a, final, rules, now, func(rule string, err error) {
+		problems = append(problems, rule+": "+err.Error())
+	})
+	p := WritebackPreview{Logged: rules.Logs(final), Key: l.Key, Title: l.Title, Body: l.Body, Disposition: l.Disposition,
+		FollowUps: fired, Properties: l.Properties, Problems: problems}
+	if p.FollowUps == nil {
+		p.FollowUps = []string{}
+	}
+	for _, t := range l.Tasks {
+		p.Tasks = append(p.Tasks, PreviewTask(t))
+	}
+	return p
 }
 
 // Limits of the default body: HubSpot's notes show a few screens, and the
@@ -252,9 +315,9 @@ func writebackEnv(c store.Call, a store.Attempt, final bool, now time.Time) conf
 		}
 	}
 	o.TranscriptText = strings.Join(lines, "\n")
-	vars := c.Variables
-	if vars == nil {
-		vars = map[string]string{}
+	vars := make(map[string]any, len(c.Variables))
+	for k, v := range c.Variables {
+		vars[k] = v
 	}
 	return config.WritebackEnv{
 		Call: config.WritebackCall{ID: c.ID, AgentID: c.AgentID, ToNumber: c.ToNumber, Status: c.Status, Reason: c.Reason,
