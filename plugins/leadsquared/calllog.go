@@ -3,6 +3,7 @@ package leadsquared
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -97,12 +98,26 @@ func activityEvent(creds sdk.Credentials) (int, error) {
 // findActivity returns the id of the lead's activity of type event whose
 // note carries key, or "".
 func (p *Plugin) findActivity(ctx context.Context, a account, leadID string, event int, key string) (string, error) {
+	var raw json.RawMessage
+	body := map[string]any{"Parameter": map[string]any{"ActivityEvent": event}, "Paging": map[string]any{"Offset": "0", "RowCount": strconv.Itoa(recentActivities)}}
+	if err := p.call(ctx, a, http.MethodPost, PathActivityRetrieve, url.Values{"leadId": {leadID}}, body, &raw, "find the call activity "+key); err != nil {
+		return "", err
+	}
+	id, err := activityWithKey(raw, key)
+	if err != nil {
+		return "", sdk.Transient("leadsquared: find the call activity %s: unreadable answer from %s: %v", key, a.host, err)
+	}
+	return id, nil
+}
+
+// activityWithKey reads a Retrieve answer and returns the id of the
+// activity whose note carries key, or "".
+func activityWithKey(body []byte, key string) (string, error) {
 	var out struct {
 		ProspectActivities []map[string]any
 	}
-	body := map[string]any{"Parameter": map[string]any{"ActivityEvent": event}, "Paging": map[string]any{"Offset": "0", "RowCount": strconv.Itoa(recentActivities)}}
-	if err := p.call(ctx, a, http.MethodPost, PathActivityRetrieve, url.Values{"leadId": {leadID}}, body, &out, "find the call activity "+key); err != nil {
-		return "", err
+	if err := json.Unmarshal(body, &out); err != nil {
+		return "", errors.New(jsonProblem(err))
 	}
 	for _, act := range out.ProspectActivities {
 		if carries(act, KeyMarker+key) {
