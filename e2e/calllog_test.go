@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer/dialertest"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
+	"github.com/callgate/callgate/plugins/leadsquared/leadsquaredtest"
 )
 
 // callLogConfig is webhookConfig with write-back refined by a writeback
@@ -182,5 +185,60 @@ func TestCallLoggedOnTheContactOnce(t *testing.T) {
 	time.Sleep(time.Second)
 	if n, m := len(hs.Calls("702")), len(hs.Tasks("702")); n != 1 || m != 1 {
 		t.Fatalf("after the replay: %d calls, %d tasks", n, m)
+	}
+}
+
+// TestLeadSquaredCallLoggedOnTheLead: the same call, on LeadSquared, is one
+// activity of the configured type on the lead, with the platform's report
+// in its note, and stays one when the outcome is posted again.
+func TestLeadSquaredCallLoggedOnTheLead(t *testing.T) {
+	lsq := leadsquaredtest.New(leadsquaredtest.Options{})
+	t.Cleanup(lsq.Close)
+	platform := dialertest.New(t, dialertest.HTTP, "")
+	cfg := leadsquaredConfig(lsq, platform.URL)
+	cfg = strings.Replace(cfg, "  secret_key = ", fmt.Sprintf("  call_activity_event = \"%d\"\n  secret_key = ", leadsquaredtest.DefaultActivityEvent), 1)
+	cfg = strings.Replace(cfg, `  dialer       = "voice"`, "  dialer       = \"voice\"\n  writeback    = true", 1)
+	g := startGateway(t, cfg)
+	lead := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{FirstName: "Asha", Mobile: "+91-9876543210", CreatedOn: time.Now().UTC().Truncate(time.Second)})
+	lsq.AddLead(lead)
+	status, _ := g.Do(http.MethodPost, "/call/crm-webhook?type=leadsquared&agent_id=lead-intro", bytes.NewReader(leadsquaredtest.WebhookBody(lead)),
+		leadsquaredtest.WebhookHeaders(leadsquaredtest.ContentJSON, lsqAPIKey))
+	if status != http.StatusOK {
+		t.Fatalf("webhook = %d", status)
+	}
+	waitFor(t, 15*time.Second, "the lead is dialed", func() bool { return len(platform.Dials()) == 1 })
+	d := platform.Dials()[0]
+	if codes, err := dialertest.PostOutcome(context.Background(), http.DefaultClient, statusURL(d), "e2e-lsq-dialer-secret", reportedOutcome(d), 2); err != nil || codes[0] != http.StatusOK {
+		t.Fatalf("outcome = %v %v", codes, err)
+	}
+	waitFor(t, 15*time.Second, "the activity on the lead", func() bool { return len(lsq.Activities(lead.ID())) > 0 })
+	time.Sleep(2 * time.Second)
+	acts := lsq.Activities(lead.ID())
+	if len(acts) != 1 || acts[0].Event != leadsquaredtest.DefaultActivityEvent {
+		t.Fatalf("activities %+v", acts)
+	}
+	for _, want := range []string{"AI call (lead-intro): completed", "Outcome: completed · Disposition: interested · Duration: 1m35s",
+		"Recording: https://rec.example.com/calls/701.mp3", "Ada wants a demo on Tuesday.", "user: Hi! Yes, I'd like a demo on Tuesday."} {
+		if !strings.Contains(acts[0].Note, want) {
+			t.Errorf("note lacks %q:\n%s", want, acts[0].Note)
+		}
+	}
+}
+
+// TestWritebackScopesCheckedAtStart: a token without the write scope is
+// named at start and in the credential check, before any call.
+func TestWritebackScopesCheckedAtStart(t *testing.T) {
+	hs := hubspottest.New(hubspottest.Options{})
+	t.Cleanup(hs.Close)
+	hs.SetGrantedScopes("crm.objects.contacts.read", "crm.schemas.contacts.read")
+	platform := dialertest.New(t, dialertest.HTTP, "")
+	g := startGateway(t, callLogConfig(hs.URL, platform.URL))
+	g.WaitForOutput("write-back will fail for this integration until its credentials are fixed")
+	if !strings.Contains(g.Output(), "lacks scope(s) crm.objects.contacts.write") {
+		t.Fatalf("the start log does not name the scope:\n%s", grepLines(g.Output(), "write-back"))
+	}
+	status, body := g.Do(http.MethodPost, "/api/v1/integrations/hubspot/check", nil, http.Header{"Authorization": {"Bearer " + e2eAdminToken}})
+	if !strings.Contains(string(body), "crm.objects.contacts.write") {
+		t.Fatalf("credential check = %d %s", status, body)
 	}
 }
