@@ -113,7 +113,7 @@ func (p *Plugin) ensureCall(ctx context.Context, a account, req sdk.LogCallReque
 	}
 	_, err = p.doJSON(ctx, a, call{
 		method: http.MethodPost, path: path,
-		body:  map[string]any{"properties": callProperties(req), "associations": associate(req.ObjectID, AssocCallToContact)},
+		body:  map[string]any{"properties": callProperties(req, p.now()), "associations": associate(req.ObjectID, AssocCallToContact)},
 		what:  "log call " + req.Key + " on contact " + req.ObjectID,
 		scope: "crm.objects.contacts.write",
 	}, &out)
@@ -129,12 +129,13 @@ func (p *Plugin) ensureCall(ctx context.Context, a account, req sdk.LogCallReque
 
 // callProperties are the Call's properties. HubSpot keeps every value as
 // a string; hs_call_duration counts milliseconds; a recording URL that is
-// not HTTPS (which HubSpot refuses) goes into the body instead.
-func callProperties(req sdk.LogCallRequest) map[string]string {
+// not HTTPS (which HubSpot refuses) goes into the body instead; without a
+// start time the call sits at now on the timeline.
+func callProperties(req sdk.LogCallRequest, now time.Time) map[string]string {
 	c := req.Call
 	at := c.StartedAt
 	if at.IsZero() {
-		at = time.Now()
+		at = now
 	}
 	props := map[string]string{
 		"hs_timestamp":               formatTime(at),
