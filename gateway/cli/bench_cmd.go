@@ -36,6 +36,14 @@ type benchOptions struct {
 	// stores as ignored: the figures are the webhook path up to the fsync'd commit,
 	// without the pipeline and scheduler competing for the disk.
 	IngestOnly bool
+	// Rounds alternates bare and gateway loads this many times, so a
+	// neighbour's burst hits both targets alike; the figures are given per
+	// round and as min / median / max.
+	Rounds int
+	// CPUProfile, when set, writes a CPU profile of each gateway round to
+	// CPUProfile.N; the load generator's goroutines carry the pprof label
+	// role=client, so the gateway's samples can be told from its own.
+	CPUProfile string
 }
 
 func newBenchCmd(o *rootOptions) *cobra.Command {
@@ -61,6 +69,8 @@ func newBenchCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().IntVar(&b.BigEvents, "big-events", 100, "events in each request of the acknowledgement test")
 	cmd.Flags().IntVar(&b.BigCount, "big-count", 50, "requests in the acknowledgement test")
 	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send events of a type nobody acts on (stored ignored): measure ingest without the pipeline")
+	cmd.Flags().IntVar(&b.Rounds, "rounds", 1, "alternate the bare and gateway loads this many times")
+	cmd.Flags().StringVar(&b.CPUProfile, "cpuprofile", "", "write a CPU profile of each gateway round to `FILE`.N")
 	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
 	return cmd
 }
@@ -144,12 +154,24 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	}
 	fmt.Fprintf(o.Stdout, "callgate bench: %d clients × %s per target, signed single-event HubSpot webhooks, %s\n", b.Clients, b.Duration, what)
 	runLoad(ctx, "warmup", client, gw, b.Clients, min(b.Duration/5, 2*time.Second)) // plugin caches, connections
-	rb := runLoad(ctx, "bare", client, bareSigner, b.Clients, b.Duration)
-	fmt.Fprintln(o.Stdout, rb)
-	rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
-	fmt.Fprintln(o.Stdout, rg)
-	if rb.Rate() > 0 {
-		fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
+	var bares, gws []loadResult
+	for i := range max(b.Rounds, 1) {
+		rb := runLoad(ctx, "bare", client, bareSigner, b.Clients, b.Duration)
+		fmt.Fprintln(o.Stdout, rb)
+		stop, err := startProfile(b.CPUProfile, i)
+		if err != nil {
+			return err
+		}
+		rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
+		stop()
+		fmt.Fprintln(o.Stdout, rg)
+		if rb.Rate() > 0 {
+			fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
+		}
+		bares, gws = append(bares, rb), append(gws, rg)
+	}
+	if len(gws) > 1 {
+		printRounds(o.Stdout, bares, gws)
 	}
 	big := ackLatency(ctx, fmt.Sprintf("%d-event", b.BigEvents), client, gw, b.BigEvents, b.BigCount)
 	fmt.Fprintln(o.Stdout, big)
