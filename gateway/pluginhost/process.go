@@ -48,7 +48,7 @@ func newProcess(h *Host, name, source, path string, args []string, sum string) *
 		kick:   make(chan struct{}, 1),
 		state:  StateRestarting, lastErr: "not started",
 	}
-	p.client = &client{p: p, m: h.metrics}
+	p.client = newClient(p, h.metrics)
 	return p
 }
 
