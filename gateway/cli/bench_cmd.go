@@ -44,6 +44,9 @@ type benchOptions struct {
 	// CPUProfile.N; the load generator's goroutines carry the pprof label
 	// role=client, so the gateway's samples can be told from its own.
 	CPUProfile string
+	// MemProfile, when set, writes the allocations of the gateway rounds
+	// (the load generator's included) to this file.
+	MemProfile string
 }
 
 func newBenchCmd(o *rootOptions) *cobra.Command {
@@ -71,6 +74,7 @@ func newBenchCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send events of a type nobody acts on (stored ignored): measure ingest without the pipeline")
 	cmd.Flags().IntVar(&b.Rounds, "rounds", 1, "alternate the bare and gateway loads this many times")
 	cmd.Flags().StringVar(&b.CPUProfile, "cpuprofile", "", "write a CPU profile of each gateway round to `FILE`.N")
+	cmd.Flags().StringVar(&b.MemProfile, "memprofile", "", "write the allocations made during the gateway rounds to `FILE`")
 	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
 	return cmd
 }
@@ -106,6 +110,7 @@ agent "bench" {
 }
 
 func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
+	applyGCDefaults() // as serve does: the gateway runs in this process
 	fake := hubspottest.New(hubspottest.Options{RateMax: 1 << 30})
 	defer fake.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -162,8 +167,10 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 		if err != nil {
 			return err
 		}
+		memStop := startMemProfile(b.MemProfile)
 		rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
 		stop()
+		memStop()
 		fmt.Fprintln(o.Stdout, rg)
 		if rb.Rate() > 0 {
 			fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
@@ -172,6 +179,9 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	}
 	if len(gws) > 1 {
 		printRounds(o.Stdout, bares, gws)
+	}
+	if err := writeMemProfile(b.MemProfile); err != nil {
+		return err
 	}
 	big := ackLatency(ctx, fmt.Sprintf("%d-event", b.BigEvents), client, gw, b.BigEvents, b.BigCount)
 	fmt.Fprintln(o.Stdout, big)

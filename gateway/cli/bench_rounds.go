@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 )
@@ -67,4 +68,30 @@ func startProfile(path string, round int) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// startMemProfile samples every 4 KiB allocated while a gateway round runs
+// (and nothing between rounds) when a memory profile is asked for.
+func startMemProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	runtime.MemProfileRate = 4096
+	return func() { runtime.MemProfileRate = 0 }
+}
+
+// writeMemProfile writes the allocations sampled during the gateway rounds.
+func writeMemProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: memory profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("bench: memory profile: %w", err)
+	}
+	return nil
 }
