@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
@@ -109,9 +110,7 @@ func (h *Handler) accept(r *http.Request, q url.Values, cfg *config.Config, ag *
 		return WebhookReply{}, fail(http.StatusServiceUnavailable, "Inbox is full (%d events waiting): retry later", h.cfg.Inbox.PendingEvents())
 	}
 	now := h.cfg.Now().UTC()
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.PluginTimeout)
-	defer cancel()
-	wr, err := crm.HandleWebhook(ctx, sdk.WebhookRequest{
+	wr, err := h.handleWebhook(r.Context(), crm, sdk.WebhookRequest{
 		Method:      r.Method,
 		URL:         signedURL(cfg.Server.PublicURL, cfg.Server.Listen, r),
 		Headers:     pluginHeaders(r.Header),
@@ -146,6 +145,22 @@ func (h *Handler) accept(r *http.Request, q url.Values, cfg *config.Config, ag *
 		}
 	}
 	return WebhookReply{Status: "done", Message: message(res), Accepted: res.Accepted, Duplicates: res.Duplicates, Ignored: res.Ignored - failed, Failed: failed}, nil
+}
+
+// boundedWebhooks is a plugin client that bounds a webhook call by a
+// timeout without a timer per call (pluginhost's coalescing client).
+type boundedWebhooks interface {
+	HandleWebhookWithin(ctx context.Context, req sdk.WebhookRequest, d time.Duration) (sdk.WebhookResult, error)
+}
+
+// handleWebhook calls the plugin bounded by Config.PluginTimeout.
+func (h *Handler) handleWebhook(ctx context.Context, crm sdk.CRM, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	if b, ok := crm.(boundedWebhooks); ok {
+		return b.HandleWebhookWithin(ctx, req, h.cfg.PluginTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.PluginTimeout)
+	defer cancel()
+	return crm.HandleWebhook(ctx, req)
 }
 
 func message(res store.AppendResult) string {

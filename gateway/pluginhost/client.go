@@ -62,8 +62,19 @@ func (c *client) Describe(ctx context.Context) (m sdk.Manifest, err error) {
 // round trip (coalesce.go). Its latency metric is each webhook's own, from
 // arrival to answer, queueing included.
 func (c *client) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	return c.handleWebhookBy(ctx, req, time.Time{})
+}
+
+// HandleWebhookWithin is HandleWebhook bounded to d from now without a
+// timer of its own: the coalesced call's one timer bounds its whole batch
+// (ingest uses it instead of a context.WithTimeout per webhook).
+func (c *client) HandleWebhookWithin(ctx context.Context, req sdk.WebhookRequest, d time.Duration) (sdk.WebhookResult, error) {
+	return c.handleWebhookBy(ctx, req, time.Now().Add(d))
+}
+
+func (c *client) handleWebhookBy(ctx context.Context, req sdk.WebhookRequest, deadline time.Time) (sdk.WebhookResult, error) {
 	start := time.Now()
-	res, err := c.webhooks.handle(ctx, req)
+	res, err := c.webhooks.handle(ctx, req, deadline)
 	c.m.latency.WithLabelValues(c.p.name, "HandleWebhook").Observe(time.Since(start).Seconds())
 	c.failed("HandleWebhook", err)
 	return res, err

@@ -44,9 +44,12 @@ type coalescer struct {
 }
 
 type waiter struct {
-	ctx  context.Context
-	req  sdk.WebhookRequest
-	done chan sdk.WebhookAnswer // buffered: the sender never blocks
+	ctx context.Context
+	// deadline bounds the webhook (zero: ctx's deadline, if any); the
+	// batch it rides enforces it with the batch's one timer.
+	deadline time.Time
+	req      sdk.WebhookRequest
+	done     chan sdk.WebhookAnswer // buffered: the sender never blocks
 }
 
 func newCoalescer(batch func(context.Context, []sdk.WebhookRequest) ([]sdk.WebhookAnswer, error),
@@ -55,12 +58,23 @@ func newCoalescer(batch func(context.Context, []sdk.WebhookRequest) ([]sdk.Webho
 		inFlightMax: coalesceInFlight, maxBatch: coalesceMaxBatch, maxBytes: coalesceMaxBytes}
 }
 
-// handle answers one webhook, in a batch when others are waiting too.
-func (c *coalescer) handle(ctx context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+// handle answers one webhook, in a batch when others are waiting too,
+// by deadline (zero: ctx's own deadline, if any). The deadline needs no
+// timer per webhook: the batch's call carries one for all its webhooks,
+// and a webhook's answer comes when its batch's call ends.
+func (c *coalescer) handle(ctx context.Context, req sdk.WebhookRequest, deadline time.Time) (sdk.WebhookResult, error) {
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
 	if c.unsupported.Load() {
+		if !deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
 		return c.single(ctx, req)
 	}
-	w := &waiter{ctx: ctx, req: req, done: make(chan sdk.WebhookAnswer, 1)}
+	w := &waiter{ctx: ctx, deadline: deadline, req: req, done: make(chan sdk.WebhookAnswer, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
 	var batch []*waiter
@@ -76,7 +90,7 @@ func (c *coalescer) handle(ctx context.Context, req sdk.WebhookRequest) (sdk.Web
 	select {
 	case a := <-w.done:
 		if errors.Is(a.Err, sdk.ErrBatchUnsupported) {
-			return c.single(ctx, req)
+			return c.handle(ctx, req, deadline) // now unsupported: alone
 		}
 		return a.Result, a.Err
 	case <-ctx.Done():
@@ -163,18 +177,18 @@ func (c *coalescer) send(batch []*waiter) {
 	}
 }
 
-// batchContext bounds a batch's call by its callers' latest deadline; with
-// any caller that has none, the call has none either (as that caller's
-// own call would not).
+// batchContext bounds a batch's call by its webhooks' latest deadline
+// (all come from the same handler with the same timeout, so they are close
+// together); with any webhook that has none, the call has none either (as
+// that webhook's own call would not).
 func batchContext(batch []*waiter) (context.Context, context.CancelFunc) {
 	var latest time.Time
 	for _, w := range batch {
-		d, ok := w.ctx.Deadline()
-		if !ok {
+		if w.deadline.IsZero() {
 			return context.WithCancel(context.Background())
 		}
-		if d.After(latest) {
-			latest = d
+		if w.deadline.After(latest) {
+			latest = w.deadline
 		}
 	}
 	return context.WithDeadline(context.Background(), latest)

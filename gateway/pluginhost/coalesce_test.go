@@ -75,7 +75,7 @@ func TestCoalescerIdleGoesAlone(t *testing.T) {
 	f := &fakeBatchPlugin{}
 	c := newCoalescer(f.batch, f.single, nil)
 	for i := range 3 {
-		res, err := c.handle(context.Background(), hook(fmt.Sprint(i)))
+		res, err := c.handle(context.Background(), hook(fmt.Sprint(i)), time.Time{})
 		if err != nil || len(res.Events) != 1 || res.Events[0].Key != fmt.Sprint(i) {
 			t.Fatalf("webhook %d: %+v, %v", i, res, err)
 		}
@@ -99,7 +99,7 @@ func TestCoalescerBatchesWhileInFlight(t *testing.T) {
 	answers := make(chan answer, 8)
 	send := func(body string) {
 		go func() {
-			res, err := c.handle(context.Background(), hook(body))
+			res, err := c.handle(context.Background(), hook(body), time.Time{})
 			answers <- answer{body, res, err}
 		}()
 	}
@@ -182,7 +182,7 @@ func TestCoalescerFallsBackForOldPlugins(t *testing.T) {
 	f := &fakeBatchPlugin{err: sdk.ErrBatchUnsupported}
 	c := newCoalescer(f.batch, f.single, nil)
 	for _, b := range []string{"x", "y"} {
-		res, err := c.handle(context.Background(), hook(b))
+		res, err := c.handle(context.Background(), hook(b), time.Time{})
 		if err != nil || res.Events[0].Key != b {
 			t.Fatalf("%s: %+v, %v", b, res, err)
 		}
@@ -197,7 +197,7 @@ func TestCoalescerFallsBackForOldPlugins(t *testing.T) {
 func TestCoalescerErrorsAndCancel(t *testing.T) {
 	f := &fakeBatchPlugin{err: sdk.Transient("plugin gone")}
 	c := newCoalescer(f.batch, f.single, nil)
-	if _, err := c.handle(context.Background(), hook("a")); sdk.ClassOf(err) != sdk.ClassTransient || !strings.Contains(err.Error(), "plugin gone") {
+	if _, err := c.handle(context.Background(), hook("a"), time.Time{}); sdk.ClassOf(err) != sdk.ClassTransient || !strings.Contains(err.Error(), "plugin gone") {
 		t.Fatalf("got %v, want the call's transient error", err)
 	}
 
@@ -205,7 +205,7 @@ func TestCoalescerErrorsAndCancel(t *testing.T) {
 	c = newCoalescer(f.batch, f.single, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := c.handle(ctx, hook("slow"))
+	_, err := c.handle(ctx, hook("slow"), time.Time{})
 	<-ctx.Done() // the batch's own timer may fire a moment before the caller's
 	if sdk.ClassOf(err) != sdk.ClassTransient || !strings.Contains(err.Error(), "deadline exceeded") || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatalf("got %v, want a transient deadline error", err)
@@ -215,5 +215,21 @@ func TestCoalescerErrorsAndCancel(t *testing.T) {
 	defer c.mu.Unlock()
 	if c.inFlight != 0 || len(c.queue) != 0 {
 		t.Fatalf("in flight %d, queued %d after the call ended", c.inFlight, len(c.queue))
+	}
+}
+
+// A deadline given without a context timer is kept by the batch's call:
+// the webhook's answer is a transient error once it passes.
+func TestCoalescerDeadlineWithoutTimer(t *testing.T) {
+	f := &fakeBatchPlugin{gate: make(chan struct{})}
+	defer close(f.gate)
+	c := newCoalescer(f.batch, f.single, nil)
+	start := time.Now()
+	_, err := c.handle(context.Background(), hook("slow"), start.Add(30*time.Millisecond))
+	if sdk.ClassOf(err) != sdk.ClassTransient || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("got %v, want a transient deadline error", err)
+	}
+	if waited := time.Since(start); waited < 30*time.Millisecond || waited > 5*time.Second {
+		t.Fatalf("answered after %v, want at the 30ms deadline", waited)
 	}
 }
