@@ -168,10 +168,15 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 			return err
 		}
 		memStop := startMemProfile(b.MemProfile)
+		calls0, hooks0 := batchCounter(ctx, client, base)
 		rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
 		stop()
 		memStop()
+		calls1, hooks1 := batchCounter(ctx, client, base)
 		fmt.Fprintln(o.Stdout, rg)
+		if calls1 > calls0 {
+			fmt.Fprintf(o.Stdout, "webhooks per plugin call: %.1f\n", (hooks1-hooks0)/(calls1-calls0))
+		}
 		if rb.Rate() > 0 {
 			fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
 		}
@@ -197,6 +202,12 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 
 // pendingNow reads the inbox depth from /metrics (0 when unreadable).
 func pendingNow(ctx context.Context, client *http.Client, base string) int {
+	return int(metricNow(ctx, client, base, "callgate_inbox_pending_events"))
+}
+
+// metricNow reads one unlabelled or first-labelled sample from /metrics
+// (0 when unreadable).
+func metricNow(ctx context.Context, client *http.Client, base, name string) float64 {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return 0
@@ -207,11 +218,24 @@ func pendingNow(ctx context.Context, client *http.Client, base string) int {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var n float64
 	for _, line := range strings.Split(string(raw), "\n") {
-		if _, err := fmt.Sscanf(line, "callgate_inbox_pending_events %g", &n); err == nil {
-			return int(n)
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+			var n float64
+			if _, err := fmt.Sscanf(rest[i+1:], "%g", &n); err == nil {
+				return n
+			}
 		}
 	}
 	return 0
+}
+
+// batchCounter reads how many coalesced plugin calls and webhooks in them
+// the gateway has made so far, for webhooks per call over a round.
+func batchCounter(ctx context.Context, client *http.Client, base string) (calls, webhooks float64) {
+	return metricNow(ctx, client, base, "callgate_plugin_webhook_batch_size_count"),
+		metricNow(ctx, client, base, "callgate_plugin_webhook_batch_size_sum")
 }
