@@ -47,6 +47,10 @@ type benchOptions struct {
 	// MemProfile, when set, writes the allocations of the gateway rounds
 	// (the load generator's included) to this file.
 	MemProfile string
+	// Drain, on the full path, waits after each gateway round (up to this
+	// long) until every accepted creation has been dialled, and reports
+	// calls/s during the load, while draining, and end to end.
+	Drain time.Duration
 }
 
 func newBenchCmd(o *rootOptions) *cobra.Command {
@@ -74,6 +78,7 @@ func newBenchCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send events of a type nobody acts on (stored ignored): measure ingest without the pipeline")
 	cmd.Flags().IntVar(&b.Rounds, "rounds", 1, "alternate the bare and gateway loads this many times")
 	cmd.Flags().StringVar(&b.CPUProfile, "cpuprofile", "", "write a CPU profile of each gateway round to `FILE`.N")
+	cmd.Flags().DurationVar(&b.Drain, "drain", 0, "full path: after each gateway round wait up to `D` until every accepted creation is dialled; report end-to-end calls/s")
 	cmd.Flags().StringVar(&b.MemProfile, "memprofile", "", "write the allocations made during the gateway rounds to `FILE`")
 	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
 	return cmd
@@ -169,11 +174,15 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 		}
 		memStop := startMemProfile(b.MemProfile)
 		calls0, hooks0 := batchCounter(ctx, client, base)
+		dials0 := metricSum(ctx, client, base, "callgate_scheduler_dials_total")
 		rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
 		stop()
 		memStop()
 		calls1, hooks1 := batchCounter(ctx, client, base)
 		fmt.Fprintln(o.Stdout, rg)
+		if b.Drain > 0 && !b.IngestOnly {
+			fmt.Fprintln(o.Stdout, drainCalls(ctx, client, base, dials0, rg, b.Drain))
+		}
 		if calls1 > calls0 {
 			fmt.Fprintf(o.Stdout, "webhooks per plugin call: %.1f\n", (hooks1-hooks0)/(calls1-calls0))
 		}
@@ -231,6 +240,55 @@ func metricNow(ctx context.Context, client *http.Client, base, name string) floa
 		}
 	}
 	return 0
+}
+
+// metricSum adds up every series of a metric from /metrics (0 when
+// unreadable).
+func metricSum(ctx context.Context, client *http.Client, base, name string) float64 {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(raw), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		var n float64
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+			if _, err := fmt.Sscanf(rest[i+1:], "%g", &n); err == nil {
+				sum += n
+			}
+		}
+	}
+	return sum
+}
+
+// drainCalls waits (up to limit) until the scheduler has dialled a call
+// for each creation the round got accepted, and reports calls/s while the
+// load ran, while the backlog drained, and end to end.
+func drainCalls(ctx context.Context, client *http.Client, base string, dials0 float64, rg loadResult, limit time.Duration) string {
+	atEnd := metricSum(ctx, client, base, "callgate_scheduler_dials_total") - dials0
+	want := float64(rg.Requests)
+	start := time.Now()
+	done := atEnd
+	for done < want && time.Since(start) < limit && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		done = metricSum(ctx, client, base, "callgate_scheduler_dials_total") - dials0
+	}
+	drain := time.Since(start)
+	s := fmt.Sprintf("calls: %.0f of %d dialled; %.0f calls/s during the load, drain %.1fs", done, rg.Requests, atEnd/rg.Elapsed.Seconds(), drain.Seconds())
+	if drain > 100*time.Millisecond {
+		s += fmt.Sprintf(" at %.0f calls/s", (done-atEnd)/drain.Seconds())
+	}
+	return s + fmt.Sprintf("; end to end %.0f calls/s", done/(rg.Elapsed+drain).Seconds())
 }
 
 // batchCounter reads how many coalesced plugin calls and webhooks in them
