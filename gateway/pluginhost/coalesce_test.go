@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/callgate/callgate/sdk"
 )
 
@@ -232,4 +235,51 @@ func TestCoalescerDeadlineWithoutTimer(t *testing.T) {
 	if waited := time.Since(start); waited < 30*time.Millisecond || waited > 5*time.Second {
 		t.Fatalf("answered after %v, want at the 30ms deadline", waited)
 	}
+}
+
+// Through a real plugin process: many concurrent webhooks, mixed with bad
+// ones, each get their own answer, and they did share calls.
+func TestCoalescedWebhooksThroughAPluginProcess(t *testing.T) {
+	h, _ := newHost(t, Config{Builtins: []string{"alpha"}})
+	crm, _ := h.CRM("alpha")
+	var wg sync.WaitGroup
+	errs := make(chan error, 64*10)
+	for g := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				body := fmt.Sprint((g+i)%5 + 1)
+				if i == 3 {
+					body = "not a number"
+				}
+				res, err := crm.(*client).HandleWebhookWithin(context.Background(), sdk.WebhookRequest{Body: []byte(body)}, 10*time.Second)
+				switch {
+				case body == "not a number" && sdk.ClassOf(err) != sdk.ClassBadRequest:
+					errs <- fmt.Errorf("bad body: %v, want its own bad_request", err)
+				case body != "not a number" && (err != nil || fmt.Sprint(len(res.Events)) != body):
+					errs <- fmt.Errorf("body %s: %d events, %v", body, len(res.Events), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	p := h.procs["alpha"]
+	if calls, hooks := batchStats(t, p); calls >= hooks {
+		t.Errorf("%d calls for %d webhooks: none shared a call", calls, hooks)
+	}
+}
+
+// batchStats reads the batch-size histogram of p's plugin.
+func batchStats(t *testing.T, p *process) (calls, webhooks uint64) {
+	t.Helper()
+	var m dto.Metric
+	if err := p.h.metrics.batch.WithLabelValues(p.name).(prometheus.Histogram).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount(), uint64(m.GetHistogram().GetSampleSum())
 }
