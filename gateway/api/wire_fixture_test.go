@@ -88,7 +88,7 @@ func at(minute int) *time.Time {
 // optional attempt field, a lease, a duplicate, an erasable one), events
 // of every status, outbox items and dead letters, and a CRM listing with
 // a record no event brought.
-func addWireFixture(t *testing.T, db *store.DB, inbox *store.Inbox) wireIDs {
+func addWireFixture(t *testing.T, db, inbox store.Store) wireIDs {
 	t.Helper()
 	ids := wireIDs{
 		callCompleted: fixedID(1, 1), callScheduled: fixedID(2, 2), callDialing: fixedID(3, 3),
@@ -153,11 +153,11 @@ func addWireFixture(t *testing.T, db *store.DB, inbox *store.Inbox) wireIDs {
 	}
 	for i, c := range calls {
 		// Each call is created at its id's minute, so listings keep the order above.
-		if _, created, err := db.CreateCall(c, store.CreateOptions{Now: wireT0.Add(time.Duration(i+1) * time.Minute)}); err != nil || !created {
+		if _, created, err := db.CreateCall(context.Background(), c, store.CreateOptions{Now: wireT0.Add(time.Duration(i+1) * time.Minute)}); err != nil || !created {
 			t.Fatalf("create call %s: created=%v err=%v", c.ID, created, err)
 		}
 	}
-	err := db.EnqueueOutbox(
+	err := db.EnqueueOutbox(context.Background(),
 		store.OutboxItem{ID: ids.outboxWebhook, Kind: store.OutboxWebhook,
 			URL:    "https://ops:hunter2@hooks.example.com/callgate/events?token=s3cret#frag",
 			CallID: ids.callCompleted, AgentID: "sales-intro", Event: "call_ended", Attempts: 2,
@@ -176,7 +176,7 @@ func addWireFixture(t *testing.T, db *store.DB, inbox *store.Inbox) wireIDs {
 		t.Fatal(err)
 	}
 	// The CRM listed two contacts created this morning; 1099 brought no event.
-	err = db.RecordListing("hubspot", "contact", *at(40), []store.ListedRecord{
+	err = db.RecordListing(context.Background(), "hubspot", "contact", *at(40), []store.ListedRecord{
 		{Integration: "hubspot", ObjectType: "contact", ObjectID: "1001", CreatedAt: wireT0.Add(-5 * time.Minute)},
 		{Integration: "hubspot", ObjectType: "contact", ObjectID: "1099", CreatedAt: wireT0.Add(-4 * time.Minute)},
 	}, wireT0.Add(-72*time.Hour))
@@ -188,7 +188,7 @@ func addWireFixture(t *testing.T, db *store.DB, inbox *store.Inbox) wireIDs {
 
 // addWireEvents appends one event per status and settles each as the
 // pipeline would, filling ids.events.
-func addWireEvents(t *testing.T, inbox *store.Inbox, ids wireIDs) {
+func addWireEvents(t *testing.T, inbox store.Store, ids wireIDs) {
 	t.Helper()
 	ev := func(object, eventType, kind string) store.Event {
 		return store.Event{Key: "hubspot:62515:" + object + ":" + eventType, AgentID: "sales-intro", Type: "hubspot",
@@ -227,7 +227,7 @@ func addWireEvents(t *testing.T, inbox *store.Inbox, ids wireIDs) {
 		if s.status == store.EventPending {
 			e.NotBefore, e.OrphanedAt = wireT0.Add(5*time.Minute), wireT0.Add(-7*time.Minute)
 		}
-		if err := inbox.SaveEvent(e); err != nil {
+		if err := inbox.SaveEvents(context.Background(), []store.Event{e}); err != nil {
 			t.Fatal(err)
 		}
 		ids.events[s.status] = e.ID

@@ -25,7 +25,7 @@ import (
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -144,16 +144,13 @@ func wireCases() []wireCase {
 // holding the fixture, as the gateway mounts them under /api/v1.
 func newWireServer(t *testing.T) (string, wireIDs) {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := func() time.Time { return wireT0.Add(90 * time.Minute) }
-	inbox, err := store.NewInbox(db, store.InboxOptions{Now: now})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
+	t.Cleanup(func() { db.Close() })
+	inbox := db
 	ids := addWireFixture(t, db, inbox)
 	sched, err := scheduler.New(scheduler.Config{Store: db, Clock: schedtest.NewClock(now()), DefaultTimezone: "Asia/Kolkata"})
 	if err != nil {
