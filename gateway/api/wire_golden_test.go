@@ -25,7 +25,7 @@ import (
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -144,17 +144,13 @@ func wireCases() []wireCase {
 // holding the fixture, as the gateway mounts them under /api/v1.
 func newWireServer(t *testing.T) (string, wireIDs) {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := func() time.Time { return wireT0.Add(90 * time.Minute) }
-	inbox, err := store.NewInbox(db, store.InboxOptions{Now: now})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
-	ids := addWireFixture(t, db, inbox)
+	t.Cleanup(func() { db.Close() })
+	ids := addWireFixture(t, db)
 	sched, err := scheduler.New(scheduler.Config{Store: db, Clock: schedtest.NewClock(now()), DefaultTimezone: "Asia/Kolkata"})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +180,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 		Outbox:          db,
 		Eraser:          sched,
 		Stats:           db,
-		Pending:         inbox,
+		Pending:         db,
 		Auditor:         db,
 		Reconciliations: reconciled{},
 		Logger:          hclog.NewNullLogger(),
@@ -197,7 +193,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 	for _, rt := range a.Routes() {
 		r.Handle(rt.Path, rt.Handler).Methods(rt.Method)
 	}
-	events := &pipeline.EventsAPI{Store: inbox, Now: now, Region: func() string { return "IN" }}
+	events := &pipeline.EventsAPI{Store: db, Now: now, Region: func() string { return "IN" }}
 	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
