@@ -44,6 +44,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 				return exitError{code: 1}
 			}
 			log := newLogger(o.Stderr, cfg.Server.LogFormat, cfg.Server.LogLevel)
+			log.Debug("garbage collector", "settings", applyGCDefaults()) // gc.go; GOGC and GOMEMLIMIT win
 			if file == "" {
 				log.Warn("no config file: running on built-in defaults (no API keys, no agents); pass --config FILE")
 			}
