@@ -12,7 +12,6 @@ import (
 	"github.com/callgate/callgate/gateway/reconcile"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/store"
-	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // wireConfig is testConfig with a reconciled integration and a second
@@ -89,7 +88,7 @@ func at(minute int) *time.Time {
 // optional attempt field, a lease, a duplicate, an erasable one), events
 // of every status, outbox items and dead letters, and a CRM listing with
 // a record no event brought.
-func addWireFixture(t *testing.T, db *bolt.Store) wireIDs {
+func addWireFixture(t *testing.T, db store.Store) wireIDs {
 	t.Helper()
 	ctx := context.Background()
 	ids := wireIDs{
@@ -190,7 +189,7 @@ func addWireFixture(t *testing.T, db *bolt.Store) wireIDs {
 
 // addWireEvents appends one event per status and settles each as the
 // pipeline would, filling ids.events.
-func addWireEvents(t *testing.T, db *bolt.Store, ids wireIDs) {
+func addWireEvents(t *testing.T, db store.Store, ids wireIDs) {
 	t.Helper()
 	ctx := context.Background()
 	ev := func(object, eventType, kind string) store.Event {
