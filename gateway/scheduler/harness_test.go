@@ -33,6 +33,8 @@ type env struct {
 	notes  *recorder
 	reg    *prometheus.Registry
 	stop   func()
+	// wrap, if set, is what the scheduler sees of db.
+	wrap func(*bolt.Store) scheduler.Store
 }
 
 type envOption func(*env)
@@ -54,8 +56,12 @@ func newEnv(t *testing.T, now time.Time, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.db = db
+	var st scheduler.Store = db
+	if e.wrap != nil {
+		st = e.wrap(db)
+	}
 	e.s, err = scheduler.New(scheduler.Config{
-		Store: db, Dialers: map[string]scheduler.Dialer{"voice": e.dialer}, Clock: e.clock,
+		Store: st, Dialers: map[string]scheduler.Dialer{"voice": e.dialer}, Clock: e.clock,
 		Logger: hclog.NewNullLogger(), Registerer: e.reg, Notifier: e.notes,
 		DefaultTimezone:   "Asia/Kolkata",
 		StatusCallbackURL: func(d string) string { return "https://calls.example.com/call/status/" + d },

@@ -22,8 +22,8 @@ import (
 // changing one of them at the same time either commits first (and is
 // erased) or waits and finds it erased. Events and notifications are
 // found by a scan, as with bbolt; calls by their source and number.
-// PostgreSQL keeps a rewritten row's old version until VACUUM reclaims it
-// (docs/privacy.md says so).
+// PostgreSQL keeps a rewritten row's old version until VACUUM reclaims
+// it, and in its WAL and backups until they are rotated.
 func (s *Store) Erase(ctx context.Context, req store.EraseRequest) (store.EraseReport, error) {
 	if err := req.Check(); err != nil {
 		return store.EraseReport{}, err

@@ -19,14 +19,24 @@
 //
 // Open is called once per subtest and must return an empty store with the
 // default dedupe TTL (store.DefaultDedupeTTL). Peer opens a second handle
-// on the same data, as another replica would (its own pool, its own lease
-// owner); with Peer nil the subtests about several processes skip, saying
-// so. Reopen stands for a restart: it closes s and opens the same data
-// again as a new process; with Reopen nil the restart subtests skip. The
-// harness closes what Open, Peer and Reopen return (t.Cleanup), and must
-// tolerate closing a store Reopen already closed.
+// on the same data, as another replica would (its own connections, its
+// own lease owner); with Peer nil the subtests about several processes
+// skip, saying so. Shared must agree with Info().Shared: it chooses which
+// lease rules apply at a restart (one process: every lease is released;
+// shared: only expired ones are taken back). Reopen stands for a restart:
+// it closes s and opens the same data again as a new process; with Reopen
+// nil the restart subtests skip. The harness closes what Open, Peer and
+// Reopen return (t.Cleanup), and must tolerate closing a store Reopen
+// already closed.
+//
+// The subtests are grouped by part of the interface: Info, Events, Calls,
+// Schedule, Outbox, DND, Reconciliation, Reports, Erase, Wakeups, Backup
+// (only for a store.Backuper) and Restart. Each opens its own store, so
+// one can be run alone (-run 'TestConformance/Outbox/LeaseMovesNextAt').
 //
 // The suite keeps no clock of its own: every method takes the time it
 // acts at, and lease expiry is tested with times in the future, never by
-// sleeping. Waits (wake-ups) are bounded by a timeout.
+// sleeping. Waits for wake-ups are bounded by a timeout, and the claiming
+// workers of the concurrency subtests by the amount of work, so a broken
+// backend fails rather than hangs.
 package storetest

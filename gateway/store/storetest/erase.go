@@ -46,7 +46,9 @@ func newEraseFixture(t *testing.T, s store.Store) *eraseFixture {
 			end := t0.Add(time.Minute)
 			c.Reason = "connected"
 			c.Attempts = []store.Attempt{{N: 1, StartedAt: t0, EndedAt: &end, Outcome: store.OutcomeCompleted,
-				Reason: `the platform said "` + number + ` answered"`, ProviderCallID: "prov-1"}}
+				Reason: `the platform said "` + number + ` answered"`, ProviderCallID: "prov-1", DurationS: 61,
+				RecordingURL: "https://media.example.com/rec/1.mp3", Summary: "Ada Lovelace agreed to a demo", Disposition: "interested",
+				FromNumber: "+14155550100", Transcript: []store.Turn{{Speaker: "user", Text: "This is Ada"}}, Data: map[string]any{"email": "ada@example.com"}}}
 		}
 		o.Now = t0
 		return createCall(t, s, c, o)
@@ -144,8 +146,10 @@ func testEraseContact(t *testing.T, h Harness) {
 		if c1.Status != store.CallCompleted || c1.Reason != "connected" || c1.Attempts[0].ProviderCallID != "prov-1" || c1.Attempts[0].Outcome != store.OutcomeCompleted {
 			t.Errorf("c1 = %+v", c1)
 		}
-		if c1.Attempts[0].Reason != `the platform said "[erased]"` {
-			t.Errorf("attempt reason = %q", c1.Attempts[0].Reason)
+		if a := c1.Attempts[0]; a.Reason != `the platform said "[erased]"` || a.RecordingURL != store.Erased || a.Summary != store.Erased ||
+			a.Disposition != store.Erased || a.FromNumber != store.Erased || a.Data["email"] != store.Erased ||
+			len(a.Transcript) != 1 || a.Transcript[0].Text != store.Erased || a.DurationS != 61 {
+			t.Errorf("attempt = %+v: want what the platform reported erased, the duration kept", a)
 		}
 		if c3 := getCall(t, s, f.c3.ID); c3.Status != store.CallCanceled || c3.NextAttemptAt != nil {
 			t.Errorf("a scheduled call erased without a cancel must not stay due: %+v", c3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 var infoTests = []subtest{
 	{"DescribesTheBackend", testInfo},
 	{"NewIDsAreOrdered", testNewID},
+	{"CanceledContext", testCanceledContext},
 }
 
 func testInfo(t *testing.T, h Harness) {
@@ -77,8 +79,19 @@ func testInfo(t *testing.T, h Harness) {
 	if info.Shared != h.Shared {
 		t.Errorf("Info().Shared = %v, Harness.Shared = %v", info.Shared, h.Shared)
 	}
+	if u, err := url.Parse(info.Location); err == nil && u.User != nil {
+		if _, set := u.User.Password(); set {
+			t.Errorf("Info().Location %q holds a password: it is logged", info.Location)
+		}
+	}
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping on a fresh store: %v", err)
+	}
+	if h.Shared && h.Peer != nil {
+		// Leases name their owner: two replicas must not share one.
+		if p := peer(t, h, s).Info(); info.Owner == "" || p.Owner == info.Owner {
+			t.Errorf("lease owners %q and %q: want two different, non-empty owners", info.Owner, p.Owner)
+		}
 	}
 }
 
@@ -92,6 +105,49 @@ func testNewID(t *testing.T, h Harness) {
 			t.Fatalf("id %d %q does not sort after %q", i, id, prev)
 		}
 		seen[id], prev = true, id
+	}
+}
+
+// testCanceledContext: a write under a context that has ended fails with
+// the context's error and commits nothing (an HTTP request that gave up
+// must not leave half its work behind unreported).
+func testCanceledContext(t *testing.T, h Harness) {
+	s := h.Open(t)
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	writes := []struct {
+		name string
+		do   func() error
+	}{
+		{"AppendEvents", func() error {
+			_, err := s.AppendEvents(done, []store.Event{event("a")}, store.AppendOptions{Now: t0})
+			return err
+		}},
+		{"CreateCall", func() error {
+			_, _, err := s.CreateCall(done, newCall("sales", "+14155550101"), store.CreateOptions{Now: t0})
+			return err
+		}},
+		{"EnqueueOutbox", func() error { return s.EnqueueOutbox(done, hook(s, "", t0)) }},
+		{"AddDND", func() error { return s.AddDND(done, "+14155550101", "", t0) }},
+	}
+	for _, w := range writes {
+		if err := w.do(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s under a canceled context = %v, want context.Canceled", w.name, err)
+		}
+	}
+	// Appending the event again shows whether it was stored (a listing
+	// could run before a queued commit lands).
+	if res := appendAt(t, s, t0, event("a")); res.Duplicate[0] {
+		t.Error("AppendEvents committed under a canceled context")
+	}
+	if n, _ := s.CountCalls(ctx(t), store.CallFilter{}); n != 0 {
+		t.Errorf("%d calls committed under a canceled context", n)
+	}
+	if items, _, _ := s.ListOutbox(ctx(t), store.OutboxFilter{}); len(items) != 0 {
+		t.Errorf("%d outbox items committed under a canceled context", len(items))
+	}
+	if list, _ := s.ListDND(ctx(t)); len(list) != 0 {
+		t.Errorf("%d DND entries committed under a canceled context", len(list))
 	}
 }
 
