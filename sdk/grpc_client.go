@@ -10,8 +10,11 @@ import (
 
 // grpcClient is the host side of the protocol: a CRM that calls a plugin.
 type grpcClient struct {
-	c crmpb.CRMClient
+	c   crmpb.CRMClient
+	log crmpb.CallLogClient
 }
+
+var _ CallLogger = (*grpcClient)(nil)
 
 // rpcError turns a failed gRPC call into a classed error: the call did not
 // complete, so it is transient unless the plugin lacks the method.

@@ -23,7 +23,10 @@ func newClient(p *process, m *metrics) *client {
 	return c
 }
 
-var _ sdk.CRM = (*client)(nil)
+var (
+	_ sdk.CRM        = (*client)(nil)
+	_ sdk.CallLogger = (*client)(nil)
+)
 
 // do runs one call against the current process.
 func (c *client) do(method string, fn func(sdk.CRM) error) error {
@@ -132,4 +135,18 @@ func (c *client) ListRecords(ctx context.Context, req sdk.ListRequest) (res sdk.
 
 func (c *client) CheckCredentials(ctx context.Context, creds sdk.Credentials) error {
 	return c.do("CheckCredentials", func(crm sdk.CRM) error { return crm.CheckCredentials(ctx, creds) })
+}
+
+// LogCall reaches the plugin's CallLog service; a plugin without it
+// answers "not supported" (callers check the log_call capability first).
+func (c *client) LogCall(ctx context.Context, req sdk.LogCallRequest) (res sdk.LogCallResult, err error) {
+	err = c.do("LogCall", func(crm sdk.CRM) error {
+		l, ok := crm.(sdk.CallLogger)
+		if !ok {
+			return sdk.Permanent("LogCall is not supported by this plugin")
+		}
+		res, err = l.LogCall(ctx, req)
+		return err
+	})
+	return res, err
 }

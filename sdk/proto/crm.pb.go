@@ -350,7 +350,7 @@ type Manifest struct {
 	DisplayName      string             `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	EventTypes       []string           `protobuf:"bytes,5,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	CredentialFields []*CredentialField `protobuf:"bytes,6,rep,name=credential_fields,json=credentialFields,proto3" json:"credential_fields,omitempty"`
-	// Known: writeback, list_fields, fetch, inline.
+	// Known: writeback, list_fields, fetch, inline, reconcile, log_call.
 	Capabilities []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Media types HandleWebhook parses; empty means application/json.
 	ContentTypes []string `protobuf:"bytes,8,rep,name=content_types,json=contentTypes,proto3" json:"content_types,omitempty"`
@@ -1979,6 +1979,391 @@ func (x *CheckCredentialsResponse) GetError() *Error {
 	return nil
 }
 
+// LoggedCall is the content of a logged call.
+type LoggedCall struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "outbound" (callgate places calls).
+	Direction string `protobuf:"bytes,1,opt,name=direction,proto3" json:"direction,omitempty"`
+	// callgate's outcome: completed, no_answer, busy, failed, voicemail, canceled.
+	Outcome string `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The CRM's disposition value chosen by the agent's config; empty: the
+	// plugin maps outcome (and platform_disposition) to its CRM's default.
+	Disposition string `protobuf:"bytes,3,opt,name=disposition,proto3" json:"disposition,omitempty"`
+	// The voice platform's own word for the result, e.g. "interested".
+	PlatformDisposition string               `protobuf:"bytes,4,opt,name=platform_disposition,json=platformDisposition,proto3" json:"platform_disposition,omitempty"`
+	Duration            *durationpb.Duration `protobuf:"bytes,5,opt,name=duration,proto3" json:"duration,omitempty"`
+	ToNumber            string               `protobuf:"bytes,6,opt,name=to_number,json=toNumber,proto3" json:"to_number,omitempty"`
+	FromNumber          string               `protobuf:"bytes,7,opt,name=from_number,json=fromNumber,proto3" json:"from_number,omitempty"`
+	RecordingUrl        string               `protobuf:"bytes,8,opt,name=recording_url,json=recordingUrl,proto3" json:"recording_url,omitempty"`
+	Title               string               `protobuf:"bytes,9,opt,name=title,proto3" json:"title,omitempty"`
+	Body                string               `protobuf:"bytes,10,opt,name=body,proto3" json:"body,omitempty"`
+	// When the call started (the timeline position).
+	StartedAt      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	ProviderCallId string                 `protobuf:"bytes,12,opt,name=provider_call_id,json=providerCallId,proto3" json:"provider_call_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LoggedCall) Reset() {
+	*x = LoggedCall{}
+	mi := &file_crm_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoggedCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoggedCall) ProtoMessage() {}
+
+func (x *LoggedCall) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoggedCall.ProtoReflect.Descriptor instead.
+func (*LoggedCall) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *LoggedCall) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetPlatformDisposition() string {
+	if x != nil {
+		return x.PlatformDisposition
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *LoggedCall) GetToNumber() string {
+	if x != nil {
+		return x.ToNumber
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetFromNumber() string {
+	if x != nil {
+		return x.FromNumber
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetRecordingUrl() string {
+	if x != nil {
+		return x.RecordingUrl
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *LoggedCall) GetProviderCallId() string {
+	if x != nil {
+		return x.ProviderCallId
+	}
+	return ""
+}
+
+// FollowUpTask is a task to create for a person, associated to the record.
+type FollowUpTask struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Title string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Body  string                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Due   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due,proto3" json:"due,omitempty"`
+	// The CRM's owner (user) id; empty: the CRM's default.
+	Owner         string `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpTask) Reset() {
+	*x = FollowUpTask{}
+	mi := &file_crm_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpTask) ProtoMessage() {}
+
+func (x *FollowUpTask) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpTask.ProtoReflect.Descriptor instead.
+func (*FollowUpTask) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FollowUpTask) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *FollowUpTask) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *FollowUpTask) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *FollowUpTask) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+// LogCallRequest logs a call on one record.
+type LogCallRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Credentials *Credentials           `protobuf:"bytes,1,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	ObjectType  string                 `protobuf:"bytes,2,opt,name=object_type,json=objectType,proto3" json:"object_type,omitempty"`
+	ObjectId    string                 `protobuf:"bytes,3,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	// Idempotency key, "<call id>-<attempt n>": equal keys log one call.
+	Key   string          `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	Call  *LoggedCall     `protobuf:"bytes,5,opt,name=call,proto3" json:"call,omitempty"`
+	Tasks []*FollowUpTask `protobuf:"bytes,6,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// Record properties to set (follow-up rules).
+	Properties map[string]*Value `protobuf:"bytes,7,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Only check that the credentials allow this logging (scopes,
+	// settings); write nothing.
+	CheckOnly     bool `protobuf:"varint,8,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallRequest) Reset() {
+	*x = LogCallRequest{}
+	mi := &file_crm_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallRequest) ProtoMessage() {}
+
+func (x *LogCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallRequest.ProtoReflect.Descriptor instead.
+func (*LogCallRequest) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *LogCallRequest) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetObjectType() string {
+	if x != nil {
+		return x.ObjectType
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetCall() *LoggedCall {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetTasks() []*FollowUpTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetProperties() map[string]*Value {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
+}
+
+// LogCallResponse carries the CRM's ids, or an error.
+type LogCallResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's id of the logged call.
+	ActivityId string   `protobuf:"bytes,1,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
+	TaskIds    []string `protobuf:"bytes,2,rep,name=task_ids,json=taskIds,proto3" json:"task_ids,omitempty"`
+	// The properties that were set.
+	Updated       []string `protobuf:"bytes,3,rep,name=updated,proto3" json:"updated,omitempty"`
+	Error         *Error   `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallResponse) Reset() {
+	*x = LogCallResponse{}
+	mi := &file_crm_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallResponse) ProtoMessage() {}
+
+func (x *LogCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallResponse.ProtoReflect.Descriptor instead.
+func (*LogCallResponse) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *LogCallResponse) GetActivityId() string {
+	if x != nil {
+		return x.ActivityId
+	}
+	return ""
+}
+
+func (x *LogCallResponse) GetTaskIds() []string {
+	if x != nil {
+		return x.TaskIds
+	}
+	return nil
+}
+
+func (x *LogCallResponse) GetUpdated() []string {
+	if x != nil {
+		return x.Updated
+	}
+	return nil
+}
+
+func (x *LogCallResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_crm_proto protoreflect.FileDescriptor
 
 const file_crm_proto_rawDesc = "" +
@@ -2129,7 +2514,51 @@ const file_crm_proto_rawDesc = "" +
 	"\x17CheckCredentialsRequest\x12>\n" +
 	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\"H\n" +
 	"\x18CheckCredentialsResponse\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error*\xee\x01\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xc2\x03\n" +
+	"\n" +
+	"LoggedCall\x12\x1c\n" +
+	"\tdirection\x18\x01 \x01(\tR\tdirection\x12\x18\n" +
+	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12 \n" +
+	"\vdisposition\x18\x03 \x01(\tR\vdisposition\x121\n" +
+	"\x14platform_disposition\x18\x04 \x01(\tR\x13platformDisposition\x125\n" +
+	"\bduration\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x1b\n" +
+	"\tto_number\x18\x06 \x01(\tR\btoNumber\x12\x1f\n" +
+	"\vfrom_number\x18\a \x01(\tR\n" +
+	"fromNumber\x12#\n" +
+	"\rrecording_url\x18\b \x01(\tR\frecordingUrl\x12\x14\n" +
+	"\x05title\x18\t \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\n" +
+	" \x01(\tR\x04body\x129\n" +
+	"\n" +
+	"started_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12(\n" +
+	"\x10provider_call_id\x18\f \x01(\tR\x0eproviderCallId\"|\n" +
+	"\fFollowUpTask\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\tR\x04body\x12,\n" +
+	"\x03due\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12\x14\n" +
+	"\x05owner\x18\x04 \x01(\tR\x05owner\"\xcd\x03\n" +
+	"\x0eLogCallRequest\x12>\n" +
+	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\x12\x1f\n" +
+	"\vobject_type\x18\x02 \x01(\tR\n" +
+	"objectType\x12\x1b\n" +
+	"\tobject_id\x18\x03 \x01(\tR\bobjectId\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12/\n" +
+	"\x04call\x18\x05 \x01(\v2\x1b.callgate.crm.v1.LoggedCallR\x04call\x123\n" +
+	"\x05tasks\x18\x06 \x03(\v2\x1d.callgate.crm.v1.FollowUpTaskR\x05tasks\x12O\n" +
+	"\n" +
+	"properties\x18\a \x03(\v2/.callgate.crm.v1.LogCallRequest.PropertiesEntryR\n" +
+	"properties\x12\x1d\n" +
+	"\n" +
+	"check_only\x18\b \x01(\bR\tcheckOnly\x1aU\n" +
+	"\x0fPropertiesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.callgate.crm.v1.ValueR\x05value:\x028\x01\"\x95\x01\n" +
+	"\x0fLogCallResponse\x12\x1f\n" +
+	"\vactivity_id\x18\x01 \x01(\tR\n" +
+	"activityId\x12\x19\n" +
+	"\btask_ids\x18\x02 \x03(\tR\ataskIds\x12\x18\n" +
+	"\aupdated\x18\x03 \x03(\tR\aupdated\x12,\n" +
+	"\x05error\x18\x04 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error*\xee\x01\n" +
 	"\n" +
 	"ErrorClass\x12\x1b\n" +
 	"\x17ERROR_CLASS_UNSPECIFIED\x10\x00\x12!\n" +
@@ -2155,7 +2584,9 @@ const file_crm_proto_rawDesc = "" +
 	"\n" +
 	"ListFields\x12\".callgate.crm.v1.ListFieldsRequest\x1a#.callgate.crm.v1.ListFieldsResponse\x12X\n" +
 	"\vListRecords\x12#.callgate.crm.v1.ListRecordsRequest\x1a$.callgate.crm.v1.ListRecordsResponse\x12g\n" +
-	"\x10CheckCredentials\x12(.callgate.crm.v1.CheckCredentialsRequest\x1a).callgate.crm.v1.CheckCredentialsResponseB.Z,github.com/callgate/callgate/sdk/proto;crmpbb\x06proto3"
+	"\x10CheckCredentials\x12(.callgate.crm.v1.CheckCredentialsRequest\x1a).callgate.crm.v1.CheckCredentialsResponse2W\n" +
+	"\aCallLog\x12L\n" +
+	"\aLogCall\x12\x1f.callgate.crm.v1.LogCallRequest\x1a .callgate.crm.v1.LogCallResponseB.Z,github.com/callgate/callgate/sdk/proto;crmpbb\x06proto3"
 
 var (
 	file_crm_proto_rawDescOnce sync.Once
@@ -2170,7 +2601,7 @@ func file_crm_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_crm_proto_goTypes = []any{
 	(ErrorClass)(0),                  // 0: callgate.crm.v1.ErrorClass
 	(ValueType)(0),                   // 1: callgate.crm.v1.ValueType
@@ -2201,42 +2632,47 @@ var file_crm_proto_goTypes = []any{
 	(*ListFieldsResponse)(nil),       // 26: callgate.crm.v1.ListFieldsResponse
 	(*CheckCredentialsRequest)(nil),  // 27: callgate.crm.v1.CheckCredentialsRequest
 	(*CheckCredentialsResponse)(nil), // 28: callgate.crm.v1.CheckCredentialsResponse
-	nil,                              // 29: callgate.crm.v1.Credentials.ValuesEntry
-	nil,                              // 30: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
-	nil,                              // 31: callgate.crm.v1.Record.FieldsEntry
-	nil,                              // 32: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
-	(*durationpb.Duration)(nil),      // 33: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 34: google.protobuf.Timestamp
+	(*LoggedCall)(nil),               // 29: callgate.crm.v1.LoggedCall
+	(*FollowUpTask)(nil),             // 30: callgate.crm.v1.FollowUpTask
+	(*LogCallRequest)(nil),           // 31: callgate.crm.v1.LogCallRequest
+	(*LogCallResponse)(nil),          // 32: callgate.crm.v1.LogCallResponse
+	nil,                              // 33: callgate.crm.v1.Credentials.ValuesEntry
+	nil,                              // 34: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	nil,                              // 35: callgate.crm.v1.Record.FieldsEntry
+	nil,                              // 36: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	nil,                              // 37: callgate.crm.v1.LogCallRequest.PropertiesEntry
+	(*durationpb.Duration)(nil),      // 38: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
 }
 var file_crm_proto_depIdxs = []int32{
 	0,  // 0: callgate.crm.v1.Error.class:type_name -> callgate.crm.v1.ErrorClass
-	33, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	29, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
+	38, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	33, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
 	4,  // 3: callgate.crm.v1.Manifest.credential_fields:type_name -> callgate.crm.v1.CredentialField
 	5,  // 4: callgate.crm.v1.DescribeResponse.manifest:type_name -> callgate.crm.v1.Manifest
 	2,  // 5: callgate.crm.v1.DescribeResponse.error:type_name -> callgate.crm.v1.Error
-	30, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	34, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
 	3,  // 7: callgate.crm.v1.HandleWebhookRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	34, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	39, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	13, // 9: callgate.crm.v1.HandleWebhookResponse.events:type_name -> callgate.crm.v1.Event
 	2,  // 10: callgate.crm.v1.HandleWebhookResponse.error:type_name -> callgate.crm.v1.Error
 	9,  // 11: callgate.crm.v1.HandleWebhooksRequest.requests:type_name -> callgate.crm.v1.HandleWebhookRequest
 	10, // 12: callgate.crm.v1.HandleWebhooksResponse.responses:type_name -> callgate.crm.v1.HandleWebhookResponse
-	34, // 13: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	39, // 13: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	14, // 14: callgate.crm.v1.Event.record:type_name -> callgate.crm.v1.Record
-	31, // 15: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
-	34, // 16: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
+	35, // 15: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
+	39, // 16: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
 	3,  // 17: callgate.crm.v1.FetchRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
 	14, // 18: callgate.crm.v1.FetchRecordsResponse.records:type_name -> callgate.crm.v1.Record
 	2,  // 19: callgate.crm.v1.FetchRecordsResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 20: callgate.crm.v1.UpdateRecordRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	32, // 21: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	36, // 21: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
 	2,  // 22: callgate.crm.v1.UpdateRecordResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 23: callgate.crm.v1.ListRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	34, // 24: callgate.crm.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
-	34, // 25: callgate.crm.v1.ListRecordsRequest.until:type_name -> google.protobuf.Timestamp
-	34, // 26: callgate.crm.v1.ListedRecord.created_at:type_name -> google.protobuf.Timestamp
-	34, // 27: callgate.crm.v1.ListedRecord.modified_at:type_name -> google.protobuf.Timestamp
+	39, // 24: callgate.crm.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	39, // 25: callgate.crm.v1.ListRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	39, // 26: callgate.crm.v1.ListedRecord.created_at:type_name -> google.protobuf.Timestamp
+	39, // 27: callgate.crm.v1.ListedRecord.modified_at:type_name -> google.protobuf.Timestamp
 	21, // 28: callgate.crm.v1.ListRecordsResponse.records:type_name -> callgate.crm.v1.ListedRecord
 	2,  // 29: callgate.crm.v1.ListRecordsResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 30: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
@@ -2246,30 +2682,41 @@ var file_crm_proto_depIdxs = []int32{
 	2,  // 34: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
 	3,  // 35: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
 	2,  // 36: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
-	8,  // 37: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
-	15, // 38: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	15, // 39: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	6,  // 40: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
-	9,  // 41: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
-	11, // 42: callgate.crm.v1.CRM.HandleWebhooks:input_type -> callgate.crm.v1.HandleWebhooksRequest
-	16, // 43: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
-	18, // 44: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
-	23, // 45: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
-	20, // 46: callgate.crm.v1.CRM.ListRecords:input_type -> callgate.crm.v1.ListRecordsRequest
-	27, // 47: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
-	7,  // 48: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
-	10, // 49: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
-	12, // 50: callgate.crm.v1.CRM.HandleWebhooks:output_type -> callgate.crm.v1.HandleWebhooksResponse
-	17, // 51: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
-	19, // 52: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
-	26, // 53: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
-	22, // 54: callgate.crm.v1.CRM.ListRecords:output_type -> callgate.crm.v1.ListRecordsResponse
-	28, // 55: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
-	48, // [48:56] is the sub-list for method output_type
-	40, // [40:48] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	38, // 37: callgate.crm.v1.LoggedCall.duration:type_name -> google.protobuf.Duration
+	39, // 38: callgate.crm.v1.LoggedCall.started_at:type_name -> google.protobuf.Timestamp
+	39, // 39: callgate.crm.v1.FollowUpTask.due:type_name -> google.protobuf.Timestamp
+	3,  // 40: callgate.crm.v1.LogCallRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	29, // 41: callgate.crm.v1.LogCallRequest.call:type_name -> callgate.crm.v1.LoggedCall
+	30, // 42: callgate.crm.v1.LogCallRequest.tasks:type_name -> callgate.crm.v1.FollowUpTask
+	37, // 43: callgate.crm.v1.LogCallRequest.properties:type_name -> callgate.crm.v1.LogCallRequest.PropertiesEntry
+	2,  // 44: callgate.crm.v1.LogCallResponse.error:type_name -> callgate.crm.v1.Error
+	8,  // 45: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
+	15, // 46: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	15, // 47: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	15, // 48: callgate.crm.v1.LogCallRequest.PropertiesEntry.value:type_name -> callgate.crm.v1.Value
+	6,  // 49: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
+	9,  // 50: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
+	11, // 51: callgate.crm.v1.CRM.HandleWebhooks:input_type -> callgate.crm.v1.HandleWebhooksRequest
+	16, // 52: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
+	18, // 53: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
+	23, // 54: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
+	20, // 55: callgate.crm.v1.CRM.ListRecords:input_type -> callgate.crm.v1.ListRecordsRequest
+	27, // 56: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
+	31, // 57: callgate.crm.v1.CallLog.LogCall:input_type -> callgate.crm.v1.LogCallRequest
+	7,  // 58: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
+	10, // 59: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
+	12, // 60: callgate.crm.v1.CRM.HandleWebhooks:output_type -> callgate.crm.v1.HandleWebhooksResponse
+	17, // 61: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
+	19, // 62: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
+	26, // 63: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
+	22, // 64: callgate.crm.v1.CRM.ListRecords:output_type -> callgate.crm.v1.ListRecordsResponse
+	28, // 65: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
+	32, // 66: callgate.crm.v1.CallLog.LogCall:output_type -> callgate.crm.v1.LogCallResponse
+	58, // [58:67] is the sub-list for method output_type
+	49, // [49:58] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_crm_proto_init() }
@@ -2290,9 +2737,9 @@ func file_crm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_proto_rawDesc), len(file_crm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   36,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_crm_proto_goTypes,
 		DependencyIndexes: file_crm_proto_depIdxs,

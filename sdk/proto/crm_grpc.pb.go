@@ -425,3 +425,113 @@ var CRM_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "crm.proto",
 }
+
+const (
+	CallLog_LogCall_FullMethodName = "/callgate.crm.v1.CallLog/LogCall"
+)
+
+// CallLogClient is the client API for CallLog service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// CallLog is implemented by plugins that log calls as CRM activities.
+type CallLogClient interface {
+	// LogCall logs one call attempt on a record (a HubSpot Call object, a
+	// LeadSquared activity) with its follow-ups, exactly once per key.
+	LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error)
+}
+
+type callLogClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewCallLogClient(cc grpc.ClientConnInterface) CallLogClient {
+	return &callLogClient{cc}
+}
+
+func (c *callLogClient) LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogCallResponse)
+	err := c.cc.Invoke(ctx, CallLog_LogCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CallLogServer is the server API for CallLog service.
+// All implementations must embed UnimplementedCallLogServer
+// for forward compatibility.
+//
+// CallLog is implemented by plugins that log calls as CRM activities.
+type CallLogServer interface {
+	// LogCall logs one call attempt on a record (a HubSpot Call object, a
+	// LeadSquared activity) with its follow-ups, exactly once per key.
+	LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error)
+	mustEmbedUnimplementedCallLogServer()
+}
+
+// UnimplementedCallLogServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedCallLogServer struct{}
+
+func (UnimplementedCallLogServer) LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LogCall not implemented")
+}
+func (UnimplementedCallLogServer) mustEmbedUnimplementedCallLogServer() {}
+func (UnimplementedCallLogServer) testEmbeddedByValue()                 {}
+
+// UnsafeCallLogServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to CallLogServer will
+// result in compilation errors.
+type UnsafeCallLogServer interface {
+	mustEmbedUnimplementedCallLogServer()
+}
+
+func RegisterCallLogServer(s grpc.ServiceRegistrar, srv CallLogServer) {
+	// If the following call panics, it indicates UnimplementedCallLogServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&CallLog_ServiceDesc, srv)
+}
+
+func _CallLog_LogCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CallLogServer).LogCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CallLog_LogCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CallLogServer).LogCall(ctx, req.(*LogCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// CallLog_ServiceDesc is the grpc.ServiceDesc for CallLog service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var CallLog_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "callgate.crm.v1.CallLog",
+	HandlerType: (*CallLogServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "LogCall",
+			Handler:    _CallLog_LogCall_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "crm.proto",
+}
