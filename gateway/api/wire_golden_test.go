@@ -150,8 +150,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	inbox := db
-	ids := addWireFixture(t, db, inbox)
+	ids := addWireFixture(t, db)
 	sched, err := scheduler.New(scheduler.Config{Store: db, Clock: schedtest.NewClock(now()), DefaultTimezone: "Asia/Kolkata"})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +180,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 		Outbox:          db,
 		Eraser:          sched,
 		Stats:           db,
-		Pending:         inbox,
+		Pending:         db,
 		Auditor:         db,
 		Reconciliations: reconciled{},
 		Logger:          hclog.NewNullLogger(),
@@ -194,7 +193,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 	for _, rt := range a.Routes() {
 		r.Handle(rt.Path, rt.Handler).Methods(rt.Method)
 	}
-	events := &pipeline.EventsAPI{Store: inbox, Now: now, Region: func() string { return "IN" }}
+	events := &pipeline.EventsAPI{Store: db, Now: now, Region: func() string { return "IN" }}
 	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
