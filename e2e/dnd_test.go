@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/dialer/dialertest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // dndConfig is a gateway whose agent "sales" places /call/outbound calls
@@ -79,11 +81,11 @@ func TestDNDCheckedWhenTheCallIsPlaced(t *testing.T) {
 		t.Fatalf("SIGTERM exit code %d", code)
 	}
 
-	db, err := store.Open(store.Options{Dir: dataDir})
+	db, err := bolt.Open(bolt.Options{Dir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddDND(listed, "listed while the gateway was down", time.Now()); err != nil {
+	if err := db.AddDND(context.Background(), listed, "listed while the gateway was down", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

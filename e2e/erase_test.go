@@ -135,15 +135,18 @@ func TestContactDeletionAndErasure(t *testing.T) {
 		if c.Reason != "contact deleted in HubSpot" || c.ToNumber != "+919876543601" {
 			t.Errorf("canceled call = %q %q", c.Reason, c.ToNumber)
 		}
-		var evs struct{ Events []store.Event }
-		adminJSON(t, g, "/api/v1/events?status=ignored&limit=100", &evs)
-		found := false
-		for _, ev := range evs.Events {
-			found = found || (ev.EventType == "contact.deletion" && ev.Reason == "contact 601 deleted in HubSpot: canceled 1 pending call")
-		}
-		if !found {
-			t.Errorf("no ignored deletion event with its reason among %+v", evs.Events)
-		}
+		// The event is saved with the rest of its batch, just after the
+		// cancel it caused.
+		waitFor(t, 15*time.Second, "the deletion event ignored with its reason", func() bool {
+			var evs struct{ Events []store.Event }
+			adminJSON(t, g, "/api/v1/events?status=ignored&limit=100", &evs)
+			for _, ev := range evs.Events {
+				if ev.EventType == "contact.deletion" && ev.Reason == "contact 601 deleted in HubSpot: canceled 1 pending call" {
+					return true
+				}
+			}
+			return false
+		})
 	})
 
 	t.Run("privacy deletion erases", func(t *testing.T) {

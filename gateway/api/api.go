@@ -26,10 +26,10 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// Calls reads call history (*store.DB implements it).
+// Calls reads call history (store.Store implements it).
 type Calls interface {
-	GetCall(id string) (store.Call, error)
-	ListCalls(f store.CallFilter) (calls []store.Call, nextCursor string, err error)
+	GetCall(ctx context.Context, id string) (store.Call, error)
+	ListCalls(ctx context.Context, f store.CallFilter) (calls []store.Call, nextCursor string, err error)
 }
 
 // Canceler cancels pending calls (*scheduler.Scheduler implements it).
@@ -40,11 +40,11 @@ type Canceler interface {
 	CancelNumber(ctx context.Context, agentID, number, reason string) (int, error)
 }
 
-// DND is the do-not-disturb list (*store.DB implements it).
+// DND is the do-not-disturb list (store.Store implements it).
 type DND interface {
-	AddDND(number, note string, now time.Time) error
-	RemoveDND(number string) error
-	ListDND() ([]store.DNDEntry, error)
+	AddDND(ctx context.Context, number, note string, now time.Time) error
+	RemoveDND(ctx context.Context, number string) error
+	ListDND(ctx context.Context) ([]store.DNDEntry, error)
 }
 
 // PluginStatus is one plugin process as the plugin host sees it.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func TestListCallsFilters(t *testing.T) {
@@ -134,7 +136,7 @@ func TestShowCallIsTheDesignRecord(t *testing.T) {
 	if gaps[0] != "1h0m0s" {
 		t.Errorf("gaps %v, want Go durations", gaps)
 	}
-	bare, _, err := e.db.CreateCall(store.Call{AgentID: "renewals", Status: store.CallSkipped, Reason: "no phone"}, store.CreateOptions{})
+	bare, _, err := e.db.CreateCall(context.Background(), store.Call{AgentID: "renewals", Status: store.CallSkipped, Reason: "no phone"}, store.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +175,7 @@ func TestCancelCall(t *testing.T) {
 			}
 		})
 	}
-	c, err := e.db.GetCall(pending.ID)
+	c, err := e.db.GetCall(context.Background(), pending.ID)
 	if err != nil || c.Status != store.CallCanceled || c.Reason != api.CancelReason || c.NextAttemptAt != nil {
 		t.Fatalf("stored call %+v %v", c, err)
 	}
@@ -193,11 +195,11 @@ func TestDND(t *testing.T) {
 		t.Fatalf("add: %+v; want the E.164 number and 2 calls canceled", res)
 	}
 	for _, id := range []string{pending.ID, other.ID} {
-		if c, _ := e.db.GetCall(id); c.Status != store.CallCanceled || c.Reason != api.DNDCancelReason {
+		if c, _ := e.db.GetCall(context.Background(), id); c.Status != store.CallCanceled || c.Reason != api.DNDCancelReason {
 			t.Errorf("call %s: %s %q, want canceled for DND", id, c.Status, c.Reason)
 		}
 	}
-	if c, _ := e.db.GetCall(kept.ID); c.Status != store.CallScheduled {
+	if c, _ := e.db.GetCall(context.Background(), kept.ID); c.Status != store.CallScheduled {
 		t.Errorf("another number's call became %s", c.Status)
 	}
 
@@ -357,7 +359,7 @@ func TestBackupIsAnOpenableCopy(t *testing.T) {
 		t.Fatalf("status %d, length %d, headers %v", resp.StatusCode, resp.ContentLength, resp.Header)
 	}
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, store.FileName))
+	f, err := os.Create(filepath.Join(dir, bolt.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,12 +367,12 @@ func TestBackupIsAnOpenableCopy(t *testing.T) {
 		t.Fatalf("copied %d of %d: %v", n, resp.ContentLength, err)
 	}
 	f.Close()
-	copyDB, err := store.Open(store.Options{Dir: dir})
+	copyDB, err := bolt.Open(bolt.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer copyDB.Close()
-	if got, err := copyDB.GetCall(c.ID); err != nil || got.ToNumber != c.ToNumber {
+	if got, err := copyDB.GetCall(context.Background(), c.ID); err != nil || got.ToNumber != c.ToNumber {
 		t.Fatalf("the backup lacks call %s: %v", c.ID, err)
 	}
 }

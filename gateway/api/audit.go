@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,9 +15,9 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// Auditor computes the figures of a period (*store.DB).
+// Auditor computes the figures of a period (store.Store).
 type Auditor interface {
-	Audit(f store.AuditFilter) (store.Audit, error)
+	Audit(ctx context.Context, f store.AuditFilter) (store.Audit, error)
 }
 
 // Reconciliations are the last passes of reconciliation
@@ -97,7 +98,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 // Audit accounts for q's period.
-func (a *API) Audit(q AuditQuery) (AuditReport, error) {
+func (a *API) Audit(ctx context.Context, q AuditQuery) (AuditReport, error) {
 	if a.opts.Auditor == nil {
 		return AuditReport{}, errors.New("the audit is not wired")
 	}
@@ -113,7 +114,7 @@ func (a *API) Audit(q AuditQuery) (AuditReport, error) {
 			f.Integrations = append(f.Integrations, in.Name)
 		}
 	}
-	au, err := a.opts.Auditor.Audit(f)
+	au, err := a.opts.Auditor.Audit(ctx, f)
 	if err != nil {
 		return AuditReport{}, err
 	}
@@ -154,7 +155,7 @@ func (a *API) showAudit(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseAuditQuery(r.URL.Query(), a.opts.Now())
 	if err == nil {
 		var rep AuditReport
-		if rep, err = a.Audit(q); err == nil {
+		if rep, err = a.Audit(r.Context(), q); err == nil {
 			reply.JSON(w, http.StatusOK, rep)
 			return
 		}

@@ -1,21 +1,20 @@
 package api
 
 import (
-	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/callgate/callgate/gateway/store"
 )
 
-// Backuper writes a hot copy of the data file (*store.DB implements it).
-type Backuper interface {
-	WriteBackup(w io.Writer, size func(int64)) (int64, error)
-}
+// Backuper writes a hot copy of the data file (the bolt store implements it).
+type Backuper = store.Backuper
 
 // backup streams a consistent copy of the bbolt file: GET /api/v1/backup.
 // Requests keep being served meanwhile; the copy is one read transaction.
 func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 	name := "callgate-" + a.opts.Now().UTC().Format("20060102T150405Z") + ".db"
-	n, err := a.opts.Backup.WriteBackup(w, func(size int64) {
+	n, err := a.opts.Backup.WriteBackup(r.Context(), w, func(size int64) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))

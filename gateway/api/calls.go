@@ -120,7 +120,7 @@ func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 		reply.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	calls, next, err := a.opts.Calls.ListCalls(q)
+	calls, next, err := a.opts.Calls.ListCalls(r.Context(), q)
 	if err != nil {
 		a.storeError(w, "list calls", err)
 		return
@@ -136,7 +136,7 @@ func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 	id := pathVar(r, "id")
-	c, err := a.opts.Calls.GetCall(id)
+	c, err := a.opts.Calls.GetCall(r.Context(), id)
 	if err != nil {
 		a.storeError(w, "call "+id, err)
 		return
@@ -180,7 +180,7 @@ var ErrNotPending = errors.New("only pending calls can be canceled")
 // CancelCall cancels a pending call on an operator's behalf; the
 // dashboard shares it with the API.
 func (a *API) CancelCall(ctx context.Context, id string) (store.Call, error) {
-	c, err := a.opts.Calls.GetCall(id)
+	c, err := a.opts.Calls.GetCall(ctx, id)
 	if err != nil {
 		return c, err // the store's error names the call
 	}

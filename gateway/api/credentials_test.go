@@ -13,7 +13,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/sdk"
 )
 
@@ -63,7 +63,7 @@ agent "a" {}
 // credentialsAPI is an API over a config a test can swap, as a reload does.
 func credentialsAPI(t *testing.T, checker api.CredentialChecker, cfg *atomic.Pointer[config.Config], now func() time.Time) *api.API {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

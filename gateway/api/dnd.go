@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -38,7 +39,7 @@ const DNDCancelReason = "number added to the DND list"
 const maxDNDBody = 16 << 10
 
 func (a *API) listDND(w http.ResponseWriter, r *http.Request) {
-	list, err := a.ListDND()
+	list, err := a.ListDND(r.Context())
 	if err != nil {
 		a.storeError(w, "list DND", err)
 		return
@@ -70,7 +71,7 @@ func (a *API) AddDND(r *http.Request, number, note string) (DNDResult, error) {
 	if len(note) > 500 {
 		return DNDResult{}, fieldError("note", "is longer than 500 characters")
 	}
-	if err := a.opts.DND.AddDND(n, strings.TrimSpace(note), a.opts.Now().UTC()); err != nil {
+	if err := a.opts.DND.AddDND(r.Context(), n, strings.TrimSpace(note), a.opts.Now().UTC()); err != nil {
 		return DNDResult{}, err
 	}
 	canceled, err := a.opts.Canceler.CancelNumber(r.Context(), "", n, DNDCancelReason)
@@ -94,7 +95,7 @@ func (a *API) removeDND(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := a.RemoveDND(req.Number)
+	res, err := a.RemoveDND(r.Context(), req.Number)
 	if err != nil {
 		a.storeError(w, "DND number", err)
 		return
@@ -103,12 +104,12 @@ func (a *API) removeDND(w http.ResponseWriter, r *http.Request) {
 }
 
 // RemoveDND normalises number and takes it off the DND list.
-func (a *API) RemoveDND(number string) (DNDResult, error) {
+func (a *API) RemoveDND(ctx context.Context, number string) (DNDResult, error) {
 	n, err := NormalizeNumber(number, a.region())
 	if err != nil {
 		return DNDResult{}, fieldError("number", "%v", err)
 	}
-	if err := a.opts.DND.RemoveDND(n); err != nil {
+	if err := a.opts.DND.RemoveDND(ctx, n); err != nil {
 		return DNDResult{}, err
 	}
 	return DNDResult{Status: "done", Message: "number removed from the DND list", Number: n}, nil
@@ -140,8 +141,8 @@ func readDNDRequest(r *http.Request) (DNDRequest, error) {
 }
 
 // ListDND returns the DND list, never nil.
-func (a *API) ListDND() ([]store.DNDEntry, error) {
-	list, err := a.opts.DND.ListDND()
+func (a *API) ListDND(ctx context.Context) ([]store.DNDEntry, error) {
+	list, err := a.opts.DND.ListDND(ctx)
 	if list == nil {
 		list = []store.DNDEntry{}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 	"github.com/callgate/callgate/sdk"
@@ -31,7 +31,7 @@ func TestListFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/leadsquared"
 	"github.com/callgate/callgate/rules"
@@ -113,7 +114,7 @@ func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type env struct {
-	db      *store.DB
+	db      *bolt.Store
 	srv     *httptest.Server
 	clock   *clock
 	checker *countingChecker
@@ -121,7 +122,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func (e *env) addCall(t *testing.T, agent, number, status string, minute int) st
 	} else {
 		c.Reason = "test: " + status
 	}
-	got, created, err := e.db.CreateCall(c, store.CreateOptions{Now: e.clock.now().Add(time.Duration(minute) * time.Minute)})
+	got, created, err := e.db.CreateCall(context.Background(), c, store.CreateOptions{Now: e.clock.now().Add(time.Duration(minute) * time.Minute)})
 	if err != nil || !created {
 		t.Fatalf("create call: created=%v err=%v", created, err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,13 +14,13 @@ import (
 )
 
 // Outbox is the notification outbox: webhooks and CRM write-backs waiting
-// to leave, and the dead letters that gave up (*store.DB implements it).
+// to leave, and the dead letters that gave up (store.Store implements it).
 type Outbox interface {
-	ListOutbox(f store.OutboxFilter) (items []store.OutboxItem, next string, err error)
-	GetOutbox(id string) (store.OutboxItem, error)
+	ListOutbox(ctx context.Context, f store.OutboxFilter) (items []store.OutboxItem, next string, err error)
+	GetOutbox(ctx context.Context, id string) (store.OutboxItem, error)
 	// RetryOutbox makes an item due at now with its tries reset; the
 	// commit wakes the deliverer.
-	RetryOutbox(id string, now time.Time) error
+	RetryOutbox(ctx context.Context, id string, now time.Time) error
 }
 
 // OutboxEntry is an outbox item as the admin API shows it: never its body
@@ -102,7 +103,7 @@ func (a *API) listOutbox(w http.ResponseWriter, r *http.Request) {
 		reply.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	items, next, err := a.opts.Outbox.ListOutbox(f)
+	items, next, err := a.opts.Outbox.ListOutbox(r.Context(), f)
 	if err != nil {
 		a.storeError(w, "list outbox", err)
 		return
@@ -123,7 +124,7 @@ func (a *API) retryOutbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	what := fmt.Sprintf("outbox item %s", id)
-	it, err := a.opts.Outbox.GetOutbox(id)
+	it, err := a.opts.Outbox.GetOutbox(r.Context(), id)
 	if err != nil {
 		a.storeError(w, what, err)
 		return
@@ -134,7 +135,7 @@ func (a *API) retryOutbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.opts.Now().UTC()
-	if err := a.opts.Outbox.RetryOutbox(id, now); err != nil {
+	if err := a.opts.Outbox.RetryOutbox(r.Context(), id, now); err != nil {
 		a.storeError(w, what, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -35,12 +36,12 @@ func (e *env) addOutbox(t *testing.T) (pending, deadHook, deadWB store.OutboxIte
 		{Kind: store.OutboxWriteback, Integration: "hubspot", Body: []byte(`{"object_id":"42"}`),
 			CallID: "call-3", AgentID: "renewals", Event: "call_ended", NextAt: now},
 	}
-	if err := e.db.EnqueueOutbox(items...); err != nil {
+	if err := e.db.EnqueueOutbox(context.Background(), items...); err != nil {
 		t.Fatal(err)
 	}
 	for _, i := range []int{1, 2} {
 		items[i].Attempts, items[i].Dead, items[i].LastError = 8, true, "receiver answered 500"
-		if err := e.db.UpdateOutbox(items[i]); err != nil {
+		if err := e.db.UpdateOutbox(context.Background(), items[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +153,7 @@ func TestRetryOutbox(t *testing.T) {
 	e.clock.add(30 * time.Minute)
 	// Drain the signals of the setup commits.
 	select {
-	case <-e.db.OutboxCommitted():
+	case <-e.db.Changes(store.TopicOutbox):
 	default:
 	}
 
@@ -164,11 +165,11 @@ func TestRetryOutbox(t *testing.T) {
 		t.Fatalf("answer %+v", got)
 	}
 	select {
-	case <-e.db.OutboxCommitted():
+	case <-e.db.Changes(store.TopicOutbox):
 	case <-time.After(5 * time.Second):
 		t.Fatal("the retry's commit did not wake the deliverer")
 	}
-	due, err := e.db.DueOutbox(e.clock.now(), 10)
+	due, err := e.db.ClaimOutbox(context.Background(), e.clock.now(), time.Minute, 10)
 	if err != nil || len(due) != 1 || due[0].ID != deadHook.ID || due[0].Dead || string(due[0].Body) != secretBody {
 		t.Fatalf("due after retry: %+v, %v", due, err)
 	}

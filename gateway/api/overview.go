@@ -14,19 +14,19 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// Stats reads what the overview sums up (*store.DB implements it).
+// Stats reads what the overview sums up (store.Store implements it).
 type Stats interface {
 	// CallStats sums up the calls created between consecutive bounds.
-	CallStats(bounds []time.Time) ([]store.PeriodStats, error)
-	CountCalls(f store.CallFilter) (int, error)
-	ListCalls(f store.CallFilter) (calls []store.Call, nextCursor string, err error)
-	OutboxDepth() (pending, dead int, err error)
+	CallStats(ctx context.Context, bounds []time.Time) ([]store.PeriodStats, error)
+	CountCalls(ctx context.Context, f store.CallFilter) (int, error)
+	ListCalls(ctx context.Context, f store.CallFilter) (calls []store.Call, nextCursor string, err error)
+	OutboxDepth(ctx context.Context) (pending, dead int, err error)
 }
 
 // PendingEvents counts the events waiting for the pipeline
-// (*store.Inbox implements it).
+// (store.Store implements it).
 type PendingEvents interface {
-	PendingEvents() int
+	PendingEvents(ctx context.Context) (int, error)
 }
 
 // OverviewDays is how many days the overview sums up, today included.
@@ -127,7 +127,7 @@ func (a *API) Overview(ctx context.Context) (Overview, error) {
 	for d := OverviewDays - 1; d >= -1; d-- {
 		bounds = append(bounds, today.AddDate(0, 0, -d))
 	}
-	stats, err := a.callStats(bounds, now)
+	stats, err := a.callStats(ctx, bounds, now)
 	if err != nil {
 		return Overview{}, err
 	}
@@ -149,12 +149,12 @@ func (a *API) Overview(ctx context.Context) (Overview, error) {
 	}
 	out.Week.rates()
 	out.Today = out.Days[len(out.Days)-1]
-	if out.Queue, err = a.queue(); err != nil {
+	if out.Queue, err = a.queue(ctx); err != nil {
 		return Overview{}, err
 	}
 	// At most the dialers' concurrency is dialing; 1000 bounds a read of
 	// calls stuck in dialing after a crash.
-	dialing, _, err := a.opts.Stats.ListCalls(store.CallFilter{Status: store.CallDialing, Limit: 1000})
+	dialing, _, err := a.opts.Stats.ListCalls(ctx, store.CallFilter{Status: store.CallDialing, Limit: 1000})
 	if err != nil {
 		return Overview{}, err
 	}
@@ -177,14 +177,14 @@ func (p *Period) rates() {
 	}
 }
 
-func (a *API) callStats(bounds []time.Time, now time.Time) ([]store.PeriodStats, error) {
+func (a *API) callStats(ctx context.Context, bounds []time.Time, now time.Time) ([]store.PeriodStats, error) {
 	c := &a.overview
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.result != nil && c.start.Equal(bounds[0]) && now.Sub(c.at) < a.opts.OverviewTTL && !now.Before(c.at) {
 		return c.result, nil
 	}
-	res, err := a.opts.Stats.CallStats(bounds)
+	res, err := a.opts.Stats.CallStats(ctx, bounds)
 	if err != nil {
 		return nil, err
 	}
@@ -192,23 +192,27 @@ func (a *API) callStats(bounds []time.Time, now time.Time) ([]store.PeriodStats,
 	return res, nil
 }
 
-func (a *API) queue() (Queue, error) {
+func (a *API) queue(ctx context.Context) (Queue, error) {
 	var q Queue
 	if a.opts.Pending != nil {
-		q.PendingEvents = a.opts.Pending.PendingEvents()
+		n, err := a.opts.Pending.PendingEvents(ctx)
+		if err != nil {
+			return q, err
+		}
+		q.PendingEvents = n
 	}
 	for _, s := range []struct {
 		status string
 		n      *int
 	}{{store.CallScheduled, &q.Scheduled}, {store.CallRetryScheduled, &q.RetryScheduled}, {store.CallDialing, &q.Dialing}} {
-		n, err := a.opts.Stats.CountCalls(store.CallFilter{Status: s.status})
+		n, err := a.opts.Stats.CountCalls(ctx, store.CallFilter{Status: s.status})
 		if err != nil {
 			return q, err
 		}
 		*s.n = n
 	}
 	var err error
-	q.OutboxPending, q.OutboxDead, err = a.opts.Stats.OutboxDepth()
+	q.OutboxPending, q.OutboxDead, err = a.opts.Stats.OutboxDepth(ctx)
 	return q, err
 }
 

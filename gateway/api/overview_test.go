@@ -13,15 +13,16 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // pendingEvents is an inbox with n events waiting.
 type pendingEvents int
 
-func (n pendingEvents) PendingEvents() int { return int(n) }
+func (n pendingEvents) PendingEvents(context.Context) (int, error) { return int(n), nil }
 
 func TestOverview(t *testing.T) {
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestOverview(t *testing.T) {
 			end := at.Add(time.Minute)
 			c.Attempts = []store.Attempt{{N: 1, StartedAt: at, EndedAt: &end, Outcome: store.OutcomeCompleted, DurationS: dur}}
 		}
-		if _, _, err := db.CreateCall(c, store.CreateOptions{Now: at}); err != nil {
+		if _, _, err := db.CreateCall(context.Background(), c, store.CreateOptions{Now: at}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/sdk"
 )
 
@@ -30,21 +31,18 @@ const cliAdminToken = "cga_test-token"
 // and the events API over a real store.
 type adminServer struct {
 	url   string
-	db    *store.DB
-	inbox *store.Inbox
+	db    *bolt.Store
+	inbox *bolt.Store
 }
 
 func newAdminServer(t *testing.T) *adminServer {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := db
 	t.Cleanup(func() { inbox.Close() })
 	// The shared test config reads HUBSPOT_ACCESS_TOKEN, which these tests
 	// do not set: give every env() a placeholder, as `rules test` does.
@@ -110,7 +108,7 @@ func (s *adminServer) addCall(t *testing.T, number, status string, at time.Time)
 	c := store.Call{AgentID: "sales-intro", Status: status, ToNumber: number, Dialer: "log",
 		Variables: map[string]string{"firstname": "Ada"}, NextAttemptAt: &next,
 		Policy: store.Policy{Timezone: "Asia/Kolkata", Retry: store.RetryPolicy{Max: 1, Gaps: []store.Duration{store.Duration(time.Hour)}, On: []string{"busy"}}}}
-	got, _, err := s.db.CreateCall(c, store.CreateOptions{Now: at})
+	got, _, err := s.db.CreateCall(context.Background(), c, store.CreateOptions{Now: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +188,7 @@ func TestAdminCommands(t *testing.T) {
 	if out, _, _ := s.callgate(t, "calls", "list", "--phone", "+919812345602"); strings.Contains(out, older.ID) {
 		t.Error("--phone let another number's call through")
 	}
-	if c, _ := s.db.GetCall(newer.ID); c.Status != store.CallCanceled {
+	if c, _ := s.db.GetCall(context.Background(), newer.ID); c.Status != store.CallCanceled {
 		t.Errorf("dnd add left the number's call %s", c.Status)
 	}
 }

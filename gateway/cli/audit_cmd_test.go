@@ -16,6 +16,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 type lastPasses []reconcile.Status
@@ -26,15 +27,12 @@ func (l lastPasses) Last() []reconcile.Status { return l }
 // a table and as JSON: a record with a webhook event, one recovered by
 // reconciliation and one with no event at all.
 func TestAuditCommand(t *testing.T) {
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := db
 	t.Cleanup(func() { inbox.Close() })
 	cfg, err := config.LoadBytes("t.hcl", []byte(`
 integration "hubspot" {
@@ -57,7 +55,7 @@ agent "sales" {}
 	for _, id := range []string{"1", "2", "3"} {
 		listed = append(listed, store.ListedRecord{Integration: "hubspot", ObjectType: "contact", ObjectID: id, CreatedAt: now.Add(-time.Hour)})
 	}
-	if err := db.RecordListing("hubspot", "created:contact", now, listed, now.Add(-store.ListedRetention)); err != nil {
+	if err := db.RecordListing(context.Background(), "hubspot", "created:contact", now, listed, now.Add(-store.ListedRetention)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = inbox.AppendEvents(context.Background(), []store.Event{

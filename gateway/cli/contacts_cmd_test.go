@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestContactsErase(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	got, err := s.db.GetCall(c.ID)
+	got, err := s.db.GetCall(context.Background(), c.ID)
 	if err != nil || got.ToNumber != store.Erased || got.Status != store.CallCanceled {
 		t.Errorf("call after erase: %+v %v", got, err)
 	}

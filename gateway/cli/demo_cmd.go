@@ -146,7 +146,7 @@ func runDemo(ctx context.Context, o *rootOptions, d demoOptions) error {
 // demoPlaceCall waits for the gateway to be ready, posts a signed
 // contact.creation webhook as HubSpot would, and waits for the call to
 // reach a final status.
-func demoPlaceCall(ctx context.Context, db *store.DB, base, contactID string, timeout time.Duration) (store.Call, error) {
+func demoPlaceCall(ctx context.Context, db store.Calls, base, contactID string, timeout time.Duration) (store.Call, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -171,7 +171,7 @@ func demoPlaceCall(ctx context.Context, db *store.DB, base, contactID string, ti
 		return store.Call{}, fmt.Errorf("demo: the webhook was answered %d: %s", resp.StatusCode, answer)
 	}
 	for {
-		calls, _, err := db.ListCalls(store.CallFilter{AgentID: "sales-intro", Limit: 1})
+		calls, _, err := db.ListCalls(ctx, store.CallFilter{AgentID: "sales-intro", Limit: 1})
 		if err != nil {
 			return store.Call{}, fmt.Errorf("demo: read calls: %w", err)
 		}

@@ -23,7 +23,7 @@ import (
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/server"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -49,7 +49,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 // ingest's Mount, the status callback and the server's own probes.
 func registeredRoutes(t *testing.T) []string {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

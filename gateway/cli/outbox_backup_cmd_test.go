@@ -13,6 +13,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func TestEventsShow(t *testing.T) {
@@ -53,7 +54,7 @@ func TestBackup(t *testing.T) {
 	s := newAdminServer(t)
 	c := s.addCall(t, "+919812345601", store.CallScheduled, time.Now().UTC())
 	dir := t.TempDir()
-	file := filepath.Join(dir, store.FileName)
+	file := filepath.Join(dir, bolt.FileName)
 
 	out, errOut, code := s.callgate(t, "backup", "--out", file)
 	if code != 0 {
@@ -97,12 +98,12 @@ func TestBackup(t *testing.T) {
 	}
 
 	// The copy is a store holding the call.
-	db, err := store.Open(store.Options{Dir: dir})
+	db, err := bolt.Open(bolt.Options{Dir: dir})
 	if err != nil {
 		t.Fatalf("the backup does not open: %v", err)
 	}
 	defer db.Close()
-	if got, err := db.GetCall(c.ID); err != nil || got.ToNumber != c.ToNumber {
+	if got, err := db.GetCall(context.Background(), c.ID); err != nil || got.ToNumber != c.ToNumber {
 		t.Fatalf("the backup lacks call %s: %+v, %v", c.ID, got, err)
 	}
 }
@@ -115,11 +116,11 @@ func TestOutboxCommands(t *testing.T) {
 			Headers: map[string]string{"X-Callgate-Signature": "sig-secret"}, CallID: "call-1", Event: "call_ended", NextAt: now.Add(time.Hour)},
 		{Kind: store.OutboxWriteback, Integration: "hubspot", Body: []byte(`{}`), CallID: "call-2", Event: "call_ended", NextAt: now},
 	}
-	if err := s.db.EnqueueOutbox(items...); err != nil {
+	if err := s.db.EnqueueOutbox(context.Background(), items...); err != nil {
 		t.Fatal(err)
 	}
 	items[1].Dead, items[1].Attempts, items[1].LastError = true, 8, "hubspot contact 42: token rejected"
-	if err := s.db.UpdateOutbox(items[1]); err != nil {
+	if err := s.db.UpdateOutbox(context.Background(), items[1]); err != nil {
 		t.Fatal(err)
 	}
 	pending, dead := items[0], items[1]
@@ -155,7 +156,7 @@ func TestOutboxCommands(t *testing.T) {
 			}
 		})
 	}
-	if it, err := s.db.GetOutbox(dead.ID); err != nil || it.Dead || it.Attempts != 0 {
+	if it, err := s.db.GetOutbox(context.Background(), dead.ID); err != nil || it.Dead || it.Attempts != 0 {
 		t.Fatalf("after retry: %+v, %v", it, err)
 	}
 	out, _, code := s.callgate(t, "outbox", "list", "--dead", "-o", "json")

@@ -19,6 +19,7 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/gateway/throttle"
 )
 
@@ -103,7 +104,7 @@ type app struct {
 	path     string
 	cfg      atomic.Pointer[config.Config]
 	registry *prometheus.Registry
-	store    *store.DB
+	store    store.Store
 	http     *server.Server
 	listener net.Listener
 
@@ -181,13 +182,14 @@ func (a *app) onClose(name string, fn func() error) {
 }
 
 func (a *app) openStore(cfg *config.Config) error {
-	db, err := store.Open(store.Options{Dir: cfg.Server.DataDir})
+	db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir, DedupeTTL: cfg.Server.DedupeTTL, Logger: a.log.Named("store")})
 	if err != nil {
 		return err
 	}
 	a.store = db
 	a.onClose("store", db.Close)
-	a.log.Info("store open", "path", db.Path())
+	info := db.Info()
+	a.log.Info("store open", "backend", info.Backend, "path", info.Location)
 	return nil
 }
 
@@ -214,7 +216,7 @@ func (a *app) newServer(cfg *config.Config) error {
 	a.http = srv
 	// Ready only while the store can commit: a webhook is acknowledged
 	// after its commit, so a store that cannot write cannot take traffic.
-	srv.AddReadyCheck("store", a.store.Ping)
+	srv.AddReadyCheck("store", func() error { return a.store.Ping(context.Background()) })
 	if len(cfg.Server.AdminTokenSHA256) == 0 {
 		a.log.Warn("server.admin_token_sha256 is empty: the admin API (/api/v1) refuses every request")
 	}

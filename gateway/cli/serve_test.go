@@ -20,7 +20,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 type syncBuffer struct {
@@ -167,7 +167,7 @@ func TestAppReloadAndShutdown(t *testing.T) {
 		t.Error("background work not stopped")
 	}
 	// The store was closed: another process (here, another Open) can take it at once.
-	db, err := store.Open(store.Options{Dir: dataDir, Timeout: 100 * time.Millisecond})
+	db, err := bolt.Open(bolt.Options{Dir: dataDir, Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("store still held after shutdown: %v", err)
 	}
@@ -196,7 +196,7 @@ func TestAppStopsWhenAPartFails(t *testing.T) {
 
 func TestAppRefusesALockedDataDir(t *testing.T) {
 	dir := t.TempDir()
-	held, err := store.Open(store.Options{Dir: dir})
+	held, err := bolt.Open(bolt.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestAppRefusesALockedDataDir(t *testing.T) {
 	cfg.Server.DataDir = dir
 	cfg.Server.Listen = "127.0.0.1:0"
 	_, err = newApp(appConfig{Config: cfg, Logger: hclog.NewNullLogger()})
-	if !errors.Is(err, store.ErrLocked) {
+	if !errors.Is(err, bolt.ErrLocked) {
 		t.Fatalf("err = %v, want ErrLocked", err)
 	}
 }

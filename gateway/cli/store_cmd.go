@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callgate/callgate/gateway/config"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func newStoreCmd(o *rootOptions) *cobra.Command {
@@ -36,17 +36,17 @@ func newStoreCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mode := store.CheckFull
+			mode := bolt.CheckFull
 			if quick {
-				mode = store.CheckStructural
+				mode = bolt.CheckStructural
 			}
 			start := time.Now()
-			err = store.CheckFile(path, mode)
+			err = bolt.CheckFile(path, mode)
 			switch {
-			case errors.Is(err, store.ErrCorrupt):
+			case errors.Is(err, bolt.ErrCorrupt):
 				fmt.Fprintf(o.Stderr, "callgate: %v\n", err)
 				return exitError{code: 1}
-			case errors.Is(err, store.ErrLocked):
+			case errors.Is(err, bolt.ErrLocked):
 				return fmt.Errorf("%w; stop it, or check a copy from `%s backup --out FILE`", err, o.self())
 			case err != nil:
 				return err
@@ -59,7 +59,7 @@ func newStoreCmd(o *rootOptions) *cobra.Command {
 			return nil
 		},
 	}
-	check.Flags().StringVar(&dataDir, "data-dir", "", "the data dir (server.data_dir) holding "+store.FileName)
+	check.Flags().StringVar(&dataDir, "data-dir", "", "the data dir (server.data_dir) holding "+bolt.FileName)
 	check.Flags().StringVar(&file, "file", "", "a data file or backup copy to check")
 	check.Flags().StringVarP(&cfgPath, "config", "c", "", "a config file: check the data file of its server.data_dir")
 	check.Flags().BoolVar(&quick, "quick", false, "only the structural check serve runs at start for big files")
@@ -82,11 +82,11 @@ func storeFile(dataDir, file, cfgPath string) (string, error) {
 	case file != "":
 		return file, nil
 	case dataDir != "":
-		return filepath.Join(dataDir, store.FileName), nil
+		return filepath.Join(dataDir, bolt.FileName), nil
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return "", fmt.Errorf("--config: %w", err)
 	}
-	return filepath.Join(cfg.Server.DataDir, store.FileName), nil
+	return filepath.Join(cfg.Server.DataDir, bolt.FileName), nil
 }

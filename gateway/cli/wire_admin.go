@@ -23,16 +23,13 @@ import (
 
 // adminParts are the running parts the admin API and the dashboard act
 // through: cancels go through the scheduler (so its lanes and
-// notifications see them), replays through the inbox and wake the
-// pipeline, plugin state comes from the plugin host.
+// notifications see them), replays through the store (whose commits wake
+// the pipeline), plugin state comes from the plugin host.
 type adminParts struct {
 	Plugins   *pluginhost.Host
 	Scheduler *scheduler.Scheduler
-	Inbox     *store.Inbox
-	// Replayed wakes the pipeline after a replay from the dashboard.
-	Replayed func()
-	Refusals *refused.Log
-	Ingest   *ingest.Handler // for the dashboard's test webhooks
+	Refusals  *refused.Log
+	Ingest    *ingest.Handler // for the dashboard's test webhooks
 	// Reconciler's last passes are shown with the audit.
 	Reconciler *reconcile.Reconciler
 }
@@ -55,11 +52,11 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Fields:          crms,
 		FieldWarnings:   fields,
 		Rules:           newRulesTester(current, p.Plugins.Manifest, time.Now, crms),
-		Backup:          a.store,
+		Backup:          backuper(a.store),
 		Outbox:          a.store,
 		Eraser:          p.Scheduler,
 		Stats:           a.store,
-		Pending:         p.Inbox,
+		Pending:         a.store,
 		Auditor:         a.store,
 		Reconciliations: p.Reconciler,
 		Refusals:        p.Refusals,
@@ -81,7 +78,7 @@ func (a *app) wireAdmin(cfg *config.Config, p adminParts) error {
 		Config: current,
 		API:    adm,
 		Calls:  a.store,
-		Events: replayWaker{Inbox: p.Inbox, wake: p.Replayed},
+		Events: a.store,
 		Logger: a.log.Named("dashboard"),
 		// One budget per address for the admin API and the sign-in form.
 		SignInThrottle: a.http.AdminThrottle(),
@@ -185,26 +182,11 @@ func (c integrationPlugins) plugin(integration string) (sdk.CRM, sdk.Credentials
 	return crm, sdk.Credentials(in.Credentials), nil
 }
 
-// replayWaker is the inbox for the dashboard: a replay wakes the pipeline
-// as the events API's does.
-type replayWaker struct {
-	*store.Inbox
-	wake func()
-}
-
-func (r replayWaker) ReplayEvent(id string, now time.Time) (store.Event, error) {
-	ev, err := r.Inbox.ReplayEvent(id, now)
-	if err == nil && r.wake != nil {
-		r.wake()
+// backuper is st's backup, or nil (no /api/v1/backup route) for a store
+// that is backed up with its database's own tools.
+func backuper(st store.Store) api.Backuper {
+	if b, ok := st.(store.Backuper); ok {
+		return b
 	}
-	return ev, err
-}
-
-// ReplayEvents is the inbox's bulk replay; the pipeline is woken once.
-func (r replayWaker) ReplayEvents(f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error) {
-	res, err := r.Inbox.ReplayEvents(f, now, dryRun)
-	if res.Replayed > 0 && !dryRun && r.wake != nil {
-		r.wake()
-	}
-	return res, err
+	return nil
 }

@@ -45,11 +45,10 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	inbox, err := store.NewInbox(a.store, store.InboxOptions{DedupeTTL: cfg.Server.DedupeTTL, Logger: a.log.Named("inbox")})
-	if err != nil {
-		return err
-	}
-	a.onClose("inbox", inbox.Close)
+	// The store is the inbox; its commits wake the pipeline
+	// (Changes(store.TopicInbox)): appends from ingest and reconciliation,
+	// replays, events woken after a reload.
+	inbox := a.store
 	pipe, err := pipeline.New(pipeline.Config{
 		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
 		Logger: a.log, Registerer: a.registry,
@@ -58,23 +57,22 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 		return err
 	}
 	a.goRun("pipeline", pipe.Run)
-	a.pending = func() (config.Pending, error) { return inbox.PendingByAgent() }
+	a.pending = func() (config.Pending, error) { return inbox.PendingByAgent(context.Background()) }
 	a.onReload("pipeline", func(next *config.Config) error {
 		// Events waiting for an agent or integration the reload brought
 		// back go on now rather than at their next re-check.
-		n, err := inbox.WakeOrphans(time.Now(), func(agent, integration string) bool {
+		n, err := inbox.WakeOrphans(context.Background(), time.Now(), func(agent, integration string) bool {
 			return next.Agents[agent] != nil && next.Integrations[integration] != nil
 		})
 		if n > 0 {
 			a.log.Info("events whose agent came back are due again", "events", n)
-			pipe.Wake()
 		}
 		return err
 	})
 	// Reconciliation finds the records no webhook brought (integrations
 	// with a reconcile block) and appends their events to the same inbox.
 	rec, err := reconcile.New(reconcile.Config{
-		Config: a.cfg.Load, Plugins: host, Inbox: inbox, Store: a.store, Accepted: pipe.Wake,
+		Config: a.cfg.Load, Plugins: host, Inbox: inbox, Store: a.store,
 		Logger: a.log, Registerer: a.registry,
 	})
 	if err != nil {
@@ -87,19 +85,19 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 	})
 	ing, err := ingest.New(ingest.Config{
 		Config: a.cfg.Load, Inbox: inbox, Plugins: host, Scheduler: sched, DND: a.store,
-		Logger: a.log, Registerer: a.registry, Accepted: pipe.Wake,
+		Logger: a.log, Registerer: a.registry,
 	})
 	if err != nil {
 		return err
 	}
 	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, refusals.Middleware(path, h)) })
-	events := &pipeline.EventsAPI{Store: inbox, Replayed: pipe.Wake, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
+	events := &pipeline.EventsAPI{Store: inbox, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
-	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Inbox: inbox, Replayed: pipe.Wake, Refusals: refusals, Ingest: ing, Reconciler: rec}); err != nil {
+	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Refusals: refusals, Ingest: ing, Reconciler: rec}); err != nil {
 		return err
 	}
-	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", inbox.PendingEvents())
+	a.log.Info("webhook path ready", "plugins", strings.Join(host.Names(), ","), "pending_events", pendingCount(inbox))
 	return nil
 }
 
@@ -156,4 +154,13 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier, re
 	a.goRun("scheduler", sched.Run)
 	a.http.Handle(http.MethodPost, "/call/status/{dialer}", refusals.Middleware("/call/status/{dialer}", sched.StatusHandler()))
 	return sched, nil
+}
+
+// pendingCount is the inbox's depth for a log line (-1 if it cannot be read).
+func pendingCount(in store.Events) int {
+	n, err := in.PendingEvents(context.Background())
+	if err != nil {
+		return -1
+	}
+	return n
 }

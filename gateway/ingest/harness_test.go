@@ -15,7 +15,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/ingest"
 	"github.com/callgate/callgate/gateway/scheduler"
-	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 	"github.com/callgate/callgate/sdk"
@@ -59,8 +59,8 @@ func (p plugins) Names() []string {
 type env struct {
 	url   string // http://127.0.0.1:port
 	cfg   *config.Config
-	db    *store.DB
-	inbox *store.Inbox
+	db    *bolt.Store
+	inbox *bolt.Store
 	hs    *hubspottest.Server
 	h     *ingest.Handler
 	at    time.Time // when signed webhooks are sent: equal times make redeliveries
@@ -138,14 +138,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.tweak != nil {
 		o.tweak(cfg)
 	}
-	db, err := store.Open(store.Options{Dir: cfg.Server.DataDir})
+	db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := db
 	if o.withScheduler {
 		voice, err := dialer.New(cfg.Dialers["voice"], dialer.Options{})
 		if err != nil {

@@ -32,10 +32,10 @@ import (
 	"github.com/callgate/callgate/sdk"
 )
 
-// Inbox is where accepted events are committed (*store.Inbox).
+// Inbox is where accepted events are committed (store.Store).
 type Inbox interface {
 	AppendEvents(ctx context.Context, evs []store.Event, o store.AppendOptions) (store.AppendResult, error)
-	PendingEvents() int
+	PendingEvents(ctx context.Context) (int, error)
 }
 
 // Plugins finds a CRM plugin and its manifest by name (*pluginhost.Host).
@@ -54,9 +54,9 @@ type Scheduler interface {
 	CancelNumber(ctx context.Context, agentID, number, reason string) (int, error)
 }
 
-// DND says whether a number is on the do-not-call list (*store.DB).
+// DND says whether a number is on the do-not-call list (store.Store).
 type DND interface {
-	IsDND(number string) (bool, error)
+	IsDND(ctx context.Context, number string) (bool, error)
 }
 
 // Config configures New.

@@ -1,6 +1,10 @@
 package ingest
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	received, accepted, duplicate, ignored, rejected *prometheus.CounterVec
@@ -18,7 +22,10 @@ func newMetrics(reg prometheus.Registerer, inbox Inbox) (*metrics, error) {
 		rejected:  counter("webhooks_rejected_total", "Webhook requests answered with an error, by plugin type."),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "callgate", Name: "inbox_pending_events",
-		Help: "Events in the inbox waiting for the pipeline."}, func() float64 { return float64(inbox.PendingEvents()) })
+		Help: "Events in the inbox waiting for the pipeline."}, func() float64 {
+		n, _ := inbox.PendingEvents(context.Background()) // a failed read shows as 0 until the next scrape
+		return float64(n)
+	})
 	for _, c := range []prometheus.Collector{m.received, m.accepted, m.duplicate, m.ignored, m.rejected, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

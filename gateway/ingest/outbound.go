@@ -113,7 +113,7 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 		return OutboundReply{}, fail(http.StatusServiceUnavailable, "The scheduler is not running: retry later")
 	}
 	if h.cfg.DND != nil {
-		dnd, err := h.cfg.DND.IsDND(number)
+		dnd, err := h.cfg.DND.IsDND(r.Context(), number)
 		if err != nil {
 			return OutboundReply{}, fail(http.StatusServiceUnavailable, "Could not read the DND list: retry later")
 		}

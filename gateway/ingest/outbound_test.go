@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 func TestOutbound(t *testing.T) {
 	e := newEnv(t, envOptions{withScheduler: true})
-	if err := e.db.AddDND("+919876500099", "asked not to be called", time.Now()); err != nil {
+	if err := e.db.AddDND(context.Background(), "+919876500099", "asked not to be called", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	key := http.Header{"X-Api-Key": {keyAny}, "Content-Type": {"application/json"}}
@@ -50,7 +51,7 @@ func TestOutbound(t *testing.T) {
 			}
 		})
 	}
-	calls, _, err := e.db.ListCalls(store.CallFilter{})
+	calls, _, err := e.db.ListCalls(context.Background(), store.CallFilter{})
 	if err != nil || len(calls) != 3 {
 		t.Fatalf("%d calls (%v), want 3", len(calls), err)
 	}
@@ -97,7 +98,7 @@ func TestDeleteSchedule(t *testing.T) {
 			}
 		})
 	}
-	calls, _, _ := e.db.ListCalls(store.CallFilter{})
+	calls, _, _ := e.db.ListCalls(context.Background(), store.CallFilter{})
 	if len(calls) != 1 || calls[0].Status != store.CallCanceled {
 		t.Fatalf("calls = %+v", calls)
 	}

@@ -103,8 +103,14 @@ func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, 
 	}
 	// Refuse before the plugin's work, not after: a full inbox is the
 	// CRM's cue to retry later, and retries are deduplicated.
-	if hw := cfg.Server.InboxHighWater; hw > 0 && h.cfg.Inbox.PendingEvents() >= hw {
-		return WebhookReply{}, fail(http.StatusServiceUnavailable, "Inbox is full (%d events waiting): retry later", h.cfg.Inbox.PendingEvents())
+	if hw := cfg.Server.InboxHighWater; hw > 0 {
+		n, err := h.cfg.Inbox.PendingEvents(r.Context())
+		if err != nil {
+			return WebhookReply{}, fail(http.StatusServiceUnavailable, "Could not read the inbox's depth: retry later")
+		}
+		if n >= hw {
+			return WebhookReply{}, fail(http.StatusServiceUnavailable, "Inbox is full (%d events waiting): retry later", n)
+		}
 	}
 	now := h.cfg.Now().UTC()
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.PluginTimeout)

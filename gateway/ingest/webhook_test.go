@@ -160,7 +160,7 @@ func TestWebhookStatusCodes(t *testing.T) {
 		})
 	}
 	t.Run("overrides stored on the event", func(t *testing.T) {
-		evs, _, err := e.inbox.ListEvents(store.EventFilter{})
+		evs, _, err := e.inbox.ListEvents(context.Background(), store.EventFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestWebhookStatusCodes(t *testing.T) {
 		}
 		t.Fatal("event for contact 104 not stored")
 	})
-	if n := e.inbox.PendingEvents(); n != 4 {
+	if n, _ := e.inbox.PendingEvents(context.Background()); n != 4 {
 		t.Fatalf("pending = %d, want 4 (contacts 101–104 once each)", n)
 	}
 }
@@ -238,7 +238,7 @@ func TestWebhookBackpressure(t *testing.T) {
 		if r.code != 200 || r.body["accepted"].(float64) != 2 {
 			t.Fatalf("got %d %v, want 200 with both accepted", r.code, r.body)
 		}
-		evs, _, _ := e.inbox.ListEvents(store.EventFilter{Status: store.EventPending})
+		evs, _, _ := e.inbox.ListEvents(context.Background(), store.EventFilter{Status: store.EventPending})
 		kinds := map[string]bool{}
 		for _, ev := range evs {
 			kinds[ev.Kind] = ev.ObjectID == "77"
@@ -274,7 +274,7 @@ func TestWebhookBatchWithProblems(t *testing.T) {
 	if r.code != 200 || r.body["accepted"] != 1.0 || r.body["ignored"] != 1.0 || r.body["failed"] != 2.0 {
 		t.Fatalf("reply %d %v", r.code, r.body)
 	}
-	evs, _, err := e.inbox.ListEvents(store.EventFilter{})
+	evs, _, err := e.inbox.ListEvents(context.Background(), store.EventFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestWebhookBatchWithProblems(t *testing.T) {
 			t.Errorf("failed without a reason saying why: %+v", ev)
 		}
 	}
-	if n := e.inbox.PendingEvents(); n != 1 {
+	if n, _ := e.inbox.PendingEvents(context.Background()); n != 1 {
 		t.Fatalf("pending = %d: a problem event reached the pipeline's queue", n)
 	}
 	r = post(t, u, hubspottest.Sign(secret, "v3", http.MethodPost, u, body, time.Now()), body)

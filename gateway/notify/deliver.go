@@ -31,6 +31,7 @@ func Sign(secret string, body []byte) string {
 // due, a commit that wrote outbox items, a Wake, or MaxIdle, whichever
 // comes first.
 func (n *Notifier) Run(ctx context.Context) error {
+	changes := n.db.Changes(store.TopicOutbox)
 	for {
 		done, err := n.DeliverDue(ctx)
 		if ctx.Err() != nil {
@@ -44,7 +45,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case done == n.cfg.Batch:
 			continue // more may be due
 		default:
-			if at, ok, err := n.db.NextOutboxAt(); err == nil && ok {
+			if at, ok, err := n.db.NextOutboxAt(ctx); err == nil && ok {
 				wait = min(wait, max(at.Sub(n.now()), 0))
 			}
 		}
@@ -54,19 +55,20 @@ func (n *Notifier) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-n.wake:
-		case <-n.db.OutboxCommitted():
+		case <-changes:
 		case <-t.C:
 		}
 		t.Stop()
 	}
 }
 
-// DeliverDue makes one pass: every item due now (up to Batch) is tried
-// once, Workers at a time. It returns how many were tried.
+// DeliverDue makes one pass: every item due now (up to Batch) is claimed
+// for Lease and tried once, Workers at a time. It returns how many were
+// tried.
 func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
-	items, err := n.db.DueOutbox(n.now(), n.cfg.Batch)
+	items, err := n.db.ClaimOutbox(ctx, n.now(), n.cfg.Lease, n.cfg.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("notify: read due outbox items: %w", err)
+		return 0, fmt.Errorf("notify: claim due outbox items: %w", err)
 	}
 	sem := make(chan struct{}, n.cfg.Workers)
 	var wg sync.WaitGroup
@@ -102,10 +104,16 @@ func (n *Notifier) deliver(ctx context.Context, it store.OutboxItem) {
 		err = errFinal{fmt.Errorf("unknown outbox item kind %q", it.Kind)}
 	}
 	if ctx.Err() != nil && err != nil {
-		return // shutting down: the item stays due, untouched
+		// Shutting down: hand the claim back, so the next start (or
+		// another replica) takes the item at once, not when the lease ends.
+		it.NextAt = n.now().UTC()
+		if uerr := n.db.UpdateOutbox(context.WithoutCancel(ctx), it); uerr != nil {
+			n.log.Warn("hand back an undelivered outbox item; it is due when its lease ends", "item", it.ID, "error", uerr)
+		}
+		return
 	}
 	if err == nil {
-		if derr := n.db.DeleteOutbox(it.ID); derr != nil {
+		if derr := n.db.DeleteOutbox(ctx, it.ID); derr != nil {
 			// Delivered but not forgotten: it will be sent again, and the
 			// receiver deduplicates on the event id.
 			n.log.Error("delete a delivered outbox item", "item", it.ID, "error", derr)
@@ -129,7 +137,7 @@ func (n *Notifier) deliver(ctx context.Context, it store.OutboxItem) {
 		n.log.Debug("notification failed; will retry", "item", it.ID, "kind", it.Kind, "to", destination(it),
 			"tries", it.Attempts, "next_at", it.NextAt, "error", it.LastError)
 	}
-	if uerr := n.db.UpdateOutbox(it); uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
+	if uerr := n.db.UpdateOutbox(ctx, it); uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
 		n.log.Error("record a failed notification", "item", it.ID, "error", uerr)
 	}
 }

@@ -14,14 +14,14 @@ import (
 
 func enqueue(t *testing.T, e env, items []store.OutboxItem) {
 	t.Helper()
-	if err := e.db.EnqueueOutbox(items...); err != nil {
+	if err := e.db.EnqueueOutbox(context.Background(), items...); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func only(t *testing.T, e env) store.OutboxItem {
 	t.Helper()
-	items, _, err := e.db.ListOutbox(store.OutboxFilter{})
+	items, _, err := e.db.ListOutbox(context.Background(), store.OutboxFilter{})
 	if err != nil || len(items) != 1 {
 		t.Fatalf("outbox = %+v, %v; want one item", items, err)
 	}
@@ -58,7 +58,7 @@ func TestRetryWithBackoffThenDeliver(t *testing.T) {
 	}
 	e.clk.Add(wait)
 	e.n.DeliverDue(ctx) // 200
-	if p, d, _ := e.db.OutboxDepth(); p+d != 0 {
+	if p, d, _ := e.db.OutboxDepth(ctx); p+d != 0 {
 		t.Fatalf("delivered item kept: %d pending %d dead", p, d)
 	}
 	reqs, bodies := rcv.requests()
@@ -115,18 +115,18 @@ func TestDeadLetter(t *testing.T) {
 	if reqs, _ := rcv.requests(); len(reqs) != 4 {
 		t.Fatalf("receiver got %d tries, want 4 (MaxAttempts)", len(reqs))
 	}
-	if p, d, _ := e.db.OutboxDepth(); p != 0 || d != 1 {
+	if p, d, _ := e.db.OutboxDepth(context.Background()); p != 0 || d != 1 {
 		t.Fatalf("depth = %d pending %d dead", p, d)
 	}
 	if counter(t, e.reg, "webhook", "dead") != 1 {
 		t.Error("dead letter not counted")
 	}
 	// An operator retries it once the receiver is fixed.
-	if err := e.db.RetryOutbox(it.ID, e.clk.Now()); err != nil {
+	if err := e.db.RetryOutbox(context.Background(), it.ID, e.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.n.DeliverDue(context.Background())
-	if p, d, _ := e.db.OutboxDepth(); p+d != 0 {
+	if p, d, _ := e.db.OutboxDepth(context.Background()); p+d != 0 {
 		t.Fatalf("retried dead letter not delivered: %d pending %d dead", p, d)
 	}
 }
@@ -194,7 +194,7 @@ func TestWriteback(t *testing.T) {
 			c.Source.ObjectType = "contact"
 			enqueue(t, e, e.n.Items(c, a, true))
 			e.n.DeliverDue(context.Background())
-			if p, d, _ := e.db.OutboxDepth(); p+d == 1 {
+			if p, d, _ := e.db.OutboxDepth(context.Background()); p+d == 1 {
 				it := only(t, e)
 				if it.Dead != tt.dead || !strings.Contains(it.LastError, tt.errMatch) || it.NextAt.Sub(e.clk.Now()) < tt.minWait {
 					t.Fatalf("item = %+v", it)

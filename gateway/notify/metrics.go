@@ -1,12 +1,11 @@
 package notify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/callgate/callgate/gateway/store"
 )
 
 type metrics struct {
@@ -15,7 +14,7 @@ type metrics struct {
 
 // newMetrics builds the notifier's metrics and registers them on reg (if
 // any): deliveries by kind and result, and the outbox depth.
-func newMetrics(reg prometheus.Registerer, db *store.DB) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, db Store) (*metrics, error) {
 	m := &metrics{deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "callgate_notify_deliveries_total",
 		Help: "Notification delivery tries by kind (webhook, writeback) and result (delivered, retry, dead).",
@@ -25,7 +24,7 @@ func newMetrics(reg prometheus.Registerer, db *store.DB) (*metrics, error) {
 	}
 	depth := func(dead bool) func() float64 {
 		return func() float64 {
-			p, d, err := db.OutboxDepth()
+			p, d, err := db.OutboxDepth(context.Background())
 			if err != nil {
 				return -1
 			}

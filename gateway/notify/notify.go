@@ -36,9 +36,20 @@ type CRMUpdater interface {
 	UpdateRecord(ctx context.Context, req sdk.UpdateRequest) error
 }
 
+// Store is the outbox as the notifier needs it (store.Store has it all).
+type Store interface {
+	NewID(t time.Time) string
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.OutboxItem, error)
+	NextOutboxAt(ctx context.Context) (time.Time, bool, error)
+	UpdateOutbox(ctx context.Context, it store.OutboxItem) error
+	DeleteOutbox(ctx context.Context, id string) error
+	OutboxDepth(ctx context.Context) (pending, dead int, err error)
+	store.Wakeups
+}
+
 // Config configures a Notifier.
 type Config struct {
-	Store *store.DB
+	Store Store
 	// Secret keys the X-Callgate-Signature HMAC (server.notify_secret).
 	// Empty: webhooks go out unsigned, and New logs a warning.
 	Secret     string
@@ -68,12 +79,18 @@ type Config struct {
 	// MaxIdle bounds the sleep when nothing is due, so items written by
 	// another path are found even without Wake; default 1m.
 	MaxIdle time.Duration
+	// Lease is how long a pass holds the items it claimed (ClaimOutbox):
+	// no other pass, here or on another replica, takes them meanwhile, and
+	// an item whose deliverer died is due again when it ends. It must
+	// outlast a pass (Batch/Workers deliveries one after another); default
+	// 5m.
+	Lease time.Duration
 }
 
 // Notifier builds and delivers call notifications.
 type Notifier struct {
 	cfg  Config
-	db   *store.DB
+	db   Store
 	log  hclog.Logger
 	now  func() time.Time
 	http *http.Client
@@ -112,6 +129,9 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	if cfg.MaxIdle <= 0 {
 		cfg.MaxIdle = time.Minute
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
 	}
 	for _, u := range cfg.ServerURLs {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

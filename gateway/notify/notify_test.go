@@ -19,6 +19,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/notify"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 const secret = "notify-secret"
@@ -68,7 +69,7 @@ func (r *receiver) requests() ([]*http.Request, [][]byte) {
 }
 
 type env struct {
-	db  *store.DB
+	db  *bolt.Store
 	clk *clock
 	n   *notify.Notifier
 	reg *prometheus.Registry
@@ -76,7 +77,7 @@ type env struct {
 
 func setup(t *testing.T, mutate func(*notify.Config)) env {
 	t.Helper()
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +218,7 @@ func TestNewChecks(t *testing.T) {
 	if _, err := notify.New(notify.Config{}); err == nil {
 		t.Error("no store accepted")
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestDeliverSignedWebhook(t *testing.T) {
 	e := setup(t, func(c *notify.Config) { c.ServerURLs = []string{rcv.URL + "/hook"} })
 	c, a := ended(store.CallRetryScheduled)
 	items := e.n.Items(c, a, false)
-	if err := e.db.EnqueueOutbox(items...); err != nil {
+	if err := e.db.EnqueueOutbox(context.Background(), items...); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.n.DeliverDue(context.Background()); n != 1 || err != nil {
@@ -263,7 +264,7 @@ func TestDeliverSignedWebhook(t *testing.T) {
 	if string(bodies[0]) != string(items[0].Body) {
 		t.Error("body changed on the way")
 	}
-	if p, d, _ := e.db.OutboxDepth(); p != 0 || d != 0 {
+	if p, d, _ := e.db.OutboxDepth(context.Background()); p != 0 || d != 0 {
 		t.Errorf("delivered item not removed: %d pending, %d dead", p, d)
 	}
 	if v := counter(t, e.reg, "webhook", "delivered"); v != 1 {

@@ -25,7 +25,7 @@ func (n *Notifier) deliverGuarded(ctx context.Context, it store.OutboxItem) {
 		it.Dead, it.UpdatedAt = true, now
 		it.LastError = clip(fmt.Sprintf("internal error while delivering (%v); see the server log, then retry the dead letter", v), 500)
 		n.m.deliveries.WithLabelValues(it.Kind, "dead").Inc()
-		if err := n.db.UpdateOutbox(it); err != nil {
+		if err := n.db.UpdateOutbox(ctx, it); err != nil {
 			n.log.Error("record a dead letter", "item", it.ID, "error", err)
 		}
 	}()

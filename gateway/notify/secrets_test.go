@@ -39,7 +39,7 @@ func TestURLTokensStayInTheConfig(t *testing.T) {
 		t.Fatal("the data file holds the notify URL's token")
 	}
 	var backup bytes.Buffer
-	if _, err := e.db.WriteBackup(&backup, nil); err != nil {
+	if _, err := e.db.WriteBackup(context.Background(), &backup, nil); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(backup.Bytes(), []byte(token)) {
@@ -64,7 +64,7 @@ func TestURLTokensStayInTheConfig(t *testing.T) {
 		agentURLs = nil // removed before delivery
 		enqueue(t, e, items)
 		e.n.DeliverDue(context.Background())
-		list, _, err := e.db.ListOutbox(store.OutboxFilter{})
+		list, _, err := e.db.ListOutbox(context.Background(), store.OutboxFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func (p *Pipeline) decide(ctx context.Context, cfg *config.Config, j *job) {
 		return
 	}
 	if p.cfg.DND != nil {
-		dnd, err := p.cfg.DND.IsDND(number)
+		dnd, err := p.cfg.DND.IsDND(ctx, number)
 		if err != nil {
 			p.retry(j, fmt.Errorf("read the DND list: %w", err))
 			return

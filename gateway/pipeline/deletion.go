@@ -87,7 +87,7 @@ func (p *Pipeline) eraseAll(ctx context.Context, jobs []*job) error {
 	for i := range evs {
 		evs[i].UpdatedAt = saved
 	}
-	if err := p.cfg.Inbox.SaveEvents(evs); err != nil {
+	if err := p.cfg.Inbox.SaveEvents(ctx, evs); err != nil {
 		return fmt.Errorf("save %d erasure events: %w", len(evs), err)
 	}
 	for _, ev := range evs {

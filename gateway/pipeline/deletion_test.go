@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func deletionEvent(agent, objectID, kind string) store.Event {
 
 func callsOf(t *testing.T, e *env, objectID string) []store.Call {
 	t.Helper()
-	calls, err := e.db.SourceCalls(store.SourceFilter{Type: "hubspot", ObjectID: objectID})
+	calls, err := e.db.SourceCalls(context.Background(), store.SourceFilter{Type: "hubspot", ObjectID: objectID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +97,13 @@ func TestPrivacyDeletionErases(t *testing.T) {
 	if creation.Status != store.EventCalled || creation.ErasedAt == nil {
 		t.Errorf("contact 4's creation in the same batch = %+v, want called and erased", creation)
 	}
-	if calls, _, _ := e.db.ListCalls(store.CallFilter{Phone: "+14155550144"}); len(calls) != 0 {
+	if calls, _, _ := e.db.ListCalls(context.Background(), store.CallFilter{Phone: "+14155550144"}); len(calls) != 0 {
 		t.Errorf("calls still listed by contact 4's number: %d", len(calls))
 	}
 	if calls := callsOf(t, e, "5"); len(calls) != 1 || calls[0].Status != store.CallScheduled || calls[0].ToNumber != "+14155550155" {
 		t.Errorf("bystander contact 5: %+v", calls)
 	}
-	if n := e.inbox.PendingEvents(); n != 0 {
+	if n, _ := e.inbox.PendingEvents(context.Background()); n != 0 {
 		t.Errorf("pending events = %d, want 0", n)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,13 +20,13 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// EventStore is the inbox as the events API reads it (*store.Inbox).
+// EventStore is the inbox as the events API reads it (store.Store).
 type EventStore interface {
-	GetEvent(id string) (store.Event, error)
-	ListEvents(f store.EventFilter) ([]store.Event, string, error)
-	ViewEvents(evs []store.Event) ([]store.EventView, error)
-	ReplayEvent(id string, now time.Time) (store.Event, error)
-	ReplayEvents(f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error)
+	GetEvent(ctx context.Context, id string) (store.Event, error)
+	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, string, error)
+	ViewEvents(ctx context.Context, evs []store.Event) ([]store.EventView, error)
+	ReplayEvent(ctx context.Context, id string, now time.Time) (store.Event, error)
+	ReplayEvents(ctx context.Context, f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error)
 }
 
 // EventStatuses are the statuses an event can have, for filters.
@@ -120,12 +121,12 @@ func (a *EventsAPI) List(w http.ResponseWriter, r *http.Request) {
 		reply.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	evs, next, err := a.Store.ListEvents(f)
+	evs, next, err := a.Store.ListEvents(r.Context(), f)
 	if err != nil {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read events: %v", err)
 		return
 	}
-	views, err := a.Store.ViewEvents(evs)
+	views, err := a.Store.ViewEvents(r.Context(), evs)
 	if err != nil {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read events: %v", err)
 		return
@@ -137,7 +138,7 @@ func (a *EventsAPI) List(w http.ResponseWriter, r *http.Request) {
 // record, overrides), with its call's current status and reason.
 func (a *EventsAPI) Get(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	ev, err := a.Store.GetEvent(id)
+	ev, err := a.Store.GetEvent(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		reply.Errorf(w, http.StatusNotFound, "no event %q", id)
 		return
@@ -146,7 +147,7 @@ func (a *EventsAPI) Get(w http.ResponseWriter, r *http.Request) {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read event %s: %v", id, err)
 		return
 	}
-	views, err := a.Store.ViewEvents([]store.Event{ev})
+	views, err := a.Store.ViewEvents(r.Context(), []store.Event{ev})
 	if err != nil {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read event %s: %v", id, err)
 		return
@@ -158,7 +159,7 @@ func (a *EventsAPI) Get(w http.ResponseWriter, r *http.Request) {
 // blocked event goes back to pending (409 for others).
 func (a *EventsAPI) Replay(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	ev, err := a.Store.ReplayEvent(id, a.now())
+	ev, err := a.Store.ReplayEvent(r.Context(), id, a.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		reply.Errorf(w, http.StatusNotFound, "no event %q", id)
@@ -222,7 +223,7 @@ func (a *EventsAPI) ReplayMany(w http.ResponseWriter, r *http.Request) {
 		reply.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res, err := a.Store.ReplayEvents(f, a.now(), req.DryRun)
+	res, err := a.Store.ReplayEvents(r.Context(), f, a.now(), req.DryRun)
 	if err != nil {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not replay events: %v", err)
 		return

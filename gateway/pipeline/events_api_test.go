@@ -14,18 +14,16 @@ import (
 
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func TestEventsAPI(t *testing.T) {
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
+	inbox := db
+	t.Cleanup(func() { db.Close() })
 	skipped := event("sales", "created", "1")
 	skipped.Status, skipped.Reason = store.EventIgnored, "contact 1 was deleted in the CRM: nothing to call"
 	res, err := inbox.AppendEvents(context.Background(), []store.Event{event("sales", "created", "2"), skipped, event("support", "created", "3")}, store.AppendOptions{})

@@ -13,23 +13,21 @@ import (
 
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // TestEventsAPIQueryAndBulkReplay drives the events API's filters (q,
 // since, until, agent), its call_status join and POST /events/replay over
 // a real inbox and store.
 func TestEventsAPIQueryAndBulkReplay(t *testing.T) {
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
+	inbox := db
+	t.Cleanup(func() { db.Close() })
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	call, _, err := db.CreateCall(store.Call{AgentID: "sales", Status: store.CallCompleted, Reason: "call completed",
+	call, _, err := db.CreateCall(context.Background(), store.Call{AgentID: "sales", Status: store.CallCompleted, Reason: "call completed",
 		ToNumber: "+919812345678", Variables: map[string]string{"firstname": "Asha"}}, store.CreateOptions{Now: t0})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 // orphanRecheck is how often an event waiting for its agent or
 // integration to come back is looked at again. A reload that brings it
-// back wakes such events at once (store.Inbox.WakeOrphans); this bounds
+// back wakes such events at once (store.Store.WakeOrphans); this bounds
 // the wait when nothing does.
 const orphanRecheck = time.Minute
 

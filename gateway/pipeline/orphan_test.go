@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestOrphanedEventsWait(t *testing.T) {
 		back := func(agent, integration string) bool {
 			return e.cfg.Agents[agent] != nil && e.cfg.Integrations[integration] != nil
 		}
-		n, err := e.inbox.WakeOrphans(e.clk.Now(), back)
+		n, err := e.inbox.WakeOrphans(context.Background(), e.clk.Now(), back)
 		if err != nil || n != 1 {
 			t.Fatalf("WakeOrphans = %d, %v; want 1", n, err)
 		}

@@ -86,7 +86,7 @@ agent "bare" {
 				t.Fatalf("reason %q, want %q", got.Reason, tt.reason)
 			}
 			if tt.number != "" {
-				call, err := e.db.GetCall(got.CallID)
+				call, err := e.db.GetCall(context.Background(), got.CallID)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,10 +26,10 @@ import (
 	"github.com/callgate/callgate/sdk"
 )
 
-// Inbox is the event queue the pipeline works from (*store.Inbox).
+// Inbox is the event queue the pipeline works from (store.Store).
 type Inbox interface {
-	ClaimEvents(now time.Time, lease time.Duration, max int) ([]store.Event, error)
-	SaveEvents(evs []store.Event) error
+	ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, max int) ([]store.Event, error)
+	SaveEvents(ctx context.Context, evs []store.Event) error
 }
 
 // Plugins finds a CRM plugin and its manifest by name (*pluginhost.Host).
@@ -44,9 +44,9 @@ type Submitter interface {
 	Submit(ctx context.Context, sub scheduler.Submission) (scheduler.Submitted, error)
 }
 
-// DND says whether a number is on the do-not-call list (*store.DB).
+// DND says whether a number is on the do-not-call list (store.Store).
 type DND interface {
-	IsDND(number string) (bool, error)
+	IsDND(ctx context.Context, number string) (bool, error)
 }
 
 // Config configures New.
@@ -139,7 +139,9 @@ func New(cfg Config) (*Pipeline, error) {
 	return &Pipeline{cfg: cfg, log: cfg.Logger.Named("pipeline"), m: m, wake: make(chan struct{}, 1)}, nil
 }
 
-// Wake asks the workers to claim now (ingest calls it after a commit).
+// Wake asks the workers to claim now. An Inbox that is a store.Wakeups
+// (every store.Store) wakes them itself after each commit that made work
+// (Changes(store.TopicInbox)); Wake is for the rest.
 func (p *Pipeline) Wake() {
 	select {
 	case p.wake <- struct{}{}:
@@ -151,6 +153,10 @@ func (p *Pipeline) Wake() {
 func (p *Pipeline) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.PollInterval)
 	defer t.Stop()
+	var changes <-chan struct{} // nil: only Wake and the ticker
+	if w, ok := p.cfg.Inbox.(store.Wakeups); ok {
+		changes = w.Changes(store.TopicInbox)
+	}
 	for {
 		n, err := p.processOnceGuarded(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -162,17 +168,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-changes:
+			p.gather(ctx)
 		case <-p.wake:
-			// Let a burst of webhooks gather: one claim and one save for
-			// many events instead of two commits per request, which would
-			// queue with ingest's commits on the store's single writer.
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(p.cfg.Gather):
-			}
+			p.gather(ctx)
 		case <-t.C:
 		}
+	}
+}
+
+// gather lets a burst of webhooks gather after a wake-up: one claim and
+// one save for many events instead of two commits per request, which
+// would queue with ingest's commits on the store's single writer.
+func (p *Pipeline) gather(ctx context.Context) {
+	t := time.NewTimer(p.cfg.Gather)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
@@ -180,7 +193,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // go and saves the results in one commit. It returns how many it claimed.
 func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
 	now := p.cfg.Now()
-	evs, err := p.cfg.Inbox.ClaimEvents(now, p.cfg.Lease, p.cfg.ClaimMax)
+	evs, err := p.cfg.Inbox.ClaimEvents(ctx, now, p.cfg.Lease, p.cfg.ClaimMax)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
@@ -192,7 +205,7 @@ func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
 	for i := range out {
 		out[i].UpdatedAt = saved
 	}
-	if err := p.cfg.Inbox.SaveEvents(out); err != nil {
+	if err := p.cfg.Inbox.SaveEvents(ctx, out); err != nil {
 		return len(evs), fmt.Errorf("save %d events: %w", len(out), err)
 	}
 	end := p.cfg.Now()

@@ -13,6 +13,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 	"github.com/callgate/callgate/sdk"
@@ -42,8 +43,8 @@ func (p plugins) Manifest(name string) (sdk.Manifest, bool) {
 type env struct {
 	cfg   *config.Config
 	clk   *schedtest.Clock
-	db    *store.DB
-	inbox *store.Inbox
+	db    *bolt.Store
+	inbox *bolt.Store
 	hs    *hubspottest.Server
 	p     *pipeline.Pipeline
 }
@@ -92,15 +93,12 @@ agent "updates" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: cfg.Server.DataDir})
+	db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := store.NewInbox(db, store.InboxOptions{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
+	inbox := db
+	t.Cleanup(func() { db.Close() })
 	voice, err := dialer.New(cfg.Dialers["voice"], dialer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +158,7 @@ func (e *env) run(t *testing.T) {
 
 func (e *env) get(t *testing.T, id string) store.Event {
 	t.Helper()
-	ev, err := e.inbox.GetEvent(id)
+	ev, err := e.inbox.GetEvent(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +175,7 @@ func TestRecordToCall(t *testing.T) {
 	e.hs.AddContact("6", map[string]any{"phone": "+91 98765 00006"})
 	e.hs.AddContact("7", map[string]any{"phone": "+91 98765 00007"})
 	e.hs.AddContact("8", map[string]any{"phone": "+91 98765 00008", "lifecyclestage": "lead"})
-	if err := e.db.AddDND("+919876500007", "asked not to be called", t0); err != nil {
+	if err := e.db.AddDND(context.Background(), "+919876500007", "asked not to be called", t0); err != nil {
 		t.Fatal(err)
 	}
 	upd := event("updates", "updated", "8")
@@ -214,7 +212,7 @@ func TestRecordToCall(t *testing.T) {
 			if tc.status != store.EventCalled {
 				return
 			}
-			c, err := e.db.GetCall(ev.CallID)
+			c, err := e.db.GetCall(context.Background(), ev.CallID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,8 +224,8 @@ func TestRecordToCall(t *testing.T) {
 			}
 		})
 	}
-	if e.inbox.PendingEvents() != 0 {
-		t.Fatalf("%d events still pending", e.inbox.PendingEvents())
+	if n, _ := e.inbox.PendingEvents(context.Background()); n != 0 {
+		t.Fatalf("%d events still pending", n)
 	}
 }
 
@@ -256,7 +254,7 @@ func TestFetchBatchesExactFields(t *testing.T) {
 			}
 		}
 	}
-	called, _, _ := e.inbox.ListEvents(store.EventFilter{Status: store.EventCalled, Limit: 1000})
+	called, _, _ := e.inbox.ListEvents(context.Background(), store.EventFilter{Status: store.EventCalled, Limit: 1000})
 	if len(called) != 150 {
 		t.Fatalf("%d of 150 events called", len(called))
 	}
@@ -352,7 +350,7 @@ func TestFetchErrors(t *testing.T) {
 			t.Fatalf("status %s %q", ev.Status, ev.Reason)
 		}
 		e.cfg.Integrations["hubspot"].Credentials["access_token"] = hubspottest.DefaultToken
-		if _, err := e.inbox.ReplayEvent(id, e.clk.Now()); err != nil {
+		if _, err := e.inbox.ReplayEvent(context.Background(), id, e.clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 		e.run(t)
@@ -386,7 +384,7 @@ func TestOneCallPerContact(t *testing.T) {
 	if !strings.Contains(second.Reason, "duplicate of call "+first.CallID) {
 		t.Fatalf("second reason %q", second.Reason)
 	}
-	calls, _, err := e.db.ListCalls(store.CallFilter{})
+	calls, _, err := e.db.ListCalls(context.Background(), store.CallFilter{})
 	if err != nil || len(calls) != 1 {
 		t.Fatalf("%d calls (%v), want 1", len(calls), err)
 	}

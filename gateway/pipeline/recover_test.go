@@ -11,6 +11,7 @@ import (
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/sdk"
 	"github.com/callgate/callgate/sdk/sdktest"
@@ -32,15 +33,15 @@ func (c panickyCRM) FetchRecords(ctx context.Context, req sdk.FetchRequest) (sdk
 
 // panickyDND is the real DND list, except that looking up number panics.
 type panickyDND struct {
-	*store.DB
+	*bolt.Store
 	number string
 }
 
-func (d panickyDND) IsDND(number string) (bool, error) {
+func (d panickyDND) IsDND(ctx context.Context, number string) (bool, error) {
 	if number == d.number {
 		panic("DND lookup of " + number)
 	}
-	return d.DB.IsDND(number)
+	return d.Store.IsDND(ctx, number)
 }
 
 // TestOneBadRecordFailsOnlyItsEvent: a panic while fetching one record or
@@ -66,7 +67,7 @@ func TestOneBadRecordFailsOnlyItsEvent(t *testing.T) {
 	p, err := pipeline.New(pipeline.Config{
 		Config: func() *config.Config { return e.cfg }, Inbox: e.inbox, Scheduler: sched, Now: e.clk.Now,
 		Plugins: plugins{"hubspot": panickyCRM{CRM: sdktest.Serve(t, plugin), panicID: "13"}},
-		DND:     panickyDND{DB: e.db, number: "+919876500012"},
+		DND:     panickyDND{Store: e.db, number: "+919876500012"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ agent "chicago" {
 			if ev.Status != store.EventCalled {
 				t.Fatalf("event %s: %s", ev.Status, ev.Reason)
 			}
-			c, err := e.db.GetCall(ev.CallID)
+			c, err := e.db.GetCall(context.Background(), ev.CallID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,19 +31,19 @@ type Plugins interface {
 	Manifest(name string) (sdk.Manifest, bool)
 }
 
-// Inbox takes the recovered events (*store.Inbox).
+// Inbox takes the recovered events (store.Store).
 type Inbox interface {
 	AppendEvents(ctx context.Context, evs []store.Event, o store.AppendOptions) (store.AppendResult, error)
 }
 
 // Store keeps the checkpoints and the listed records and answers which
-// records have events (*store.DB).
+// records have events (store.Store).
 type Store interface {
-	Checkpoint(integration, listing string) (time.Time, error)
-	RecordListing(integration, listing string, checkpoint time.Time, recs []store.ListedRecord, prune time.Time) error
-	LatestEvents(integration, objectType string, objectIDs []string) (map[string]time.Time, error)
-	RecentAccount(integration string) (string, error)
-	Unaccounted(integration string, since, until time.Time) (int, error)
+	Checkpoint(ctx context.Context, integration, listing string) (time.Time, error)
+	RecordListing(ctx context.Context, integration, listing string, checkpoint time.Time, recs []store.ListedRecord, prune time.Time) error
+	LatestEvents(ctx context.Context, integration, objectType string, objectIDs []string) (map[string]time.Time, error)
+	RecentAccount(ctx context.Context, integration string) (string, error)
+	Unaccounted(ctx context.Context, integration string, since, until time.Time) (int, error)
 }
 
 // Defaults.
@@ -308,7 +308,7 @@ func (r *Reconciler) pass(ctx context.Context, name string) (PassResult, error) 
 			agents = append(agents, an)
 		}
 	}
-	account, err := r.c.Store.RecentAccount(name)
+	account, err := r.c.Store.RecentAccount(ctx, name)
 	if err != nil {
 		return PassResult{}, err
 	}
@@ -328,7 +328,7 @@ func (r *Reconciler) pass(ctx context.Context, name string) (PassResult, error) 
 			}
 		}
 	}
-	n, err := r.c.Store.Unaccounted(name, now.Add(-rc.Lookback), until)
+	n, err := r.c.Store.Unaccounted(ctx, name, now.Add(-rc.Lookback), until)
 	if err != nil {
 		return res, err
 	}
@@ -358,7 +358,7 @@ func Listing(objectType string, modified bool) string {
 func (l *lister) listing(ctx context.Context, obj string, modified bool, res *PassResult) error {
 	r, name := l.r, l.in.Name
 	listing := Listing(obj, modified)
-	since, err := r.c.Store.Checkpoint(name, listing)
+	since, err := r.c.Store.Checkpoint(ctx, name, listing)
 	if err != nil {
 		return err
 	}
@@ -397,7 +397,7 @@ func (l *lister) listing(ctx context.Context, obj string, modified bool, res *Pa
 		for _, rec := range got.Records {
 			logged = append(logged, store.ListedRecord{Integration: name, ObjectType: obj, ObjectID: rec.ObjectID, CreatedAt: rec.CreatedAt.UTC()})
 		}
-		if err := r.c.Store.RecordListing(name, listing, checkpoint, logged, l.prune); err != nil {
+		if err := r.c.Store.RecordListing(ctx, name, listing, checkpoint, logged, l.prune); err != nil {
 			return err
 		}
 		if n > 0 && r.c.Accepted != nil {
@@ -451,7 +451,7 @@ func (l *lister) appendMissing(ctx context.Context, obj string, modified bool, r
 	for i, rec := range recs {
 		ids[i] = rec.ObjectID
 	}
-	latest, err := l.r.c.Store.LatestEvents(l.in.Name, obj, ids)
+	latest, err := l.r.c.Store.LatestEvents(ctx, l.in.Name, obj, ids)
 	if err != nil {
 		return 0, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 	"github.com/callgate/callgate/sdk"
@@ -116,8 +117,8 @@ func (p plugins) Manifest(name string) (sdk.Manifest, bool) {
 type env struct {
 	cfg   *config.Config
 	clk   *schedtest.Clock
-	db    *store.DB
-	inbox *store.Inbox
+	db    *bolt.Store
+	inbox *bolt.Store
 	hs    *hubspottest.Server
 	crm   *listingCRM
 	p     *pipeline.Pipeline
@@ -175,15 +176,12 @@ dialer "voice" { type = "log" }
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: cfg.Server.DataDir})
+	db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := store.NewInbox(db, store.InboxOptions{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inbox.Close(); db.Close() })
+	inbox := db
+	t.Cleanup(func() { db.Close() })
 	voice, err := dialer.New(cfg.Dialers["voice"], dialer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +203,7 @@ dialer "voice" { type = "log" }
 		t.Fatal(err)
 	}
 	e := &env{cfg: cfg, clk: clk, db: db, inbox: inbox, hs: hs, crm: crm, p: p,
-		inboxWrap: &failingInbox{Inbox: inbox}, storeWrap: &failingStore{DB: db}, reg: prometheus.NewRegistry()}
+		inboxWrap: &failingInbox{Store: inbox}, storeWrap: &failingStore{Store: db}, reg: prometheus.NewRegistry()}
 	e.r, err = reconcile.New(reconcile.Config{
 		Config: func() *config.Config { return cfg }, Plugins: ps, Inbox: e.inboxWrap, Store: e.storeWrap,
 		Now: clk.Now, PageLimit: 2, Registerer: e.reg,
@@ -219,7 +217,7 @@ dialer "voice" { type = "log" }
 
 // failingInbox fails the append number failAt (1-based) once.
 type failingInbox struct {
-	*store.Inbox
+	*bolt.Store
 	mu     sync.Mutex
 	n      int
 	failAt int
@@ -233,19 +231,19 @@ func (f *failingInbox) AppendEvents(ctx context.Context, evs []store.Event, o st
 	if fail {
 		return store.AppendResult{}, errors.New("disk full")
 	}
-	return f.Inbox.AppendEvents(ctx, evs, o)
+	return f.Store.AppendEvents(ctx, evs, o)
 }
 
 // failingStore fails RecordListing number failAt once: the kill between
 // a page's commit and its checkpoint.
 type failingStore struct {
-	*store.DB
+	*bolt.Store
 	mu     sync.Mutex
 	n      int
 	failAt int
 }
 
-func (f *failingStore) RecordListing(integration, listing string, cp time.Time, recs []store.ListedRecord, prune time.Time) error {
+func (f *failingStore) RecordListing(ctx context.Context, integration, listing string, cp time.Time, recs []store.ListedRecord, prune time.Time) error {
 	f.mu.Lock()
 	f.n++
 	fail := f.n == f.failAt
@@ -253,7 +251,7 @@ func (f *failingStore) RecordListing(integration, listing string, cp time.Time, 
 	if fail {
 		return errors.New("killed")
 	}
-	return f.DB.RecordListing(integration, listing, cp, recs, prune)
+	return f.Store.RecordListing(ctx, integration, listing, cp, recs, prune)
 }
 
 // webhookEvent is a HubSpot contact creation as ingest stores it.
@@ -284,7 +282,7 @@ func (e *env) pass(t *testing.T) reconcile.PassResult {
 // reconciled returns the reconciled events in the inbox, by object id.
 func (e *env) reconciled(t *testing.T) map[string][]store.Event {
 	t.Helper()
-	evs, _, err := e.inbox.ListEvents(store.EventFilter{Limit: 1000})
+	evs, _, err := e.inbox.ListEvents(context.Background(), store.EventFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,11 +344,11 @@ func TestPassRecoversOnlyMissedRecords(t *testing.T) {
 	if !reqs[0].Since.Equal(t0.Add(-24*time.Hour)) || !reqs[0].Until.Equal(t0.Add(-time.Minute)) || reqs[0].ObjectType != "contact" || reqs[0].Modified || reqs[0].Credentials["access_token"] != hubspottest.DefaultToken {
 		t.Errorf("first request = %+v: want [now-lookback, now-settle) of contacts, with the credentials", reqs[0])
 	}
-	cp, err := e.db.Checkpoint("hubspot", reconcile.Listing("contact", false))
+	cp, err := e.db.Checkpoint(context.Background(), "hubspot", reconcile.Listing("contact", false))
 	if err != nil || !cp.Equal(t0.Add(-time.Minute)) {
 		t.Errorf("checkpoint = %v %v, want now − settle", cp, err)
 	}
-	listed, err := e.db.ListedRecords("hubspot", t0.Add(-24*time.Hour), t0)
+	listed, err := e.db.ListedRecords(context.Background(), "hubspot", t0.Add(-24*time.Hour), t0)
 	if err != nil || len(listed) != 5 {
 		t.Errorf("listed-record log: %d %v, want 5", len(listed), err)
 	}
@@ -385,7 +383,7 @@ func TestCheckpointMovesOnlyAfterCommit(t *testing.T) {
 	if _, err := e.r.Pass(context.Background(), "hubspot"); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("pass err = %v, want the commit's", err)
 	}
-	cp, _ := e.db.Checkpoint("hubspot", reconcile.Listing("contact", false))
+	cp, _ := e.db.Checkpoint(context.Background(), "hubspot", reconcile.Listing("contact", false))
 	if want := t0.Add(-3 * time.Hour); !cp.Equal(want) {
 		t.Errorf("checkpoint = %v, want page 1's last record (%v)", cp, want)
 	}
@@ -416,7 +414,7 @@ func TestKillBetweenCommitAndCheckpoint(t *testing.T) {
 	if _, err := e.r.Pass(context.Background(), "hubspot"); err == nil {
 		t.Fatal("pass succeeded, want the checkpoint's error")
 	}
-	if cp, _ := e.db.Checkpoint("hubspot", reconcile.Listing("contact", false)); !cp.IsZero() {
+	if cp, _ := e.db.Checkpoint(context.Background(), "hubspot", reconcile.Listing("contact", false)); !cp.IsZero() {
 		t.Fatalf("checkpoint = %v, want none", cp)
 	}
 	res := e.pass(t)
@@ -444,17 +442,17 @@ func TestLateWebhookAfterReconciliationCalledOnce(t *testing.T) {
 	}
 	e.run(t)
 	rec := e.reconciled(t)["1"][0]
-	rec, _ = e.inbox.GetEvent(rec.ID)
+	rec, _ = e.inbox.GetEvent(context.Background(), rec.ID)
 	if rec.Status != store.EventCalled || rec.CallID == "" {
 		t.Fatalf("reconciled event: %s %q (%s)", rec.Status, rec.CallID, rec.Reason)
 	}
 	late := e.add(t, webhookEvent("sales", "1"))[0]
 	e.run(t)
-	late, _ = e.inbox.GetEvent(late.ID)
+	late, _ = e.inbox.GetEvent(context.Background(), late.ID)
 	if late.CallID != rec.CallID || !strings.Contains(late.Reason, "duplicate of call "+rec.CallID) {
 		t.Errorf("late webhook: %s call %q reason %q, want a duplicate of %s", late.Status, late.CallID, late.Reason, rec.CallID)
 	}
-	calls, _, err := e.db.ListCalls(store.CallFilter{})
+	calls, _, err := e.db.ListCalls(context.Background(), store.CallFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ type Canceled struct {
 // is gone for all of them. Each goes through Cancel, so notifications and
 // metrics are the same as an operator's cancel.
 func (s *Scheduler) CancelContact(ctx context.Context, f store.SourceFilter, reason string) (Canceled, error) {
-	calls, err := s.db.SourceCalls(f)
+	calls, err := s.db.SourceCalls(ctx, f)
 	if err != nil {
 		return Canceled{}, fmt.Errorf("scheduler: find the calls of %s %s: %w", f.Type, f.ObjectID, err)
 	}
@@ -94,7 +94,7 @@ func (s *Scheduler) Erase(ctx context.Context, e Erasure) (Erased, error) {
 		addNumber(e.Number)
 	}
 	if e.Contact != nil {
-		cs, err := s.db.SourceCalls(*e.Contact)
+		cs, err := s.db.SourceCalls(ctx, *e.Contact)
 		if err != nil {
 			return Erased{}, fmt.Errorf("scheduler: erase: find the calls of %s %s: %w", e.Contact.Type, e.Contact.ObjectID, err)
 		}
@@ -106,7 +106,7 @@ func (s *Scheduler) Erase(ctx context.Context, e Erasure) (Erased, error) {
 		}
 	}
 	for _, n := range numbers {
-		cs, err := s.db.ActiveCalls("", n)
+		cs, err := s.db.ActiveCalls(ctx, "", n)
 		if err != nil {
 			return Erased{}, fmt.Errorf("scheduler: erase: find the calls to a number: %w", err)
 		}
@@ -117,7 +117,7 @@ func (s *Scheduler) Erase(ctx context.Context, e Erasure) (Erased, error) {
 	if out.Canceled, err = s.cancelAll(ctx, calls, e.Reason); err != nil {
 		return out, fmt.Errorf("scheduler: erase: %w", err)
 	}
-	out.Erased, err = s.db.Erase(store.EraseRequest{Contact: e.Contact, Numbers: numbers, KeepEvent: e.KeepEvent, Now: s.clock.Now()})
+	out.Erased, err = s.db.Erase(ctx, store.EraseRequest{Contact: e.Contact, Numbers: numbers, KeepEvent: e.KeepEvent, Now: s.clock.Now()})
 	if err != nil {
 		return out, fmt.Errorf("scheduler: %w", err)
 	}

@@ -86,10 +86,11 @@ func (l *lane) release(key string) {
 	}
 }
 
-func (l *lane) free() int {
+// dialing counts this process's attempts in dialing.
+func (l *lane) dialing() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lim.Concurrency - len(l.live)
+	return len(l.live)
 }
 
 // Run recovers (see Recover) and dispatches until ctx ends; it then waits
@@ -119,16 +120,29 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
+// PollEvery bounds how long a lane sleeps without looking at the store:
+// wake-ups (the store's Changes, this process's own inserts) make it
+// look at once, and this safety net finds work whose wake-up was lost or
+// came from a store that cannot signal. It is wall-clock time, whatever
+// the scheduler's Clock.
+const PollEvery = 2 * time.Second
+
 // runLane claims and dials due attempts of one dialer, sleeping on a timer
-// until the next one is due.
+// until the next one is due, a wake-up, or PollEvery.
 func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup) {
+	changes := s.db.Changes(store.TopicDialer(l.name))
 	for ctx.Err() == nil {
-		free := l.free()
-		if free <= 0 {
-			s.wait(ctx, -1, l.freed)
+		free, err := s.free(ctx, l)
+		if err != nil {
+			s.log.Error("count the attempts in flight; retrying in 1s", "dialer", l.name, "error", err)
+			s.wait(ctx, time.Second, nil)
 			continue
 		}
-		next, ok, err := s.db.NextDue(l.name)
+		if free <= 0 {
+			s.poll(ctx, -1, l.freed, changes)
+			continue
+		}
+		next, ok, err := s.db.NextDue(ctx, l.name)
 		if err != nil {
 			s.log.Error("read the due index; retrying in 1s", "dialer", l.name, "error", err)
 			s.wait(ctx, time.Second, nil)
@@ -136,11 +150,11 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 		}
 		now := s.clock.Now()
 		if !ok {
-			s.wait(ctx, -1, l.wake)
+			s.poll(ctx, -1, l.wake, changes)
 			continue
 		}
 		if next.After(now) {
-			s.wait(ctx, next.Sub(now), l.wake)
+			s.poll(ctx, next.Sub(now), l.wake, changes)
 			continue
 		}
 		n := min(free, claimBatch)
@@ -155,7 +169,7 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			}
 			n = min(n, tokens)
 		}
-		claimed, due, err := s.claim(l, now, n)
+		claimed, due, err := s.claim(ctx, l, now, n)
 		if err != nil {
 			s.log.Error("claim due attempts; retrying in 1s", "dialer", l.name, "error", err)
 			s.wait(ctx, time.Second, nil)
@@ -183,6 +197,38 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 	}
 }
 
+// free is how many more attempts the lane may dial now: its concurrency
+// less the attempts dialing on its dialer, as the store counts them (every
+// process's, on a shared store) or as this process does, whichever is
+// more (a claim this process made is in its own count a moment earlier).
+func (s *Scheduler) free(ctx context.Context, l *lane) (int, error) {
+	n, err := s.db.InFlight(ctx, l.name)
+	if err != nil {
+		return 0, err
+	}
+	return l.lim.Concurrency - max(n, l.dialing()), nil
+}
+
+// poll is wait (on the scheduler's clock for d, and on wake) that also
+// returns on the store's changes or after PollEvery of wall-clock time.
+func (s *Scheduler) poll(ctx context.Context, d time.Duration, wake, changes <-chan struct{}) {
+	safety := time.NewTimer(PollEvery)
+	defer safety.Stop()
+	var tc <-chan time.Time
+	if d >= 0 {
+		t := s.clock.NewTimer(d)
+		defer t.Stop()
+		tc = t.C()
+	}
+	select {
+	case <-ctx.Done():
+	case <-tc:
+	case <-wake:
+	case <-changes:
+	case <-safety.C:
+	}
+}
+
 // wait sleeps for d (d < 0: no timer) or until ch or ctx fires.
 func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{}) {
 	var tc <-chan time.Time
@@ -203,11 +249,11 @@ func (s *Scheduler) wait(ctx context.Context, d time.Duration, ch <-chan struct{
 // is on the do-not-call list ends blocked (with its final notification),
 // and an attempt whose window closed while it waited for a slot is moved
 // to the next opening instead.
-func (s *Scheduler) claim(l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
+func (s *Scheduler) claim(ctx context.Context, l *lane, now time.Time, n int) ([]store.Call, map[string]time.Time, error) {
 	// Keyed by call id, so a claim func run more than once for the same
 	// call (as a SQL backend may on a serialization retry) counts it once.
 	due, blocked := map[string]time.Time{}, map[string]store.Call{}
-	claimed, err := s.db.ClaimDue(l.name, now, n, s.guardClaim(now, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
+	claimed, err := s.db.ClaimDue(ctx, l.name, now, n, s.guardClaim(now, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
 		}
@@ -308,7 +354,7 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 // uncertain marks an attempt that may have been placed for an operator.
 func (s *Scheduler) uncertain(id string, n int, cause error) {
 	now := s.clock.Now().UTC()
-	_, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+	_, err := s.db.MutateCall(context.Background(), id, func(c *store.Call) ([]store.OutboxItem, error) {
 		a := findAttempt(c, n)
 		if a == nil || a.Outcome != "" || c.Status != store.CallDialing {
 			return nil, store.ErrNoChange
@@ -342,7 +388,7 @@ func (s *Scheduler) placed(l *lane, id string, n int, p dialer.Placed) {
 		}
 		return
 	}
-	_, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+	_, err := s.db.MutateCall(context.Background(), id, func(c *store.Call) ([]store.OutboxItem, error) {
 		a := findAttempt(c, n)
 		if a == nil || (a.PlacedAt != nil && (a.ProviderCallID != "" || p.ProviderCallID == "")) {
 			return nil, store.ErrNoChange
@@ -365,7 +411,7 @@ func (s *Scheduler) placed(l *lane, id string, n int, p dialer.Placed) {
 // the same attempt number and idempotency key.
 func (s *Scheduler) transportFailed(l *lane, id string, n int, cause error) {
 	now := s.clock.Now().UTC()
-	c, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+	c, err := s.db.MutateCall(context.Background(), id, func(c *store.Call) ([]store.OutboxItem, error) {
 		a := findAttempt(c, n)
 		if c.Status != store.CallDialing || a == nil || a.N != len(c.Attempts) || a.Outcome != "" || a.PlacedAt != nil {
 			return nil, store.ErrNoChange

@@ -1,6 +1,7 @@
 package scheduler_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestDNDCheckedWhenDue(t *testing.T) {
 	if c.Status != store.CallScheduled {
 		t.Fatalf("call %s, want scheduled", c.Status)
 	}
-	if err := e.db.AddDND("+919876543210", "asked not to be called", monday8.Add(time.Minute)); err != nil {
+	if err := e.db.AddDND(context.Background(), "+919876543210", "asked not to be called", monday8.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	e.advanceTo(monday8.Add(time.Hour))
@@ -56,7 +57,7 @@ func TestDNDBlocksARetry(t *testing.T) {
 	e.dialed()
 	e.waitStatus(c.ID, store.CallDialing)
 	e.outcome(c.ID, 1, store.OutcomeNoAnswer)
-	if err := e.db.AddDND("+919876543210", "", monday8.Add(2*time.Hour+time.Minute)); err != nil {
+	if err := e.db.AddDND(context.Background(), "+919876543210", "", monday8.Add(2*time.Hour+time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	got := e.call(c.ID)
@@ -80,10 +81,10 @@ func TestDNDRemovedBeforeDue(t *testing.T) {
 	e := newEnv(t, monday8)
 	e.run()
 	c := e.submit("+919876543210", policy(office, 0))
-	if err := e.db.AddDND("+919876543210", "", monday8); err != nil {
+	if err := e.db.AddDND(context.Background(), "+919876543210", "", monday8); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.RemoveDND("+919876543210"); err != nil {
+	if err := e.db.RemoveDND(context.Background(), "+919876543210"); err != nil {
 		t.Fatal(err)
 	}
 	e.advanceTo(monday8.Add(time.Hour))

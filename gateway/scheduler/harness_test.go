@@ -12,6 +12,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 var kolkata = func() *time.Location { l, _ := time.LoadLocation("Asia/Kolkata"); return l }()
@@ -24,7 +25,7 @@ var monday8 = time.Date(2026, 11, 30, 8, 0, 0, 0, kolkata)
 type env struct {
 	t      *testing.T
 	dir    string
-	db     *store.DB
+	db     *bolt.Store
 	clock  *schedtest.Clock
 	dialer *schedtest.Dialer
 	s      *scheduler.Scheduler
@@ -32,6 +33,8 @@ type env struct {
 	notes  *recorder
 	reg    *prometheus.Registry
 	stop   func()
+	// wrap, if set, is what the scheduler sees of db.
+	wrap func(*bolt.Store) scheduler.Store
 }
 
 type envOption func(*env)
@@ -48,13 +51,17 @@ func newEnv(t *testing.T, now time.Time, opts ...envOption) *env {
 	for _, o := range opts {
 		o(e)
 	}
-	db, err := store.Open(store.Options{Dir: e.dir})
+	db, err := bolt.Open(bolt.Options{Dir: e.dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.db = db
+	var st scheduler.Store = db
+	if e.wrap != nil {
+		st = e.wrap(db)
+	}
 	e.s, err = scheduler.New(scheduler.Config{
-		Store: db, Dialers: map[string]scheduler.Dialer{"voice": e.dialer}, Clock: e.clock,
+		Store: st, Dialers: map[string]scheduler.Dialer{"voice": e.dialer}, Clock: e.clock,
 		Logger: hclog.NewNullLogger(), Registerer: e.reg, Notifier: e.notes,
 		DefaultTimezone:   "Asia/Kolkata",
 		StatusCallbackURL: func(d string) string { return "https://calls.example.com/call/status/" + d },
@@ -120,7 +127,7 @@ func (e *env) submit(number string, p store.Policy) store.Call {
 
 func (e *env) call(id string) store.Call {
 	e.t.Helper()
-	c, err := e.db.GetCall(id)
+	c, err := e.db.GetCall(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -220,7 +227,7 @@ func (e *env) finals(status string) float64 {
 // outboxEvents lists the lifecycle notifications committed for call id.
 func (e *env) outboxEvents(id string) []string {
 	e.t.Helper()
-	items, _, err := e.db.ListOutbox(store.OutboxFilter{CallID: id})
+	items, _, err := e.db.ListOutbox(context.Background(), store.OutboxFilter{CallID: id})
 	if err != nil {
 		e.t.Fatal(err)
 	}

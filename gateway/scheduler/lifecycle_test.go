@@ -1,6 +1,7 @@
 package scheduler_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestNotificationsCommittedWithChanges(t *testing.T) {
 	e.waitStatus(c.ID, store.CallDialing)
 	e.outcome(c.ID, 2, store.OutcomeCompleted)
 	events := func(id string) []string {
-		items, _, err := e.db.ListOutbox(store.OutboxFilter{CallID: id})
+		items, _, err := e.db.ListOutbox(context.Background(), store.OutboxFilter{CallID: id})
 		if err != nil {
 			t.Fatal(err)
 		}

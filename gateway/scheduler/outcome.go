@@ -44,7 +44,7 @@ func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Ti
 	now := s.clock.Now().UTC()
 	var ended, wasLive bool
 	var n int
-	c, err := s.db.MutateCall(o.CallID, func(c *store.Call) ([]store.OutboxItem, error) {
+	c, err := s.db.MutateCall(context.Background(), o.CallID, func(c *store.Call) ([]store.OutboxItem, error) {
 		ended, wasLive, n = false, false, 0
 		if c.Dialer != dialerName {
 			return nil, fmt.Errorf("call %s on dialer %s: %w", o.CallID, dialerName, ErrUnknownCall)
@@ -187,7 +187,7 @@ func (s *Scheduler) wakeSweeper() {
 // runSweeper fails attempts whose outcome is overdue (their lease ran out).
 func (s *Scheduler) runSweeper(ctx context.Context) {
 	for ctx.Err() == nil {
-		next, ok, err := s.db.NextLease()
+		next, ok, err := s.db.NextLease(ctx)
 		if err != nil {
 			s.log.Error("read the lease index; retrying in 1s", "error", err)
 			s.wait(ctx, time.Second, nil)
@@ -202,10 +202,10 @@ func (s *Scheduler) runSweeper(ctx context.Context) {
 			s.wait(ctx, next.Sub(now), s.sweep)
 			continue
 		}
-		ids, err := s.db.ExpiredLeases(now, claimBatch)
+		ids, err := s.db.ExpiredLeases(ctx, now, claimBatch)
 		failed := err != nil
 		for _, id := range ids {
-			if err := s.expire(id, now); err != nil {
+			if err := s.expire(ctx, id, now); err != nil {
 				s.log.Error("fail an attempt with no outcome", "call", id, "error", err)
 				failed = true
 			}
@@ -217,8 +217,8 @@ func (s *Scheduler) runSweeper(ctx context.Context) {
 }
 
 // expire fails the live attempt of a call whose lease ran out.
-func (s *Scheduler) expire(id string, now time.Time) error {
-	c, err := s.db.GetCall(id)
+func (s *Scheduler) expire(ctx context.Context, id string, now time.Time) error {
+	c, err := s.db.GetCall(ctx, id)
 	if err != nil {
 		return err
 	}

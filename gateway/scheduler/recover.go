@@ -8,7 +8,9 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// Recover settles what a previous process left in dialing. An attempt the
+// Recover settles what a process that is gone left in dialing (the
+// store's OrphanedDialing: with bbolt, every call dialing when the file
+// was opened; with a shared store, those whose lease expired). An attempt the
 // platform accepted (PlacedAt set) waits for its outcome as before: the
 // lease sweeper fails it when the outcome is overdue, so expired leases
 // return the call to the retry ladder. An attempt that was being sent when
@@ -26,11 +28,11 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 }
 
 func (s *Scheduler) recover(ctx context.Context) error {
-	calls, err := s.db.DialingCalls()
+	now := s.clock.Now().UTC()
+	calls, err := s.db.OrphanedDialing(ctx, now)
 	if err != nil {
 		return fmt.Errorf("scheduler: recover: %w", err)
 	}
-	now := s.clock.Now().UTC()
 	resent, marked := 0, 0
 	for _, c := range calls {
 		if err := ctx.Err(); err != nil {
@@ -48,7 +50,7 @@ func (s *Scheduler) recover(ctx context.Context) error {
 			continue
 		}
 		if l.d.Idempotent() {
-			_, err := s.db.MutateCall(c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+			_, err := s.db.MutateCall(ctx, c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 				if c.Status != store.CallDialing || len(c.Attempts) != a.N || c.Attempts[a.N-1].PlacedAt != nil || c.Attempts[a.N-1].Outcome != "" {
 					return nil, store.ErrNoChange
 				}
@@ -68,7 +70,7 @@ func (s *Scheduler) recover(ctx context.Context) error {
 			l.wakeUp()
 			continue
 		}
-		_, err := s.db.MutateCall(c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+		_, err := s.db.MutateCall(ctx, c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 			if c.Status != store.CallDialing || len(c.Attempts) != a.N {
 				return nil, store.ErrNoChange
 			}
@@ -85,7 +87,7 @@ func (s *Scheduler) recover(ctx context.Context) error {
 		marked++
 		s.log.Warn("attempt left in flight by a restart needs an operator", "call", c.ID, "attempt", a.N, "dialer", c.Dialer)
 	}
-	dialers, err := s.db.DueDialers()
+	dialers, err := s.db.DueDialers(ctx)
 	if err != nil {
 		return fmt.Errorf("scheduler: recover: %w", err)
 	}

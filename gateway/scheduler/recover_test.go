@@ -9,6 +9,7 @@ import (
 
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // crashMidDial runs a scheduler whose platform never answers, stops it
@@ -139,11 +140,11 @@ func TestRecoverFromKillSnapshot(t *testing.T) {
 			e.dialed()
 			e.waitStatus(c.ID, store.CallDialing)
 			snap := t.TempDir()
-			raw, err := os.ReadFile(filepath.Join(e.dir, store.FileName))
+			raw, err := os.ReadFile(filepath.Join(e.dir, bolt.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(snap, store.FileName), raw, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(snap, bolt.FileName), raw, 0o600); err != nil {
 				t.Fatal(err)
 			}
 

@@ -22,6 +22,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 // The scale benchmark is opt-in: it runs only with -bench, and builds a
@@ -68,7 +69,7 @@ func BenchmarkScale(b *testing.B) {
 // disturb the lag run).
 func insertCalls(b *testing.B, dir string, n int) float64 {
 	b.Helper()
-	db, err := store.Open(store.Options{Dir: dir})
+	db, err := bolt.Open(bolt.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func insertCalls(b *testing.B, dir string, n int) float64 {
 			calls = append(calls, store.NewCall{Call: scaleCall(fmt.Sprintf("+9198%08d", i), due),
 				Options: store.CreateOptions{ContactKey: fmt.Sprintf("hubspot:62515:contact:%d", i), DedupeWindow: 24 * time.Hour, Now: now}})
 		}
-		if _, err := db.CreateCalls(calls); err != nil {
+		if _, err := db.CreateCalls(context.Background(), calls); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -165,7 +166,7 @@ func TestScaleChild(t *testing.T) {
 		t.Skip("run by BenchmarkScale")
 	}
 	start := time.Now()
-	db, err := store.Open(store.Options{Dir: dir})
+	db, err := bolt.Open(bolt.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestScaleChild(t *testing.T) {
 		at := t0.Add(time.Duration(i) * time.Second / lagRate)
 		calls = append(calls, store.NewCall{Call: scaleCall(fmt.Sprintf("+9177%08d", i), at)})
 	}
-	created, err := db.CreateCalls(calls)
+	created, err := db.CreateCalls(context.Background(), calls)
 	if err != nil {
 		t.Fatal(err)
 	}

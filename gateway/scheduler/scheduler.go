@@ -1,8 +1,10 @@
 // Package scheduler places calls at the right time and never twice. Calls
 // live in the store with a due-time index per dialer; one lane per dialer
-// sleeps on a timer until the earliest due attempt (an earlier insert wakes
-// it), claims due attempts in a transaction that moves them to dialing with
-// a lease, and dials them at the dialer's concurrency and rate. Outcomes
+// sleeps on a timer until the earliest due attempt (the store's wake-up
+// for its dialer, or a PollEvery safety net, ends the sleep earlier),
+// claims due attempts in a transaction that moves them to dialing with a
+// lease, and dials them at the dialer's concurrency (counted in the store,
+// so across replicas on a shared one) and rate (per process). Outcomes
 // (from POST /call/status/{dialer}, synchronous dialers, or the lease
 // running out) drive the retry ladder inside the call's window. A new
 // call's first attempt is placed by the window rule (window.go): it waits
@@ -59,7 +61,7 @@ type Limits struct {
 
 // Config configures New.
 type Config struct {
-	Store      *store.DB
+	Store      Store
 	Dialers    map[string]Dialer // by dialer name
 	Clock      Clock             // default RealClock()
 	Logger     hclog.Logger
@@ -76,7 +78,7 @@ type Config struct {
 // Scheduler dispatches calls; see the package doc.
 type Scheduler struct {
 	cfg   Config
-	db    *store.DB
+	db    Store
 	clock Clock
 	log   hclog.Logger
 	m     *metrics
@@ -203,7 +205,7 @@ func (s *Scheduler) Submit(ctx context.Context, sub Submission) (Submitted, erro
 	if store.Final(c.Status) && s.cfg.Notifier != nil {
 		items = s.cfg.Notifier.Items(c, nil, true)
 	}
-	got, created, err := s.db.CreateCall(c, store.CreateOptions{ContactKey: sub.ContactKey, LegacyContactKey: sub.LegacyContactKey, DedupeWindow: sub.DedupeWindow, Now: now, Outbox: items})
+	got, created, err := s.db.CreateCall(ctx, c, store.CreateOptions{ContactKey: sub.ContactKey, LegacyContactKey: sub.LegacyContactKey, DedupeWindow: sub.DedupeWindow, Now: now, Outbox: items})
 	if err != nil {
 		return Submitted{}, fmt.Errorf("scheduler: %w", err)
 	}
@@ -245,7 +247,7 @@ func (s *Scheduler) Cancel(ctx context.Context, id, reason string) (store.Call, 
 	}
 	now := s.clock.Now().UTC()
 	var was string
-	c, err := s.db.MutateCall(id, func(c *store.Call) ([]store.OutboxItem, error) {
+	c, err := s.db.MutateCall(ctx, id, func(c *store.Call) ([]store.OutboxItem, error) {
 		if store.Final(c.Status) {
 			return nil, fmt.Errorf("call %s is %s: %w", c.ID, c.Status, ErrFinal)
 		}
@@ -270,7 +272,7 @@ func (s *Scheduler) Cancel(ctx context.Context, id, reason string) (store.Call, 
 // agent's when agentID is empty (a number added to DND). It returns how
 // many it canceled.
 func (s *Scheduler) CancelNumber(ctx context.Context, agentID, number, reason string) (int, error) {
-	calls, err := s.db.ActiveCalls(agentID, number)
+	calls, err := s.db.ActiveCalls(ctx, agentID, number)
 	if err != nil {
 		return 0, fmt.Errorf("scheduler: find calls to cancel: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func TestStatusHandler(t *testing.T) {
@@ -99,7 +100,7 @@ func TestWithHTTPDialer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestWithHTTPDialer(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	var c store.Call
 	for {
-		c, _ = db.GetCall(id)
+		c, _ = db.GetCall(ctx, id)
 		if len(c.Attempts) == 1 && c.Attempts[0].PlacedAt != nil {
 			break
 		}
@@ -150,7 +151,7 @@ func TestWithHTTPDialer(t *testing.T) {
 		t.Fatalf("forged callback = %v, want 401", codes)
 	}
 	for {
-		c, _ = db.GetCall(id)
+		c, _ = db.GetCall(ctx, id)
 		if len(c.Attempts) == 2 && c.Attempts[1].PlacedAt != nil {
 			break
 		}
@@ -164,7 +165,7 @@ func TestWithHTTPDialer(t *testing.T) {
 	if codes[0] != 200 {
 		t.Fatalf("callback = %v", codes)
 	}
-	c, _ = db.GetCall(id)
+	c, _ = db.GetCall(ctx, id)
 	if c.Status != store.CallCompleted || c.Reason != "connected (42s)" {
 		t.Fatalf("call = %s %q", c.Status, c.Reason)
 	}

@@ -1,15 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"slices"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // AuditFilter names the period (and agent) of an audit.
@@ -47,6 +42,9 @@ type Audit struct {
 	Unaccounted int `json:"leads_unaccounted"`
 	// UnaccountedRecords are the first MaxAuditRecords of them.
 	UnaccountedRecords []ListedRecord `json:"unaccounted_records"`
+
+	seenCalls map[string]bool
+	reasons   map[[2]string]int
 }
 
 // AuditReason is one reason, with the events it covers.
@@ -69,115 +67,70 @@ var reasonIDs = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b|[+]?\d[\d ]{2,}\d
 // AuditReasonKey is reason with its ids and numbers elided.
 func AuditReasonKey(reason string) string { return reasonIDs.ReplaceAllString(reason, "…") }
 
-// Audit computes the figures of f's period in one read transaction.
-func (db *DB) Audit(f AuditFilter) (Audit, error) {
-	a := Audit{Since: f.Since.UTC(), Until: f.Until.UTC(), AgentID: f.AgentID, Events: map[string]int{}, CallStatuses: map[string]int{},
-		UnaccountedRecords: []ListedRecord{}, Reasons: []AuditReason{}}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		calls := tx.Bucket(bucketCalls)
-		seenCalls := map[string]bool{}
-		reasons := map[[2]string]int{}
-		_, err := scanEvents(tx, EventFilter{Since: f.Since, Until: f.Until, AgentID: f.AgentID}, func(ev *Event) bool {
-			if ev.Reconciled {
-				a.Reconciled++
-			} else {
-				a.Webhook++
-			}
-			a.Events[ev.Status]++
-			if ev.CallID != "" && !seenCalls[ev.CallID] {
-				seenCalls[ev.CallID] = true
-				a.Calls++
-				status := "unknown"
-				if raw := calls.Get([]byte(ev.CallID)); raw != nil {
-					var c struct {
-						Status string `json:"status"`
-					}
-					if json.Unmarshal(raw, &c) == nil {
-						status = c.Status
-					}
-				}
-				a.CallStatuses[status]++
-			}
-			if ev.Status != EventCalled && ev.Status != EventPending {
-				reasons[[2]string{ev.Status, AuditReasonKey(ev.Reason)}]++
-			}
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		for k, n := range reasons {
-			a.Reasons = append(a.Reasons, AuditReason{Status: k[0], Reason: k[1], Events: n})
-		}
-		slices.SortFunc(a.Reasons, func(x, y AuditReason) int {
-			if x.Events != y.Events {
-				return y.Events - x.Events
-			}
-			if x.Status != y.Status {
-				return cmp.Compare(x.Status, y.Status)
-			}
-			return cmp.Compare(x.Reason, y.Reason)
-		})
-		if len(a.Reasons) > MaxAuditReasons {
-			a.Reasons = a.Reasons[:MaxAuditReasons]
-		}
-		return unaccountedTx(tx, f.Integrations, f.Since, f.Until, func(r ListedRecord, covered bool) {
-			a.CRMRecords++
-			if !covered {
-				a.Unaccounted++
-				if len(a.UnaccountedRecords) < MaxAuditRecords {
-					a.UnaccountedRecords = append(a.UnaccountedRecords, r)
-				}
-			}
-		})
-	})
-	if err != nil {
-		return Audit{}, fmt.Errorf("audit: %w", err)
-	}
-	return a, nil
+// NewAudit starts the audit of f's period. A backend passes it every event
+// received in the period (AddEvent) and every record listed (AddRecord),
+// then calls Finish.
+func NewAudit(f AuditFilter) *Audit {
+	return &Audit{Since: f.Since.UTC(), Until: f.Until.UTC(), AgentID: f.AgentID, Events: map[string]int{}, CallStatuses: map[string]int{},
+		UnaccountedRecords: []ListedRecord{}, Reasons: []AuditReason{}, seenCalls: map[string]bool{}, reasons: map[[2]string]int{}}
 }
 
-// Unaccounted counts integration's listed records created in [since,
-// until) that have no event.
-func (db *DB) Unaccounted(integration string, since, until time.Time) (int, error) {
-	n := 0
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return unaccountedTx(tx, []string{integration}, since, until, func(_ ListedRecord, covered bool) {
-			if !covered {
-				n++
-			}
-		})
-	})
-	return n, err
+// CountsCall reports whether AddEvent will count the call ev became: it
+// has one and no earlier event of the period named it. A backend reads
+// the call's status only then.
+func (a *Audit) CountsCall(ev *Event) bool { return ev.CallID != "" && !a.seenCalls[ev.CallID] }
+
+// AddEvent counts one event of the period; callStatus is the current
+// status of the call it became ("unknown" if the call is gone), read when
+// CountsCall said so.
+func (a *Audit) AddEvent(ev *Event, callStatus string) {
+	if ev.Reconciled {
+		a.Reconciled++
+	} else {
+		a.Webhook++
+	}
+	a.Events[ev.Status]++
+	if a.CountsCall(ev) {
+		a.seenCalls[ev.CallID] = true
+		a.Calls++
+		a.CallStatuses[callStatus]++
+	}
+	if ev.Status != EventCalled && ev.Status != EventPending {
+		a.reasons[[2]string{ev.Status, AuditReasonKey(ev.Reason)}]++
+	}
 }
 
-// unaccountedTx calls fn with each listed record of integrations (nil:
-// all) created in [since, until) and whether any event came for it.
-func unaccountedTx(tx *bolt.Tx, integrations []string, since, until time.Time, fn func(r ListedRecord, covered bool)) error {
-	byObject := tx.Bucket(bucketEventsByObject).Cursor()
-	c := tx.Bucket(bucketReconcileListed).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		i := bytes.IndexByte(k, 0)
-		if i < 0 || len(k) < i+1+8 {
-			continue
+// AddRecord counts one record the CRM created in the period; covered
+// says an event came for it.
+func (a *Audit) AddRecord(r ListedRecord, covered bool) {
+	a.CRMRecords++
+	if !covered {
+		a.Unaccounted++
+		if len(a.UnaccountedRecords) < MaxAuditRecords {
+			a.UnaccountedRecords = append(a.UnaccountedRecords, r)
 		}
-		in := string(k[:i])
-		if integrations != nil && !slices.Contains(integrations, in) {
-			continue
-		}
-		created := fromTimeKey(k[i+1 : i+9])
-		if created.Before(since) || !created.Before(until) {
-			continue
-		}
-		rest := k[i+9:]
-		j := bytes.IndexByte(rest, 0)
-		if j < 0 {
-			continue
-		}
-		r := ListedRecord{Integration: in, ObjectType: string(rest[:j]), ObjectID: string(rest[j+1:]), CreatedAt: created}
-		prefix := objectIndexPrefix(r.Integration, r.ObjectType, r.ObjectID)
-		ek, _ := byObject.Seek(prefix)
-		fn(r, ek != nil && bytes.HasPrefix(ek, prefix))
 	}
-	return nil
+}
+
+// Finish orders the reasons, most events first, keeps MaxAuditReasons of
+// them and returns the audit.
+func (a *Audit) Finish() Audit {
+	for k, n := range a.reasons {
+		a.Reasons = append(a.Reasons, AuditReason{Status: k[0], Reason: k[1], Events: n})
+	}
+	slices.SortFunc(a.Reasons, func(x, y AuditReason) int {
+		if x.Events != y.Events {
+			return y.Events - x.Events
+		}
+		if x.Status != y.Status {
+			return cmp.Compare(x.Status, y.Status)
+		}
+		return cmp.Compare(x.Reason, y.Reason)
+	})
+	if len(a.Reasons) > MaxAuditReasons {
+		a.Reasons = a.Reasons[:MaxAuditReasons]
+	}
+	out := *a
+	out.seenCalls, out.reasons = nil, nil
+	return out
 }

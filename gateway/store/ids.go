@@ -25,6 +25,3 @@ func (s *IDs) Next(t time.Time) string {
 	}
 	return ulid.MustNew(ulid.Timestamp(t), s.entropy).String()
 }
-
-// NewID returns a new ULID stamped with t, unique within this DB.
-func (db *DB) NewID(t time.Time) string { return db.ids.Next(t) }

@@ -1,65 +1,13 @@
 package store
 
 import (
-	"bytes"
-	"context"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
-	bolt "go.etcd.io/bbolt"
 )
-
-// Inbox buckets.
-var (
-	bucketInboxEvents  = []byte("inbox_events")  // event id → Event JSON
-	bucketInboxPending = []byte("inbox_pending") // event id → not_before(8) | lease_until(8), unix nanos
-	bucketInboxKeys    = []byte("inbox_keys")    // dedupe key → expires(8) | event id
-	bucketInboxExpiry  = []byte("inbox_expiry")  // expires(8) | dedupe key → nil, for the sweep
-	bucketInboxDue     = []byte("inbox_due")     // due(8) | event id → nil: pending events by when they may be claimed
-)
-
-// ErrNotReplayable is returned by ReplayEvent for an event that is pending
-// or already became a call.
-var ErrNotReplayable = errors.New("not replayable")
 
 // DefaultDedupeTTL is how long an event's dedupe key is remembered when
-// InboxOptions.DedupeTTL is zero. HubSpot redelivers for about a day.
+// a backend's DedupeTTL is zero. HubSpot redelivers for about a day.
 const DefaultDedupeTTL = 72 * time.Hour
-
-// maxAppendBatch bounds how many queued append requests one commit takes.
-const maxAppendBatch = 512
-
-// InboxOptions configure NewInbox.
-type InboxOptions struct {
-	DedupeTTL time.Duration    // default DefaultDedupeTTL
-	Now       func() time.Time // default time.Now
-	// SweepEvery is how often expired dedupe keys are deleted (default 10m).
-	SweepEvery time.Duration
-	Logger     hclog.Logger // default: discard
-}
-
-// Inbox is the durable queue of accepted CRM events. Appends from many
-// concurrent requests share one fsync'd commit: a single writer goroutine
-// takes every request queued while the previous commit was syncing and
-// commits them together (group commit), so a 200 costs a share of one
-// fsync rather than one each.
-type Inbox struct {
-	db      *DB
-	ttl     time.Duration
-	now     func() time.Time
-	reqs    chan *appendReq
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
-	pending atomic.Int64
-	log     hclog.Logger
-}
 
 // AppendOptions tune one AppendEvents call.
 type AppendOptions struct {
@@ -79,85 +27,39 @@ type AppendResult struct {
 	Accepted, Duplicates, Ignored int
 }
 
-type appendReq struct {
-	evs  []Event
-	now  time.Time
-	res  AppendResult
-	err  error
-	done chan struct{}
+// EventFilter selects events for ListEvents; empty fields match all.
+// Since is inclusive and Until exclusive on ReceivedAt.
+type EventFilter struct {
+	Status  string
+	AgentID string
+	Type    string // plugin name, e.g. hubspot
+	Since   time.Time
+	Until   time.Time
+	// Search narrows the list to events matching a query (search.go); a
+	// page then reads at most MaxSearchScan events.
+	Search Search
+	Limit  int    // default 50, at most 1000
+	Cursor string // NextCursor of the previous page: the last event id shown
 }
 
-// NewInbox opens the inbox over db and starts its writer. Leases left by a
-// previous process are released: bbolt's file lock guarantees that process
-// is gone, so its claimed events are due again at once.
-func NewInbox(db *DB, o InboxOptions) (*Inbox, error) {
-	if o.DedupeTTL <= 0 {
-		o.DedupeTTL = DefaultDedupeTTL
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.SweepEvery <= 0 {
-		o.SweepEvery = 10 * time.Minute
-	}
-	if o.Logger == nil {
-		o.Logger = hclog.NewNullLogger()
-	}
-	in := &Inbox{db: db, ttl: o.DedupeTTL, now: o.Now, reqs: make(chan *appendReq, 1024),
-		stop: make(chan struct{}), stopped: make(chan struct{}), log: o.Logger}
-	var n int64
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		n = 0
-		// Rebuild the due index from the pending events, every lease
-		// released.
-		if err := tx.DeleteBucket(bucketInboxDue); err != nil {
-			return err
-		}
-		due, err := tx.CreateBucket(bucketInboxDue)
-		if err != nil {
-			return err
-		}
-		p := tx.Bucket(bucketInboxPending)
-		type entry struct{ id, v []byte }
-		var all []entry
-		c := p.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			nb := int64(0)
-			if len(v) == 16 {
-				nb = int64(binary.BigEndian.Uint64(v[:8]))
-			}
-			all = append(all, entry{append([]byte(nil), k...), pendingValue(nb, 0)})
-		}
-		for _, e := range all {
-			n++
-			if err := p.Put(e.id, e.v); err != nil {
-				return err
-			}
-			if err := due.Put(inboxDueKey(e.v, e.id), nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("inbox: release old leases: %w", err)
-	}
-	in.pending.Store(n)
-	settled := func(k int64) { in.pending.Add(-k) }
-	db.eventsSettled.Store(&settled)
-	go in.writer(o.SweepEvery)
-	return in, nil
+// Match reports whether ev passes f's fields other than Search, Limit and
+// Cursor.
+func (f EventFilter) Match(ev *Event) bool {
+	return (f.Since.IsZero() || !ev.ReceivedAt.Before(f.Since)) &&
+		(f.Until.IsZero() || ev.ReceivedAt.Before(f.Until)) &&
+		(f.Status == "" || ev.Status == f.Status) && (f.AgentID == "" || ev.AgentID == f.AgentID) &&
+		(f.Type == "" || ev.Type == f.Type)
 }
 
-// Close stops the writer; appends after Close fail.
-func (in *Inbox) Close() error {
-	in.once.Do(func() { close(in.stop) })
-	<-in.stopped
-	return nil
-}
+// PageLimit is f.Limit with its default and bound applied.
+func (f EventFilter) PageLimit() int { return pageLimit(f.Limit) }
 
-// PendingEvents is the number of events waiting for the pipeline (leased or not).
-func (in *Inbox) PendingEvents() int { return int(in.pending.Load()) }
+func pageLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 1000)
+}
 
 // DedupeKey is the key under which an event is remembered: one agent, one
 // integration, the plugin's key. The same CRM event sent to two agents is
@@ -169,242 +71,108 @@ func DedupeKey(ev Event) string {
 	return ev.AgentID + "\x1f" + ev.Integration + "\x1f" + ev.Key
 }
 
-// AppendEvents commits evs (new ones get a ULID, status pending unless a
-// terminal status is given with its reason) and fsyncs before returning.
-// Events whose dedupe key is remembered are not stored again. If ctx ends
-// first the commit may still happen; a retried request is then deduplicated.
-func (in *Inbox) AppendEvents(ctx context.Context, evs []Event, o AppendOptions) (AppendResult, error) {
-	if o.Now.IsZero() {
-		o.Now = in.now()
+// NewEvent is ev as AppendEvents stores it: with its id, received and
+// updated at now, pending unless a terminal status came with it.
+func NewEvent(ev Event, id string, now time.Time) Event {
+	ev.ID = id
+	ev.ReceivedAt, ev.UpdatedAt = now, now
+	if ev.Status == "" || ev.Status == EventPending {
+		ev.Status, ev.Reason = EventPending, ""
 	}
-	req := &appendReq{evs: evs, now: o.Now.UTC(), done: make(chan struct{})}
-	select {
-	case in.reqs <- req:
-	case <-in.stop:
-		return AppendResult{}, errors.New("inbox: closed")
-	case <-ctx.Done():
-		return AppendResult{}, ctx.Err()
-	}
-	select {
-	case <-req.done:
-		return req.res, req.err
-	case <-in.stopped:
-		select {
-		case <-req.done:
-			return req.res, req.err
-		default:
-			return AppendResult{}, errors.New("inbox: closed")
-		}
-	case <-ctx.Done():
-		return AppendResult{}, ctx.Err()
-	}
+	return ev
 }
 
-func (in *Inbox) writer(sweepEvery time.Duration) {
-	defer close(in.stopped)
-	sweep := time.NewTicker(sweepEvery)
-	defer sweep.Stop()
-	batch := make([]*appendReq, 0, maxAppendBatch)
-	for {
-		select {
-		case <-in.stop:
-			in.failQueued(errors.New("inbox: closed"))
-			return
-		case <-sweep.C:
-			_, _ = in.ExpireKeys(in.now()) // a failed sweep is retried next tick; lookups check expiry anyway
-			continue
-		case r := <-in.reqs:
-			batch = append(batch[:0], r)
-		}
-	drain:
-		for len(batch) < maxAppendBatch {
-			select {
-			case r := <-in.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		in.commit(batch)
+// Replayable reports whether an event with this status may be replayed.
+func Replayable(status string) bool {
+	switch status {
+	case EventFailed, EventSkipped, EventIgnored, EventBlocked:
+		return true
 	}
+	return false
 }
 
-func (in *Inbox) failQueued(err error) {
-	for {
-		select {
-		case r := <-in.reqs:
-			r.err = err
-			close(r.done)
-		default:
-			return
-		}
+// CanReplay reports whether ev may be replayed: a replayable status and
+// the person's data not erased.
+func CanReplay(ev Event) bool { return ev.ErasedAt == nil && Replayable(ev.Status) }
+
+// Replay puts ev back in the queue, as ReplayEvent stores it: status
+// pending, reason, tries and NotBefore cleared, the old outcome kept in
+// History. An erased event, or one pending or called, gives
+// ErrNotReplayable and is left as it was.
+func Replay(ev *Event, now time.Time) error {
+	if ev.ErasedAt != nil {
+		return fmt.Errorf("event %s: the person's data was erased: %w", ev.ID, ErrNotReplayable)
 	}
+	if !Replayable(ev.Status) {
+		return fmt.Errorf("event %s is %s: %w (only failed, skipped, ignored or blocked events are)", ev.ID, ev.Status, ErrNotReplayable)
+	}
+	ev.History = append(ev.History, fmt.Sprintf("%s %s: %s", ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Status, ev.Reason))
+	ev.Status, ev.Reason, ev.Attempts, ev.NotBefore, ev.UpdatedAt = EventPending, "", 0, time.Time{}, now.UTC()
+	return nil
 }
 
-// commit writes every request of batch in one transaction. If that
-// fails, each request is committed on its own, so one bad request fails
-// only its own webhook.
-func (in *Inbox) commit(batch []*appendReq) {
-	added, err := in.writeBatch(batch)
-	if err != nil && len(batch) > 1 {
-		for _, r := range batch {
-			in.commit([]*appendReq{r})
-		}
-		return
-	}
-	if err != nil {
-		err = fmt.Errorf("inbox: commit events: %w (check the data dir's disk and permissions)", err)
-	} else {
-		in.pending.Add(added)
-	}
-	for _, r := range batch {
-		if err != nil {
-			r.res, r.err = AppendResult{}, err
-		}
-		close(r.done)
-	}
+// WaitsForConfig reports whether a pending ev waits, past now, for an
+// agent or integration missing from the config (OrphanedAt set): the
+// events WakeOrphans makes due when they come back.
+func WaitsForConfig(ev Event, now time.Time) bool {
+	return !ev.OrphanedAt.IsZero() && ev.NotBefore.After(now)
 }
 
-// appendTx stores r's events in tx and returns how many became pending.
-func (in *Inbox) appendTx(tx *bolt.Tx, r *appendReq) (int64, error) {
-	events, pending := tx.Bucket(bucketInboxEvents), tx.Bucket(bucketInboxPending)
-	keys, expiry := tx.Bucket(bucketInboxKeys), tx.Bucket(bucketInboxExpiry)
-	// ULIDs and expiry times only grow: fill pages full instead of
-	// splitting them in half, which writes fewer pages per commit.
-	events.FillPercent, pending.FillPercent, expiry.FillPercent = 0.95, 0.95, 0.95
-	tx.Bucket(bucketInboxDue).FillPercent = 0.95
-	res := AppendResult{Events: make([]Event, len(r.evs)), Duplicate: make([]bool, len(r.evs))}
-	var added int64
-	expires := r.now.Add(in.ttl).UnixNano()
-	for i, ev := range r.evs {
-		dk := DedupeKey(ev)
-		if dk != "" {
-			if v := keys.Get([]byte(dk)); len(v) > 8 && int64(binary.BigEndian.Uint64(v[:8])) > r.now.UnixNano() {
-				orig := ev
-				if raw := events.Get(v[8:]); raw != nil {
-					_ = json.Unmarshal(raw, &orig) // shown to the caller only; the stored event is untouched
-				}
-				orig.ID = string(v[8:])
-				res.Events[i], res.Duplicate[i] = orig, true
-				res.Duplicates++
-				continue
-			}
-		}
-		ev.ID = in.db.NewID(r.now)
-		ev.ReceivedAt, ev.UpdatedAt = r.now, r.now
-		if ev.Status == "" || ev.Status == EventPending {
-			ev.Status, ev.Reason = EventPending, ""
-		}
-		raw, err := json.Marshal(ev)
-		if err != nil {
-			return 0, fmt.Errorf("encode event: %w", err)
-		}
-		if err := events.Put([]byte(ev.ID), raw); err != nil {
-			return 0, err
-		}
-		if err := indexEventByObject(tx, &ev); err != nil {
-			return 0, err
-		}
-		if ev.Status == EventPending {
-			if err := setPending(tx, []byte(ev.ID), ev.NotBefore.UnixNano(), 0); err != nil {
-				return 0, err
-			}
-			added++
-			res.Accepted++
-		} else {
-			res.Ignored++
-		}
-		if dk != "" {
-			if err := keys.Put([]byte(dk), append(binary.BigEndian.AppendUint64(nil, uint64(expires)), ev.ID...)); err != nil {
-				return 0, err
-			}
-			if err := expiry.Put(append(binary.BigEndian.AppendUint64(nil, uint64(expires)), dk...), nil); err != nil {
-				return 0, err
-			}
-		}
-		res.Events[i] = ev
-	}
-	r.res = res
-	return added, nil
+// Wake makes an event waiting for its agent or integration due at now.
+func Wake(ev *Event, now time.Time) { ev.NotBefore = now.UTC() }
+
+// Events' views and bulk replays.
+
+// EventView is an event as an operator reads it: with the current status
+// and reason of the call it became. An event's own status says what the
+// pipeline did ("called": it became a call); the call's says what
+// happened since (completed, dropped, retry_scheduled …).
+type EventView struct {
+	Event
+	CallStatus string `json:"call_status,omitempty"`
+	CallReason string `json:"call_reason,omitempty"`
+	// CallTimezone is the call's policy timezone, for showing times.
+	CallTimezone string `json:"-"`
 }
 
-// setPending records id as pending, claimable from max(notBefore,
-// leaseUntil), and moves its entry in the due index.
-func setPending(tx *bolt.Tx, id []byte, notBefore, leaseUntil int64) error {
-	pending, due := tx.Bucket(bucketInboxPending), tx.Bucket(bucketInboxDue)
-	if old := pending.Get(id); old != nil {
-		if err := due.Delete(inboxDueKey(old, id)); err != nil {
-			return err
-		}
+// ViewOf joins ev with its call (nil: the event has none, or it is gone).
+func ViewOf(ev Event, c *Call) EventView {
+	v := EventView{Event: ev}
+	if c != nil {
+		v.CallStatus, v.CallReason, v.CallTimezone = c.Status, c.Reason, c.Policy.Timezone
 	}
-	v := pendingValue(notBefore, leaseUntil)
-	if err := pending.Put(id, v); err != nil {
-		return err
-	}
-	return due.Put(inboxDueKey(v, id), nil)
+	return v
 }
 
-// clearPending takes id out of the queue; false if it was not in it.
-func clearPending(tx *bolt.Tx, id []byte) (bool, error) {
-	pending, due := tx.Bucket(bucketInboxPending), tx.Bucket(bucketInboxDue)
-	old := pending.Get(id)
-	if old == nil {
-		return false, nil
+// ShownStatus is the status to show: the call's when the event became
+// one, else the event's.
+func (v EventView) ShownStatus() string {
+	if v.CallStatus != "" {
+		return v.CallStatus
 	}
-	if err := due.Delete(inboxDueKey(old, id)); err != nil {
-		return false, err
-	}
-	return true, pending.Delete(id)
+	return v.Status
 }
 
-// inboxDueKey is the due-index key of a pending value: when it may be claimed
-// (the later of not_before and the lease), then the id.
-func inboxDueKey(v, id []byte) []byte {
-	var at uint64
-	if len(v) == 16 {
-		at = max(binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]))
+// ShownReason is the reason to show with ShownStatus.
+func (v EventView) ShownReason() string {
+	if v.CallStatus != "" {
+		return v.CallReason
 	}
-	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), at), id...)
+	return v.Reason
 }
 
-func pendingValue(notBefore, leaseUntil int64) []byte {
-	if notBefore < 0 {
-		notBefore = 0
-	}
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(notBefore))
-	return binary.BigEndian.AppendUint64(v, uint64(leaseUntil))
-}
+// MaxBulkReplay bounds how many events one ReplayEvents call replays; a
+// filter matching more leaves the rest for the next call (Truncated).
+const MaxBulkReplay = 10000
 
-// ExpireKeys forgets dedupe keys that expired by now and returns how many.
-func (in *Inbox) ExpireKeys(now time.Time) (int, error) {
-	n := 0
-	err := in.db.bolt.Update(func(tx *bolt.Tx) error {
-		n = 0
-		keys, expiry := tx.Bucket(bucketInboxKeys), tx.Bucket(bucketInboxExpiry)
-		limit := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
-		c := expiry.Cursor()
-		var done [][]byte
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && len(done) < 10000; k, _ = c.Next() {
-			done = append(done, append([]byte(nil), k...))
-		}
-		for _, k := range done {
-			dk := k[8:]
-			// A key re-used after expiry has a newer entry: only delete if
-			// the stored expiry is this one.
-			if v := keys.Get(dk); len(v) >= 8 && bytes.Equal(v[:8], k[:8]) {
-				if err := keys.Delete(dk); err != nil {
-					return err
-				}
-				n++
-			}
-			if err := expiry.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("inbox: expire dedupe keys: %w", err)
-	}
-	return n, nil
+// BulkReplay is what ReplayEvents did.
+type BulkReplay struct {
+	// Replayed events went back to pending.
+	Replayed int `json:"replayed"`
+	// Skipped events matched the filter but may not be replayed: pending,
+	// called, or erased.
+	Skipped int `json:"skipped"`
+	// Truncated is set when more than MaxBulkReplay events matched: the
+	// rest are left as they were.
+	Truncated bool `json:"truncated,omitempty"`
 }

@@ -63,10 +63,10 @@ func phoneLike(s string) bool {
 	return digits > 0
 }
 
-// mayMatch reports whether a stored record's JSON could match s: false
+// MayMatch reports whether a stored record's JSON could match s: false
 // only when none of the bytes a match needs are in it, so a search skips
 // decoding most records.
-func (s Search) mayMatch(raw []byte) bool {
+func (s Search) MayMatch(raw []byte) bool {
 	if strings.ContainsAny(s.Text, "<>&\"\\") || strings.ContainsFunc(s.Text, func(r rune) bool { return r < ' ' || r > unicode.MaxASCII }) {
 		return true // JSON may have escaped it
 	}

@@ -38,7 +38,7 @@ func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request, sess *sess
 	status := http.StatusOK
 	aq, err := api.ParseAuditQuery(q, d.opts.Now())
 	if err == nil {
-		data.Report, err = d.opts.API.Audit(aq)
+		data.Report, err = d.opts.API.Audit(r.Context(), aq)
 	}
 	if err != nil {
 		status = http.StatusInternalServerError

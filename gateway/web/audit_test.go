@@ -35,7 +35,7 @@ func TestAuditPage(t *testing.T) {
 	for _, id := range []string{"501", "502"} {
 		listed = append(listed, store.ListedRecord{Integration: "hubspot", ObjectType: "contact", ObjectID: id, CreatedAt: created})
 	}
-	if err := f.db.RecordListing("hubspot", "created:contact", f.now, listed, f.now.Add(-store.ListedRetention)); err != nil {
+	if err := f.db.RecordListing(context.Background(), "hubspot", "created:contact", f.now, listed, f.now.Add(-store.ListedRetention)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.inbox.AppendEvents(context.Background(), []store.Event{{Key: "k501", AgentID: "sales-intro", Type: "hubspot", Integration: "hubspot",

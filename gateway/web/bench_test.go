@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -49,7 +50,7 @@ func fill(b *testing.B, f *fixture, n int) {
 				Options: store.CreateOptions{Now: at},
 			})
 		}
-		if _, err := f.db.CreateCalls(ncs); err != nil {
+		if _, err := f.db.CreateCalls(context.Background(), ncs); err != nil {
 			b.Fatal(err)
 		}
 	}

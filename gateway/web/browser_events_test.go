@@ -107,7 +107,7 @@ func TestBrowserEvents(t *testing.T) {
 	if got := text("main .flash"); !strings.Contains(got, "2 events queued again") {
 		t.Fatalf("after bulk replay the page says %q", got)
 	}
-	evs, _, _ := f.inbox.ListEvents(store.EventFilter{Status: store.EventFailed})
+	evs, _, _ := f.inbox.ListEvents(ctx, store.EventFilter{Status: store.EventFailed})
 	if len(evs) != 0 {
 		t.Fatalf("%d events still failed after the bulk replay", len(evs))
 	}

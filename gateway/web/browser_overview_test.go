@@ -107,7 +107,7 @@ func (b *browser) refreshes() string {
 func (f *fixture) addEndedCall(tb testing.TB, number, status, outcome string, durationS float64, at time.Time) store.Call {
 	tb.Helper()
 	c := f.addCall(tb, number, store.CallScheduled, at)
-	got, err := f.db.MutateCall(c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+	got, err := f.db.MutateCall(context.Background(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 		end := at.Add(time.Minute)
 		c.Status, c.NextAttemptAt = status, nil
 		c.Attempts = []store.Attempt{{N: 1, StartedAt: at, EndedAt: &end, Outcome: outcome, DurationS: durationS}}
@@ -209,7 +209,7 @@ func TestBrowserOverview(t *testing.T) {
 		t.Fatalf("the events page refreshes every %q seconds", got)
 	}
 
-	if _, err := f.db.MutateCall(dialing.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+	if _, err := f.db.MutateCall(context.Background(), dialing.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 		c.Status = store.CallCompleted
 		return nil, nil
 	}); err != nil {
@@ -270,7 +270,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	f.addFailedEvent(t, "777")
 	f.refusals.Add(refused.Refusal{At: f.now, Route: "/call/crm-webhook", Agent: "sales-intro", Type: "hubspot",
 		Status: 401, Class: "signature", Reason: "X-HubSpot-Signature-v3: does not match", Remote: "203.0.113.9"})
-	if err := f.db.AddDND("+919812345600", "asked not to be called", f.now); err != nil {
+	if err := f.db.AddDND(context.Background(), "+919812345600", "asked not to be called", f.now); err != nil {
 		t.Fatal(err)
 	}
 	b := openBrowser(t, f)

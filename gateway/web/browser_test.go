@@ -154,7 +154,7 @@ func TestBrowser(t *testing.T) {
 	if got := text("main .flash"); !strings.Contains(got, "queued again") {
 		t.Fatalf("after replay the page says %q", got)
 	}
-	if got, _ := f.inbox.GetEvent(ev.ID); got.Status != store.EventPending {
+	if got, _ := f.inbox.GetEvent(ctx, ev.ID); got.Status != store.EventPending {
 		t.Fatalf("replayed event is %s, want pending", got.Status)
 	}
 
@@ -168,7 +168,7 @@ func TestBrowser(t *testing.T) {
 	if got := text("main .flash"); !strings.Contains(got, "1 pending call(s) canceled") {
 		t.Fatalf("after adding the number the page says %q", got)
 	}
-	if got, _ := f.db.GetCall(call.ID); got.Status != store.CallCanceled {
+	if got, _ := f.db.GetCall(ctx, call.ID); got.Status != store.CallCanceled {
 		t.Fatalf("the number's pending call is %s, want canceled", got.Status)
 	}
 

@@ -55,7 +55,7 @@ func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *sess
 		d.render(w, r, sess, "calls", http.StatusBadRequest, page{Title: "Calls", Error: err.Error(), Data: data})
 		return
 	}
-	calls, next, err := d.opts.Calls.ListCalls(q)
+	calls, next, err := d.opts.Calls.ListCalls(r.Context(), q)
 	if err != nil {
 		d.render(w, r, sess, "calls", http.StatusInternalServerError, page{Title: "Calls", Error: "could not read calls: " + err.Error(), Data: data})
 		return
@@ -68,7 +68,7 @@ func (d *Dashboard) callsPage(w http.ResponseWriter, r *http.Request, sess *sess
 		}
 	}
 	data.First, data.Next = pager("calls", keep, q.Cursor, next)
-	p := page{Title: "Calls", Data: data, Refresh: d.dialingRefresh()}
+	p := page{Title: "Calls", Data: data, Refresh: d.dialingRefresh(r.Context())}
 	if len(calls) == 0 && len(keep) == 0 && q.Cursor == "" {
 		p.Start = d.start()
 	}
@@ -91,7 +91,7 @@ type callData struct {
 
 func (d *Dashboard) callPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	id := mux.Vars(r)["id"]
-	c, err := d.opts.Calls.GetCall(id)
+	c, err := d.opts.Calls.GetCall(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, sess, http.StatusNotFound, fmt.Errorf("call %s not found", id))
 		return
@@ -102,7 +102,7 @@ func (d *Dashboard) callPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	data := callData{Call: c, Fields: sortedKeys(c.Fields)}
 	if c.Source.EventID != "" {
-		if ev, err := d.opts.Events.GetEvent(c.Source.EventID); err == nil {
+		if ev, err := d.opts.Events.GetEvent(r.Context(), c.Source.EventID); err == nil {
 			data.Event = &ev
 		}
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -123,8 +124,8 @@ func (d *Dashboard) agentZone(agent string) string {
 }
 
 // eventRows joins the events with their calls and picks each one's zone.
-func (d *Dashboard) eventRows(evs []store.Event) ([]eventRow, error) {
-	views, err := d.opts.Events.ViewEvents(evs)
+func (d *Dashboard) eventRows(ctx context.Context, evs []store.Event) ([]eventRow, error) {
+	views, err := d.opts.Events.ViewEvents(ctx, evs)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +150,9 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *ses
 		d.render(w, r, sess, "events", http.StatusBadRequest, page{Title: "Events", Error: err.Error(), Data: data})
 		return
 	}
-	evs, next, err := d.opts.Events.ListEvents(q)
+	evs, next, err := d.opts.Events.ListEvents(r.Context(), q)
 	if err == nil {
-		data.Events, err = d.eventRows(evs)
+		data.Events, err = d.eventRows(r.Context(), evs)
 	}
 	if err != nil {
 		d.render(w, r, sess, "events", http.StatusInternalServerError, page{Title: "Events", Error: "could not read events: " + err.Error(), Data: data})
@@ -161,7 +162,7 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request, sess *ses
 	data.First, data.Next = pager("events", keep, q.Cursor, next)
 	if store.Replayable(f.Status) {
 		q.Cursor = ""
-		res, err := d.opts.Events.ReplayEvents(q, d.opts.Now(), true)
+		res, err := d.opts.Events.ReplayEvents(r.Context(), q, d.opts.Now(), true)
 		if err == nil && res.Replayed > 0 {
 			data.Bulk = &bulkReplay{Count: res.Replayed, Truncated: res.Truncated, Filter: f}
 			data.Bulk.Label, data.Bulk.Question = bulkWords(f, res)
@@ -231,7 +232,7 @@ func (d *Dashboard) replayEvents(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	q.Cursor = ""
-	res, err := d.opts.Events.ReplayEvents(q, d.opts.Now(), false)
+	res, err := d.opts.Events.ReplayEvents(r.Context(), q, d.opts.Now(), false)
 	if err != nil {
 		d.back(w, r, sess, to, "", fmt.Errorf("events not replayed: %w", err))
 		return
@@ -260,7 +261,7 @@ func (d *Dashboard) replayEvent(w http.ResponseWriter, r *http.Request, sess *se
 	if r.PostFormValue("back") == "event" {
 		to = Prefix + "events/" + url.PathEscape(id)
 	}
-	_, err := d.opts.Events.ReplayEvent(id, d.opts.Now())
+	_, err := d.opts.Events.ReplayEvent(r.Context(), id, d.opts.Now())
 	if err != nil {
 		err = fmt.Errorf("event %s not replayed: %w", id, err)
 	}
@@ -279,14 +280,14 @@ type eventData struct {
 // (with earlier outcomes of replays), and the call it became.
 func (d *Dashboard) eventPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	id := mux.Vars(r)["id"]
-	ev, err := d.opts.Events.GetEvent(id)
+	ev, err := d.opts.Events.GetEvent(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, sess, http.StatusNotFound, fmt.Errorf("event %s not found", id))
 		return
 	}
 	var rows []eventRow
 	if err == nil {
-		rows, err = d.eventRows([]store.Event{ev})
+		rows, err = d.eventRows(r.Context(), []store.Event{ev})
 	}
 	if err != nil {
 		d.fail(w, r, sess, http.StatusInternalServerError, fmt.Errorf("event %s: %w", id, err))
@@ -300,7 +301,7 @@ func (d *Dashboard) eventPage(w http.ResponseWriter, r *http.Request, sess *sess
 		data.Overrides = prettyRaw(ev.Overrides)
 	}
 	if ev.CallID != "" {
-		if c, err := d.opts.Calls.GetCall(ev.CallID); err == nil {
+		if c, err := d.opts.Calls.GetCall(r.Context(), ev.CallID); err == nil {
 			data.Call = &c
 		}
 	}

@@ -26,7 +26,7 @@ func (f *fixture) addCalledEvent(tb testing.TB, c store.Call, record json.RawMes
 	}
 	ev := res.Events[0]
 	c.Source.EventID = ev.ID
-	if err := f.db.UpdateCall(c, nil); err != nil {
+	if err := f.db.UpdateCall(context.Background(), c, nil); err != nil {
 		tb.Fatal(err)
 	}
 	return ev
@@ -39,9 +39,9 @@ func TestEventDetailAndSearch(t *testing.T) {
 	ev := f.addCalledEvent(t, call, json.RawMessage(`{"ObjectID":"123","Fields":{"email":{"String":"ada@example.com"}}}`))
 	failed := f.addFailedEvent(t, "555")
 	// The call has ended since its event was taken: the event shows that.
-	call, _ = f.db.GetCall(call.ID)
+	call, _ = f.db.GetCall(context.Background(), call.ID)
 	call.Status, call.Reason, call.NextAttemptAt = store.CallDropped, "no attempt left in the window", nil
-	if err := f.db.UpdateCall(call, nil); err != nil {
+	if err := f.db.UpdateCall(context.Background(), call, nil); err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, f.srv.URL)
@@ -101,10 +101,10 @@ func TestEventDetailAndSearch(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "status=pending") {
 			t.Fatalf("bulk replay: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if got, _ := f.inbox.GetEvent(failed.ID); got.Status != store.EventPending {
+		if got, _ := f.inbox.GetEvent(context.Background(), failed.ID); got.Status != store.EventPending {
 			t.Fatalf("failed event is %s after bulk replay", got.Status)
 		}
-		if got, _ := f.inbox.GetEvent(ev.ID); got.Status != store.EventCalled {
+		if got, _ := f.inbox.GetEvent(context.Background(), ev.ID); got.Status != store.EventCalled {
 			t.Fatalf("the called event was touched: %s", got.Status)
 		}
 		if _, body := c.get(resp.Header.Get("Location")); !strings.Contains(body, "1 event queued again") {

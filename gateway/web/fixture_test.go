@@ -17,6 +17,7 @@ import (
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/gateway/web"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/plugins/leadsquared"
@@ -186,8 +187,8 @@ func (accountFields) ListFields(_ context.Context, integration, _ string) ([]sdk
 
 // fixture is a dashboard over a real store and inbox.
 type fixture struct {
-	db    *store.DB
-	inbox *store.Inbox
+	db    *bolt.Store
+	inbox *bolt.Store
 	srv   *httptest.Server
 	now   time.Time
 	// refusals is what the webhook endpoints refused (empty until a test adds).
@@ -218,15 +219,12 @@ func (s *sentWebhooks) list() []string {
 
 func newFixture(tb testing.TB, publicURL string) *fixture {
 	tb.Helper()
-	db, err := store.Open(store.Options{Dir: tb.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: tb.TempDir()})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	inbox, err := store.NewInbox(db, store.InboxOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	inbox := db
 	tb.Cleanup(func() { inbox.Close() })
 	// The real scheduler, not running: cancel needs only its store side.
 	sched, err := scheduler.New(scheduler.Config{Store: db})
@@ -280,7 +278,7 @@ func (f *fixture) addCall(tb testing.TB, number, status string, at time.Time) st
 		c.NextAttemptAt = &next
 		c.Attempts = []store.Attempt{{N: 1, StartedAt: at, EndedAt: &ended, Outcome: store.OutcomeNoAnswer, ProviderCallID: "prov-1"}}
 	}
-	got, _, err := f.db.CreateCall(c, store.CreateOptions{Now: at})
+	got, _, err := f.db.CreateCall(context.Background(), c, store.CreateOptions{Now: at})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -67,8 +68,8 @@ func (d *Dashboard) start() *startData {
 
 // dialingRefresh is the calls page's refresh interval: refreshSeconds
 // while any call is dialing, else 0 (no refresh).
-func (d *Dashboard) dialingRefresh() int {
-	calls, _, err := d.opts.Calls.ListCalls(store.CallFilter{Status: store.CallDialing, Limit: 1})
+func (d *Dashboard) dialingRefresh(ctx context.Context) int {
+	calls, _, err := d.opts.Calls.ListCalls(ctx, store.CallFilter{Status: store.CallDialing, Limit: 1})
 	if err != nil || len(calls) == 0 {
 		return 0
 	}

@@ -142,7 +142,7 @@ func (d *Dashboard) fieldsPage(w http.ResponseWriter, r *http.Request, sess *ses
 }
 
 func (d *Dashboard) dndPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	list, err := d.opts.API.ListDND()
+	list, err := d.opts.API.ListDND(r.Context())
 	p := page{Title: "Do not disturb", Data: list}
 	status := http.StatusOK
 	if err != nil {
@@ -161,7 +161,7 @@ func (d *Dashboard) addDND(w http.ResponseWriter, r *http.Request, sess *session
 }
 
 func (d *Dashboard) removeDND(w http.ResponseWriter, r *http.Request, sess *session) {
-	res, err := d.opts.API.RemoveDND(r.PostFormValue("number"))
+	res, err := d.opts.API.RemoveDND(r.Context(), r.PostFormValue("number"))
 	d.back(w, r, sess, Prefix+"dnd", res.Number+" removed from the DND list.", err)
 }
 

@@ -14,6 +14,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,14 +43,14 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Events is the inbox as the dashboard reads it (*store.Inbox implements
+// Events is the inbox as the dashboard reads it (store.Store implements
 // it).
 type Events interface {
-	GetEvent(id string) (store.Event, error)
-	ListEvents(f store.EventFilter) (events []store.Event, nextCursor string, err error)
-	ReplayEvent(id string, now time.Time) (store.Event, error)
-	ViewEvents(evs []store.Event) ([]store.EventView, error)
-	ReplayEvents(f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error)
+	GetEvent(ctx context.Context, id string) (store.Event, error)
+	ListEvents(ctx context.Context, f store.EventFilter) (events []store.Event, nextCursor string, err error)
+	ReplayEvent(ctx context.Context, id string, now time.Time) (store.Event, error)
+	ViewEvents(ctx context.Context, evs []store.Event) ([]store.EventView, error)
+	ReplayEvents(ctx context.Context, f store.EventFilter, now time.Time, dryRun bool) (store.BulkReplay, error)
 }
 
 // Options configure New.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -133,7 +134,7 @@ func TestFormsNeedTheSessionCSRFToken(t *testing.T) {
 			t.Fatalf("csrf %q: %d, want 403", tok, resp.StatusCode)
 		}
 	}
-	if got, _ := f.db.GetCall(call.ID); got.Status != store.CallScheduled {
+	if got, _ := f.db.GetCall(context.Background(), call.ID); got.Status != store.CallScheduled {
 		t.Fatalf("a forged form changed the call to %s", got.Status)
 	}
 	other := newClient(t, f.srv.URL) // no session at all
@@ -204,7 +205,7 @@ func TestPages(t *testing.T) {
 
 	t.Run("cancel", func(t *testing.T) {
 		c.post("/ui/calls/"+call.ID+"/cancel", url.Values{"csrf": {csrf}})
-		if got, _ := f.db.GetCall(call.ID); got.Status != store.CallCanceled {
+		if got, _ := f.db.GetCall(context.Background(), call.ID); got.Status != store.CallCanceled {
 			t.Fatalf("status %s", got.Status)
 		}
 		if _, body := c.get("/ui/calls/" + call.ID); !strings.Contains(body, "Call canceled.") || strings.Contains(body, "Cancel call") {
@@ -213,7 +214,7 @@ func TestPages(t *testing.T) {
 	})
 	t.Run("replay", func(t *testing.T) {
 		c.post("/ui/events/"+ev.ID+"/replay", url.Values{"csrf": {csrf}, "status": {"failed"}})
-		got, _ := f.inbox.GetEvent(ev.ID)
+		got, _ := f.inbox.GetEvent(context.Background(), ev.ID)
 		if got.Status != store.EventPending {
 			t.Fatalf("event status %s", got.Status)
 		}
@@ -235,7 +236,7 @@ func TestPages(t *testing.T) {
 			t.Fatal("bad number not reported")
 		}
 		c.post("/ui/dnd/remove", url.Values{"csrf": {csrf}, "number": {"+919812345679"}})
-		if list, _ := f.db.ListDND(); len(list) != 0 {
+		if list, _ := f.db.ListDND(context.Background()); len(list) != 0 {
 			t.Fatalf("still listed: %+v", list)
 		}
 	})
