@@ -37,6 +37,7 @@ func (d *decoder) decodeBody(body hcl.Body, f fields, blocks ...hcl.BlockHeaderS
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "server"},
+	{Type: "store"},
 	{Type: "api_key", LabelNames: []string{"name"}},
 	{Type: "integration", LabelNames: []string{"name"}},
 	{Type: "dialer", LabelNames: []string{"name"}},

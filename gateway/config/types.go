@@ -11,6 +11,7 @@ import (
 type Config struct {
 	File         string // the file it was loaded from ("" for built-in defaults)
 	Server       Server
+	Store        Store
 	APIKeys      []APIKey
 	Integrations map[string]*Integration
 	Dialers      map[string]*Dialer

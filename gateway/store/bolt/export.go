@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -8,29 +8,31 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/callgate/callgate/gateway/store"
 )
 
 // Export yields every record of the file in one read transaction, so the
 // copy is consistent while the gateway keeps serving: events, dedupe
 // keys, calls and their contact entries, outbox items, the DND list and
 // reconciliation's checkpoints and listed records.
-func (db *DB) Export(ctx context.Context, yield func(Item) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+func (db *Store) Export(ctx context.Context, yield func(store.Item) error) error {
+	return db.bolt.View(func(tx *bbolt.Tx) error {
 		steps := []func() error{
 			func() error {
-				return eachJSON(ctx, tx.Bucket(bucketInboxEvents), func(ev *Event) error { return yield(Item{Event: ev}) })
+				return eachJSON(ctx, tx.Bucket(bucketInboxEvents), func(ev *store.Event) error { return yield(store.Item{Event: ev}) })
 			},
 			func() error {
 				return tx.Bucket(bucketInboxKeys).ForEach(func(k, v []byte) error {
 					if len(v) < 8 {
 						return fmt.Errorf("dedupe key %q: short value", k)
 					}
-					return yield(Item{Key: &KeyItem{Key: string(k), Expires: fromTimeKey(v[:8]), EventID: string(v[8:])}})
+					return yield(store.Item{Key: &store.KeyItem{Key: string(k), Expires: fromTimeKey(v[:8]), EventID: string(v[8:])}})
 				})
 			},
 			func() error {
-				return eachJSON(ctx, tx.Bucket(bucketCalls), func(c *Call) error { return yield(Item{Call: c}) })
+				return eachJSON(ctx, tx.Bucket(bucketCalls), func(c *store.Call) error { return yield(store.Item{Call: c}) })
 			},
 			func() error {
 				return tx.Bucket(bucketCallsContact).ForEach(func(k, v []byte) error {
@@ -38,14 +40,14 @@ func (db *DB) Export(ctx context.Context, yield func(Item) error) error {
 					if i < 0 || len(v) < 8 {
 						return fmt.Errorf("contact entry %q: malformed", k)
 					}
-					return yield(Item{Contact: &ContactItem{AgentID: string(k[:i]), ContactKey: string(k[i+1:]), CreatedAt: fromTimeKey(v[:8]), CallID: string(v[8:])}})
+					return yield(store.Item{Contact: &store.ContactItem{AgentID: string(k[:i]), ContactKey: string(k[i+1:]), CreatedAt: fromTimeKey(v[:8]), CallID: string(v[8:])}})
 				})
 			},
 			func() error {
-				return eachJSON(ctx, tx.Bucket(bucketOutbox), func(it *OutboxItem) error { return yield(Item{Outbox: it}) })
+				return eachJSON(ctx, tx.Bucket(bucketOutbox), func(it *store.OutboxItem) error { return yield(store.Item{Outbox: it}) })
 			},
 			func() error {
-				return eachJSON(ctx, tx.Bucket(bucketDND), func(e *DNDEntry) error { return yield(Item{DND: e}) })
+				return eachJSON(ctx, tx.Bucket(bucketDND), func(e *store.DNDEntry) error { return yield(store.Item{DND: e}) })
 			},
 			func() error {
 				return tx.Bucket(bucketReconcileCheckpoints).ForEach(func(k, v []byte) error {
@@ -54,7 +56,7 @@ func (db *DB) Export(ctx context.Context, yield func(Item) error) error {
 						return fmt.Errorf("checkpoint %q: malformed", k)
 					}
 					at := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
-					return yield(Item{Checkpoint: &CheckpointItem{Integration: string(k[:i]), Listing: string(k[i+1:]), At: at}})
+					return yield(store.Item{Checkpoint: &store.CheckpointItem{Integration: string(k[:i]), Listing: string(k[i+1:]), At: at}})
 				})
 			},
 			func() error {
@@ -63,7 +65,7 @@ func (db *DB) Export(ctx context.Context, yield func(Item) error) error {
 					if !ok {
 						return fmt.Errorf("listed record %q: malformed", k)
 					}
-					return yield(Item{Listed: &r})
+					return yield(store.Item{Listed: &r})
 				})
 			},
 		}
@@ -80,7 +82,7 @@ func (db *DB) Export(ctx context.Context, yield func(Item) error) error {
 }
 
 // eachJSON decodes every value of b as a T.
-func eachJSON[T any](ctx context.Context, b *bolt.Bucket, fn func(*T) error) error {
+func eachJSON[T any](ctx context.Context, b *bbolt.Bucket, fn func(*T) error) error {
 	return b.ForEach(func(k, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -94,15 +96,15 @@ func eachJSON[T any](ctx context.Context, b *bolt.Bucket, fn func(*T) error) err
 }
 
 // parseListedKey reads a reconcile_listed key (see listedKey).
-func parseListedKey(k []byte) (ListedRecord, bool) {
+func parseListedKey(k []byte) (store.ListedRecord, bool) {
 	i := bytes.IndexByte(k, 0)
 	if i < 0 || len(k) < i+1+8 {
-		return ListedRecord{}, false
+		return store.ListedRecord{}, false
 	}
 	rest := k[i+9:]
 	j := bytes.IndexByte(rest, 0)
 	if j < 0 {
-		return ListedRecord{}, false
+		return store.ListedRecord{}, false
 	}
-	return ListedRecord{Integration: string(k[:i]), CreatedAt: fromTimeKey(k[i+1 : i+9]), ObjectType: string(rest[:j]), ObjectID: string(rest[j+1:])}, true
+	return store.ListedRecord{Integration: string(k[:i]), CreatedAt: fromTimeKey(k[i+1 : i+9]), ObjectType: string(rest[:j]), ObjectID: string(rest[j+1:])}, true
 }
