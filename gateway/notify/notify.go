@@ -45,6 +45,9 @@ type Store interface {
 	DeleteOutbox(ctx context.Context, id string) error
 	OutboxDepth(ctx context.Context) (pending, dead int, err error)
 	store.Wakeups
+	// A logged call's CRM ids are recorded on its attempt (writeback.go).
+	GetCall(ctx context.Context, id string) (store.Call, error)
+	MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error)
 }
 
 // Config configures a Notifier.

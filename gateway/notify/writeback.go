@@ -391,7 +391,7 @@ func (n *Notifier) writeback(ctx context.Context, it store.OutboxItem) (time.Dur
 // stored Activity short-circuits a redelivery; the plugin's find before
 // create covers a try whose answer (or whose Activity) was lost.
 func (n *Notifier) logCall(ctx context.Context, logger CallLogger, creds sdk.Credentials, it store.OutboxItem, wb writebackItem) error {
-	c, err := n.db.GetCall(it.CallID)
+	c, err := n.db.GetCall(ctx, it.CallID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return sdk.NotFound("call %s is no longer stored", it.CallID)
@@ -407,7 +407,7 @@ func (n *Notifier) logCall(ctx context.Context, logger CallLogger, creds sdk.Cre
 		return err
 	}
 	act := &store.Activity{ID: res.ActivityID, TaskIDs: res.TaskIDs, Updated: res.Updated, LoggedAt: n.now().UTC()}
-	_, err = n.db.MutateCall(it.CallID, func(c *store.Call) ([]store.OutboxItem, error) {
+	_, err = n.db.MutateCall(ctx, it.CallID, func(c *store.Call) ([]store.OutboxItem, error) {
 		a := attemptOf(c, wb.Attempt)
 		if a == nil || a.Activity != nil {
 			return nil, store.ErrNoChange

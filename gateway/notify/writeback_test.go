@@ -79,7 +79,7 @@ func reported(t *testing.T, e env, status string) (store.Call, *store.Attempt) {
 	a.Transcript = []store.Turn{{Speaker: "agent", Text: "Hello Ada"}, {Speaker: "user", Text: "Hi, book me a demo"}}
 	a.Data = map[string]any{"qualified": true}
 	c.Source.ObjectType = "contact"
-	if _, _, err := e.db.CreateCall(c, store.CreateOptions{}); err != nil {
+	if _, _, err := e.db.CreateCall(context.Background(), c, store.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return c, a
@@ -111,10 +111,10 @@ func TestWritebackLogsEachAttemptOnce(t *testing.T) {
 	if len(fake.reqs) != 0 {
 		t.Errorf("a non-final attempt wrote status properties: %+v", fake.reqs)
 	}
-	if p, d, _ := e.db.OutboxDepth(); p+d != 0 {
+	if p, d, _ := e.db.OutboxDepth(context.Background()); p+d != 0 {
 		t.Fatalf("outbox after delivery: %d pending, %d dead", p, d)
 	}
-	stored, _ := e.db.GetCall(c.ID)
+	stored, _ := e.db.GetCall(context.Background(), c.ID)
 	act := stored.Attempts[1].Activity
 	if act == nil || act.ID != "crm-01JDCALL-2" || !act.LoggedAt.Equal(t0) {
 		t.Fatalf("activity on the attempt: %+v", act)
@@ -143,7 +143,7 @@ func TestWritebackRetryAfterLostAnswer(t *testing.T) {
 	}
 	e.clk.Add(it.NextAt.Sub(e.clk.Now()))
 	e.n.DeliverDue(context.Background())
-	stored, _ := e.db.GetCall(c.ID)
+	stored, _ := e.db.GetCall(context.Background(), c.ID)
 	if act := stored.Attempts[1].Activity; act == nil || act.ID != "crm-1" {
 		t.Fatalf("activity %+v", act)
 	}
@@ -204,7 +204,7 @@ agent "sales-intro" {
 	if len(r.Properties) != 1 || r.Properties["lifecyclestage"].String != "salesqualifiedlead" {
 		t.Errorf("properties %+v", r.Properties)
 	}
-	stored, _ := e.db.GetCall(c.ID)
+	stored, _ := e.db.GetCall(context.Background(), c.ID)
 	if act := stored.Attempts[1].Activity; act == nil || len(act.TaskIDs) != 1 {
 		t.Errorf("activity %+v", act)
 	}
@@ -256,7 +256,7 @@ func TestWritebackCapabilities(t *testing.T) {
 		if len(fake.calls()) != 1 || len(fake.reqs) != 0 {
 			t.Errorf("LogCalls %d, UpdateRecords %d; want 1 and 0", len(fake.calls()), len(fake.reqs))
 		}
-		if p, d, _ := e.db.OutboxDepth(); p+d != 0 {
+		if p, d, _ := e.db.OutboxDepth(context.Background()); p+d != 0 {
 			t.Errorf("outbox %d pending %d dead", p, d)
 		}
 	})
