@@ -95,7 +95,7 @@ func repeatFlags(cmd *cobra.Command) string {
 func newCallsShowCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
-		Short: "Show one call with its policy and attempts",
+		Short: "Show one call with its policy, attempts and what each attempt's conversation produced",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c store.Call
@@ -133,6 +133,11 @@ func printCall(o *rootOptions, c store.Call) {
 		gaps[i] = time.Duration(g).String()
 	}
 	t.row("retry", fmt.Sprintf("max=%d gaps=%s on=%s", c.Policy.Retry.Max, strings.Join(gaps, ","), strings.Join(c.Policy.Retry.On, ",")))
+	if c.BatchID != "" || c.Priority != 0 || c.Language != "" {
+		t.row("batch", terminalSafe(c.BatchID))
+		t.row("priority", strconv.Itoa(c.Priority))
+		t.row("language", c.Language)
+	}
 	t.row("next attempt", fmtTimePtr(c.NextAttemptAt))
 	t.row("created", fmtTime(c.CreatedAt))
 	t.row("updated", fmtTime(c.UpdatedAt))
@@ -149,11 +154,20 @@ func printCall(o *rootOptions, c store.Call) {
 		return
 	}
 	fmt.Fprintln(o.Stdout)
-	at := newTable(o, "ATTEMPT", "STARTED", "ENDED", "OUTCOME", "PROVIDER ID", "REASON")
+	at := newTable(o, "ATTEMPT", "STARTED", "ENDED", "OUTCOME", "DURATION", "PROVIDER ID", "REASON")
 	for _, a := range c.Attempts {
-		at.row(strconv.Itoa(a.N), fmtTime(a.StartedAt), fmtTimePtr(a.EndedAt), a.Outcome, a.ProviderCallID, a.Reason)
+		at.row(strconv.Itoa(a.N), fmtTime(a.StartedAt), fmtTimePtr(a.EndedAt), a.Outcome, fmtSeconds(a.DurationS), a.ProviderCallID, a.Reason)
 	}
 	_ = at.flush()
+	printReports(o, c.Attempts)
+}
+
+// fmtSeconds writes a talk time: "94s", "-" for none.
+func fmtSeconds(s float64) string {
+	if s <= 0 {
+		return ""
+	}
+	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
 }
 
 func newCallsCancelCmd(o *rootOptions) *cobra.Command {

@@ -75,6 +75,14 @@ type HTTPDialResponse struct {
 	Status         string  `json:"status"` // synchronous platforms: the outcome
 	DurationS      float64 `json:"duration_s"`
 	Reason         string  `json:"reason"`
+
+	// With a synchronous status, the conversation as in HTTPCallback.
+	RecordingURL string         `json:"recording_url,omitempty"`
+	Transcript   Transcript     `json:"transcript,omitempty"`
+	Summary      string         `json:"summary,omitempty"`
+	Disposition  string         `json:"disposition,omitempty"`
+	FromNumber   string         `json:"from_number,omitempty"`
+	Data         map[string]any `json:"data,omitempty"`
 }
 
 // HTTPCallback is the status callback body a platform posts. The fields
@@ -165,8 +173,15 @@ func (d *HTTP) Dial(ctx context.Context, r Request) (Placed, error) {
 			d.log.Warn("2xx with an unknown status; waiting for the callback", "call", r.CallID, "status", clip(resp.Status, 40))
 			return p, nil
 		}
+		rep := Report{RecordingURL: resp.RecordingURL, Transcript: resp.Transcript, Summary: resp.Summary,
+			Disposition: resp.Disposition, FromNumber: resp.FromNumber, Data: resp.Data}
+		if err := rep.validate(); err != nil {
+			// The call happened; a bad field must not undo its outcome.
+			d.log.Warn("2xx with a malformed outcome field; the conversation is not kept", "call", r.CallID, "error", err)
+			rep = Report{}
+		}
 		p.Outcome = &Outcome{CallID: r.CallID, Attempt: r.Attempt, Status: resp.Status,
-			ProviderCallID: resp.ProviderCallID, DurationS: resp.DurationS, Reason: resp.Reason}
+			ProviderCallID: resp.ProviderCallID, DurationS: resp.DurationS, Reason: resp.Reason, Report: rep}
 	}
 	return p, nil
 }

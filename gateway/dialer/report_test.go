@@ -1,7 +1,10 @@
 package dialer_test
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -170,6 +173,41 @@ func TestCallkaroOutcomeFields(t *testing.T) {
 			}
 			if !reflect.DeepEqual(o.Report, tt.want) {
 				t.Errorf("report = %#v\nwant     %#v", o.Report, tt.want)
+			}
+		})
+	}
+}
+
+// TestHTTPDialSynchronousReport: a synchronous platform may put the
+// outcome fields in its 2xx; a malformed one is dropped, never the outcome.
+func TestHTTPDialSynchronousReport(t *testing.T) {
+	tests := []struct {
+		name, answer string
+		want         dialer.Report
+	}{
+		{"kept", `{"provider_call_id":"pc-1","status":"completed","duration_s":30,"summary":"Booked a demo","disposition":"interested",
+			"transcript":"agent: Hello\nuser: Yes","data":{"lead_status":"hot"}}`,
+			dialer.Report{Summary: "Booked a demo", Disposition: "interested", Transcript: []store.Turn{{Text: "agent: Hello\nuser: Yes"}},
+				Data: map[string]any{"lead_status": "hot"}}},
+		{"malformed field dropped", `{"provider_call_id":"pc-1","status":"completed","duration_s":30,"recording_url":"file:///etc/passwd","summary":"x"}`,
+			dialer.Report{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(tt.answer))
+			}))
+			defer srv.Close()
+			placed, err := newHTTP(t, srv.URL, time.Second).Dial(context.Background(), request(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if placed.Outcome == nil || placed.Outcome.Status != "completed" || placed.Outcome.DurationS != 30 {
+				t.Fatalf("outcome = %+v", placed.Outcome)
+			}
+			if !reflect.DeepEqual(placed.Outcome.Report, tt.want) {
+				t.Errorf("report = %#v, want %#v", placed.Outcome.Report, tt.want)
 			}
 		})
 	}

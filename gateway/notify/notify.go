@@ -206,6 +206,9 @@ type Payload struct {
 	NextAttemptAt  *time.Time   `json:"next_attempt_at,omitempty"`
 	Source         store.Source `json:"source"`
 	OccurredAt     time.Time    `json:"occurred_at"`
+
+	// What the platform reported about the conversation (outcome.go).
+	OutcomeFields
 }
 
 // writeback is the body of a write-back outbox item.
@@ -324,6 +327,7 @@ func (n *Notifier) envelope(c store.Call, a *store.Attempt, final bool, now time
 		CallMetadata: c.Variables, CallID: c.ID, Status: c.Status, Reason: c.Reason, Final: final,
 		ToNumber: c.ToNumber, Source: c.Source, OccurredAt: now,
 		NextCallScheduled: !final && c.NextAttemptAt != nil,
+		OutcomeFields:     outcomeFields(c, a),
 	}
 	if p.CallMetadata == nil {
 		p.CallMetadata = map[string]string{}

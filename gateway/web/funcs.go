@@ -25,6 +25,14 @@ var funcs = template.FuncMap{
 	"duration": func(d store.Duration) string { return time.Duration(d).String() },
 	"badge":    badgeClass,
 	"whenIn":   formatTimeIn,
+	"hasReport": func(a store.Attempt) bool {
+		return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" || a.FromNumber != "" || len(a.Data) > 0
+	},
+	"recording": recordingURL,
+	"plain":     plainValue,
+	"seconds": func(s float64) string {
+		return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+	},
 	"whenInPtr": func(t *time.Time, zone string) template.HTML {
 		if t == nil {
 			return "—"
