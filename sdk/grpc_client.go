@@ -59,6 +59,34 @@ func (g *grpcClient) HandleWebhook(ctx context.Context, req WebhookRequest) (Web
 	return WebhookResult{Events: eventsFromPB(resp.GetEvents())}, nil
 }
 
+var _ WebhookBatcher = (*grpcClient)(nil)
+
+func (g *grpcClient) HandleWebhooks(ctx context.Context, reqs []WebhookRequest) ([]WebhookAnswer, error) {
+	in := &crmpb.HandleWebhooksRequest{Requests: make([]*crmpb.HandleWebhookRequest, len(reqs))}
+	for i, r := range reqs {
+		in.Requests[i] = webhookToPB(r)
+	}
+	resp, err := g.c.HandleWebhooks(ctx, in)
+	if err != nil {
+		if status.Code(err) == codes.Unimplemented && ctx.Err() == nil {
+			return nil, ErrBatchUnsupported
+		}
+		return nil, rpcError(ctx, "HandleWebhooks", err)
+	}
+	if len(resp.GetResponses()) != len(reqs) {
+		return nil, Permanent("plugin answered %d webhooks with %d answers", len(reqs), len(resp.GetResponses()))
+	}
+	out := make([]WebhookAnswer, len(reqs))
+	for i, r := range resp.GetResponses() {
+		if err := errorFromPB(r.GetError()); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Result = WebhookResult{Events: eventsFromPB(r.GetEvents())}
+	}
+	return out, nil
+}
+
 func (g *grpcClient) FetchRecords(ctx context.Context, req FetchRequest) (FetchResult, error) {
 	resp, err := g.c.FetchRecords(ctx, &crmpb.FetchRecordsRequest{
 		Credentials: credsToPB(req.Credentials),

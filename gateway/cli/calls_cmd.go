@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callgate/callgate/gateway/api"
-	"github.com/callgate/callgate/gateway/store"
 )
 
 func newCallsCmd(o *rootOptions) *cobra.Command {
@@ -98,7 +97,7 @@ func newCallsShowCmd(o *rootOptions) *cobra.Command {
 		Short: "Show one call with its policy, attempts and what each attempt's conversation produced",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var c store.Call
+			var c api.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/calls/"+url.PathEscape(args[0]), nil, nil, &c)
 			if err != nil {
 				return err
@@ -113,7 +112,7 @@ func newCallsShowCmd(o *rootOptions) *cobra.Command {
 }
 
 // printCall writes a call as labelled lines, then its attempts.
-func printCall(o *rootOptions, c store.Call) {
+func printCall(o *rootOptions, c api.Call) {
 	t := newTable(o)
 	t.row("id", c.ID)
 	t.row("agent", c.AgentID)
@@ -176,7 +175,7 @@ func newCallsCancelCmd(o *rootOptions) *cobra.Command {
 		Short: "Cancel a pending call",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var c store.Call
+			var c api.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/calls/"+url.PathEscape(args[0])+"/cancel", nil, nil, &c)
 			if err != nil {
 				return err

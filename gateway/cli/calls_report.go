@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/notify"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -19,7 +20,7 @@ const (
 
 // hasReport reports whether the platform said anything about the
 // attempt's conversation.
-func hasReport(a store.Attempt) bool {
+func hasReport(a api.Attempt) bool {
 	return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" ||
 		a.FromNumber != "" || len(a.Data) > 0
 }
@@ -27,7 +28,7 @@ func hasReport(a store.Attempt) bool {
 // printReports writes, for each attempt the platform reported on, its
 // disposition, summary, recording, number, post-call data and the start
 // of its transcript.
-func printReports(o *rootOptions, attempts []store.Attempt) {
+func printReports(o *rootOptions, attempts []api.Attempt) {
 	for _, a := range attempts {
 		if !hasReport(a) {
 			continue
@@ -54,8 +55,12 @@ func printReports(o *rootOptions, attempts []store.Attempt) {
 
 // transcriptLines is the transcript as lines of text (a one-string
 // transcript has its own line breaks).
-func transcriptLines(turns []store.Turn) []string {
-	text := notify.TranscriptText(turns)
+func transcriptLines(turns []api.Turn) []string {
+	same := make([]store.Turn, len(turns))
+	for i, t := range turns {
+		same[i] = store.Turn(t)
+	}
+	text := notify.TranscriptText(same)
 	if text == "" {
 		return nil
 	}

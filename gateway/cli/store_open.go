@@ -7,13 +7,38 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/gateway/store/postgres"
 )
 
+// openStore opens the store cfg's store block names: the bbolt file in
+// server.data_dir (the default), or a PostgreSQL database shared with the
+// other replicas. The log names where, never with a password.
+func openStore(ctx context.Context, cfg *config.Config, log hclog.Logger) (store.Store, error) {
+	var st store.Store
+	switch cfg.Store.Backend {
+	case config.StorePostgres:
+		pg, err := openPostgres(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		st = pg
+	default:
+		db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir, DedupeTTL: cfg.Server.DedupeTTL, Logger: log.Named("store")})
+		if err != nil {
+			return nil, err
+		}
+		st = db
+	}
+	info := st.Info()
+	log.Info("store open", "backend", info.Backend, "location", info.Location, "shared", info.Shared, "owner", info.Owner)
+	return st, nil
+}
+
 // openPostgres opens the PostgreSQL store of cfg's store block (backend
 // "postgres") for serve: the schema must be migrated already (the error
-// says to run `callgate migrate up --config FILE`). The logs name the
-// database without its password.
+// says to run `callgate migrate up --config FILE`).
 func openPostgres(ctx context.Context, cfg *config.Config, log hclog.Logger) (*postgres.Store, error) {
 	if cfg.Store.Backend != config.StorePostgres {
 		return nil, fmt.Errorf("store: backend is %q, not postgres", cfg.Store.Backend)
@@ -26,7 +51,5 @@ func openPostgres(ctx context.Context, cfg *config.Config, log hclog.Logger) (*p
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	info := s.Info()
-	log.Info("store open", "backend", info.Backend, "database", info.Location, "owner", info.Owner)
 	return s, nil
 }

@@ -44,6 +44,9 @@ type Store interface {
 	UpdateOutbox(ctx context.Context, it store.OutboxItem) error
 	DeleteOutbox(ctx context.Context, id string) error
 	OutboxDepth(ctx context.Context) (pending, dead int, err error)
+	// GetCall and MutateCall read and record what a CRM write-back logged.
+	GetCall(ctx context.Context, id string) (store.Call, error)
+	MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error)
 	store.Wakeups
 	// A logged call's CRM ids are recorded on its attempt (writeback.go).
 	GetCall(ctx context.Context, id string) (store.Call, error)

@@ -12,7 +12,7 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-func reported() (store.Call, *store.Attempt) {
+func reportedCall() (store.Call, *store.Attempt) {
 	c, a := ended(store.CallCompleted)
 	at := t0.Add(-2 * time.Minute)
 	a.Outcome, a.DurationS = store.OutcomeCompleted, 94
@@ -28,7 +28,7 @@ func reported() (store.Call, *store.Attempt) {
 // the hosted call_ended names and under callgate's own.
 func TestItemsPayloadOutcomeFields(t *testing.T) {
 	e := setup(t, func(c *notify.Config) { c.ServerURLs = []string{"http://127.0.0.1:1/server"} })
-	c, a := reported()
+	c, a := reportedCall()
 	items := e.n.Items(c, a, true)
 	if len(items) != 1 {
 		t.Fatalf("%d items", len(items))
@@ -75,7 +75,7 @@ func TestItemsPayloadOutcomeFields(t *testing.T) {
 }
 
 func TestOutcomeVars(t *testing.T) {
-	_, a := reported()
+	_, a := reportedCall()
 	got := notify.OutcomeVars(*a)
 	at := t0.Add(-2 * time.Minute)
 	want := map[string]any{
@@ -127,7 +127,7 @@ func TestTranscriptText(t *testing.T) {
 // TestOutcomeVarsInExpr: the rules of docs/rules.md ("After the call")
 // read the map as documented, without guards.
 func TestOutcomeVarsInExpr(t *testing.T) {
-	_, a := reported()
+	_, a := reportedCall()
 	full := map[string]any{"outcome": notify.OutcomeVars(*a)}
 	empty := map[string]any{"outcome": notify.OutcomeVars(store.Attempt{N: 1, Outcome: store.OutcomeNoAnswer})}
 	tests := []struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer/dialertest"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/bolt"
 )
 
 func report() dialer.Report {
@@ -84,7 +85,7 @@ func TestReportThroughTheHTTPDialer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(store.Options{Dir: t.TempDir()})
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestReportThroughTheHTTPDialer(t *testing.T) {
 	}
 	id := res.Call.ID
 	deadline := time.Now().Add(10 * time.Second)
-	for c, _ := db.GetCall(id); len(c.Attempts) != 1 || c.Attempts[0].PlacedAt == nil; c, _ = db.GetCall(id) {
+	for c, _ := db.GetCall(ctx, id); len(c.Attempts) != 1 || c.Attempts[0].PlacedAt == nil; c, _ = db.GetCall(ctx, id) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not placed: %s %q", c.Status, c.Reason)
 		}
@@ -143,7 +144,7 @@ func TestReportThroughTheHTTPDialer(t *testing.T) {
 	if code, msg := post(body); code != http.StatusOK {
 		t.Fatalf("callback: %d %s", code, msg)
 	}
-	c, err := db.GetCall(id)
+	c, err := db.GetCall(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

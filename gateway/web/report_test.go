@@ -16,7 +16,7 @@ import (
 func (f *fixture) addReportedCall(tb testing.TB, number, recording string) store.Call {
 	tb.Helper()
 	c := f.addCall(tb, number, store.CallScheduled, f.now.Add(-3*time.Hour))
-	got, err := f.db.MutateCall(c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+	got, err := f.db.MutateCall(context.Background(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 		start := f.now.Add(-3 * time.Hour)
 		end, at := start.Add(2*time.Minute), start.Add(5*time.Second)
 		c.Status, c.NextAttemptAt = store.CallCompleted, nil

@@ -1,4 +1,4 @@
-// The callgate CRM plugin protocol, version 1.
+// The callgate CRM plugin protocol, version 1 (1.1: HandleWebhooks).
 //
 // A plugin is a process served with hashicorp/go-plugin over gRPC. It
 // implements the CRM service below. Plugin errors are not gRPC status
@@ -31,6 +31,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	CRM_Describe_FullMethodName         = "/callgate.crm.v1.CRM/Describe"
 	CRM_HandleWebhook_FullMethodName    = "/callgate.crm.v1.CRM/HandleWebhook"
+	CRM_HandleWebhooks_FullMethodName   = "/callgate.crm.v1.CRM/HandleWebhooks"
 	CRM_FetchRecords_FullMethodName     = "/callgate.crm.v1.CRM/FetchRecords"
 	CRM_UpdateRecord_FullMethodName     = "/callgate.crm.v1.CRM/UpdateRecord"
 	CRM_ListFields_FullMethodName       = "/callgate.crm.v1.CRM/ListFields"
@@ -48,6 +49,12 @@ type CRMClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	// HandleWebhook verifies a webhook request and parses it into events.
 	HandleWebhook(ctx context.Context, in *HandleWebhookRequest, opts ...grpc.CallOption) (*HandleWebhookResponse, error)
+	// HandleWebhooks is HandleWebhook for several requests in one call: the
+	// host coalesces the webhooks that arrive while one call is in flight.
+	// Added in protocol 1.1; a host falls back to HandleWebhook when a plugin
+	// answers UNIMPLEMENTED. The SDK serves it by calling the plugin's
+	// HandleWebhook once per request, so plugin code does not change.
+	HandleWebhooks(ctx context.Context, in *HandleWebhooksRequest, opts ...grpc.CallOption) (*HandleWebhooksResponse, error)
 	// FetchRecords reads up to 100 records by id.
 	FetchRecords(ctx context.Context, in *FetchRecordsRequest, opts ...grpc.CallOption) (*FetchRecordsResponse, error)
 	// UpdateRecord writes fields back to a record (capability "writeback").
@@ -83,6 +90,16 @@ func (c *cRMClient) HandleWebhook(ctx context.Context, in *HandleWebhookRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HandleWebhookResponse)
 	err := c.cc.Invoke(ctx, CRM_HandleWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *cRMClient) HandleWebhooks(ctx context.Context, in *HandleWebhooksRequest, opts ...grpc.CallOption) (*HandleWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HandleWebhooksResponse)
+	err := c.cc.Invoke(ctx, CRM_HandleWebhooks_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +166,12 @@ type CRMServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	// HandleWebhook verifies a webhook request and parses it into events.
 	HandleWebhook(context.Context, *HandleWebhookRequest) (*HandleWebhookResponse, error)
+	// HandleWebhooks is HandleWebhook for several requests in one call: the
+	// host coalesces the webhooks that arrive while one call is in flight.
+	// Added in protocol 1.1; a host falls back to HandleWebhook when a plugin
+	// answers UNIMPLEMENTED. The SDK serves it by calling the plugin's
+	// HandleWebhook once per request, so plugin code does not change.
+	HandleWebhooks(context.Context, *HandleWebhooksRequest) (*HandleWebhooksResponse, error)
 	// FetchRecords reads up to 100 records by id.
 	FetchRecords(context.Context, *FetchRecordsRequest) (*FetchRecordsResponse, error)
 	// UpdateRecord writes fields back to a record (capability "writeback").
@@ -175,6 +198,9 @@ func (UnimplementedCRMServer) Describe(context.Context, *DescribeRequest) (*Desc
 }
 func (UnimplementedCRMServer) HandleWebhook(context.Context, *HandleWebhookRequest) (*HandleWebhookResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method HandleWebhook not implemented")
+}
+func (UnimplementedCRMServer) HandleWebhooks(context.Context, *HandleWebhooksRequest) (*HandleWebhooksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandleWebhooks not implemented")
 }
 func (UnimplementedCRMServer) FetchRecords(context.Context, *FetchRecordsRequest) (*FetchRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FetchRecords not implemented")
@@ -244,6 +270,24 @@ func _CRM_HandleWebhook_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CRMServer).HandleWebhook(ctx, req.(*HandleWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CRM_HandleWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HandleWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CRMServer).HandleWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CRM_HandleWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CRMServer).HandleWebhooks(ctx, req.(*HandleWebhooksRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -352,6 +396,10 @@ var CRM_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "HandleWebhook",
 			Handler:    _CRM_HandleWebhook_Handler,
+		},
+		{
+			MethodName: "HandleWebhooks",
+			Handler:    _CRM_HandleWebhooks_Handler,
 		},
 		{
 			MethodName: "FetchRecords",
