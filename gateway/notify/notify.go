@@ -48,9 +48,6 @@ type Store interface {
 	GetCall(ctx context.Context, id string) (store.Call, error)
 	MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error)
 	store.Wakeups
-	// A logged call's CRM ids are recorded on its attempt (writeback.go).
-	GetCall(ctx context.Context, id string) (store.Call, error)
-	MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error)
 }
 
 // Config configures a Notifier.
