@@ -378,6 +378,12 @@ func (n *Notifier) logCall(ctx context.Context, logger CallLogger, creds sdk.Cre
 	case err != nil:
 		return fmt.Errorf("read call %s: %w", it.CallID, err)
 	}
+	if c.ErasedAt != nil {
+		// The person's data was erased after the outcome: their
+		// conversation is not sent on to the CRM.
+		n.log.Info("call log not written: the person's data was erased", "call", c.ID, "attempt", wb.Attempt)
+		return nil
+	}
 	if a := attemptOf(&c, wb.Attempt); a != nil && a.Activity != nil {
 		n.log.Debug("call already logged in the CRM", "call", c.ID, "attempt", wb.Attempt, "activity", a.Activity.ID)
 		return nil

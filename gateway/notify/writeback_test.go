@@ -284,3 +284,23 @@ func TestCheckWriteback(t *testing.T) {
 		t.Errorf("check calls %+v", logs)
 	}
 }
+
+// A person erased between the outcome and the write-back: their
+// conversation is not sent on to the CRM, and the item is done.
+func TestWritebackSkipsAnErasedPerson(t *testing.T) {
+	fake := &logCRM{}
+	e := logSetup(t, fake, nil, hubspotCaps)
+	c, a := storedReported(t, e, store.CallCompleted)
+	enqueue(t, e, e.n.Items(c, a, true))
+	ctx := context.Background()
+	if _, err := e.db.Erase(ctx, store.EraseRequest{Numbers: []string{c.ToNumber}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	e.n.DeliverDue(ctx)
+	if n := len(fake.calls()); n != 0 {
+		t.Errorf("LogCall called %d times for an erased person", n)
+	}
+	if p, d, _ := e.db.OutboxDepth(ctx); p+d != 0 {
+		t.Fatalf("outbox after delivery: %d pending, %d dead", p, d)
+	}
+}
