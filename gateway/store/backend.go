@@ -70,7 +70,9 @@ type Events interface {
 	ViewEvents(ctx context.Context, evs []Event) ([]EventView, error)
 	ReplayEvent(ctx context.Context, id string, now time.Time) (Event, error)
 	ReplayEvents(ctx context.Context, f EventFilter, now time.Time, dryRun bool) (BulkReplay, error)
-	// PendingEvents counts events not yet terminal, across every process.
+	// PendingEvents counts events not yet terminal, across every process;
+	// a shared store may answer a deep queue's from a count a fraction of
+	// a second old.
 	PendingEvents(ctx context.Context) (int, error)
 	PendingByAgent(ctx context.Context) (map[string]map[string]int, error)
 	// WakeOrphans makes due again the events waiting on an agent or

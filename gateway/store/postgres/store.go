@@ -56,6 +56,7 @@ type Store struct {
 
 	appends *appender
 	wake    *wakeups
+	pending pendingCount // PendingEvents, read at most every pendingFresh
 
 	closeOnce sync.Once
 }
