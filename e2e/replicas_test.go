@@ -98,7 +98,7 @@ func (b *burst) checkCalledOnce(g *gateway, within time.Duration) {
 	deadline := time.Now().Add(within)
 	for len(b.platform.Placed()) < len(b.numbers) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s %d of %d contacts called; events: %v", within, len(b.platform.Placed()), len(b.numbers), eventStatuses(t, g))
+			t.Fatalf("after %s %d of %d contacts called; calls: %v", within, len(b.platform.Placed()), len(b.numbers), callStatuses(t, g))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -133,14 +133,15 @@ func (b *burst) checkCalledOnce(g *gateway, within time.Duration) {
 	}
 }
 
-func eventStatuses(t *testing.T, g *gateway) map[string]int {
+// callStatuses counts the calls by status and reason (ids cut out).
+func callStatuses(t *testing.T, g *gateway) map[string]int {
 	var page struct {
-		Events []store.Event `json:"events"`
+		Calls []store.Call `json:"calls"`
 	}
-	adminJSON(t, g, "/api/v1/events?limit=1000", &page)
+	adminJSON(t, g, "/api/v1/calls?limit=500", &page)
 	out := map[string]int{}
-	for _, ev := range page.Events {
-		out[ev.Status+": "+ev.Reason]++
+	for _, c := range page.Calls {
+		out[c.Status+": "+store.AuditReasonKey(c.Reason)]++
 	}
 	return out
 }

@@ -205,11 +205,13 @@ func (s *Store) InFlight(ctx context.Context, dialer string) (int, error) {
 }
 
 // OrphanedDialing returns the calls left dialing by a replica that is
-// gone: with a shared database, those whose lease expired at or before
-// now, whoever set it. A live replica's calls keep their lease until their
-// outcome or its expiry, so they are not taken from it.
+// gone: those whose lease expired at or before now, whoever set it, and
+// those whose owner stopped its heartbeat (replicas.go; wall-clock time,
+// as the heartbeat is). A live replica's calls keep their lease until
+// their outcome or its expiry, so they are not taken from it.
 func (s *Store) OrphanedDialing(ctx context.Context, now time.Time) ([]store.Call, error) {
-	calls, err := queryCalls(ctx, s.pool, `SELECT record FROM calls WHERE lease_until_ns <= $1 ORDER BY lease_until_ns, id`, nanos(now))
+	calls, err := queryCalls(ctx, s.pool, `SELECT record FROM calls WHERE lease_until_ns IS NOT NULL
+		AND (lease_until_ns <= $1 OR lease_owner NOT IN (`+liveOwners+`)) ORDER BY lease_until_ns, id`, nanos(now), nanos(time.Now().Add(-goneAfter)))
 	if err != nil {
 		return nil, fmt.Errorf("store: orphaned dialing calls: %w", err)
 	}

@@ -58,6 +58,8 @@ type Store struct {
 	wake    *wakeups
 	pending pendingCount // PendingEvents, read at most every pendingFresh
 
+	stopBeat, beatDone chan struct{} // the heartbeat (replicas.go)
+
 	closeOnce sync.Once
 }
 
@@ -108,6 +110,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s := &Store{pool: pool, url: where, owner: o.Owner, ttl: o.DedupeTTL, log: o.Logger}
 	s.wake = newWakeups(cfg.ConnConfig, o.Logger)
 	s.appends = newAppender(s, o.SweepEvery)
+	s.stopBeat, s.beatDone = make(chan struct{}), make(chan struct{})
+	go s.heartbeat(s.stopBeat, s.beatDone)
 	return s, nil
 }
 
@@ -137,12 +141,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the inbox writer (queued appends fail) and the listener,
-// and closes the pool.
+// Close stops the inbox writer (queued appends fail), the listener and
+// the heartbeat (its replica row removed), and closes the pool.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.appends.close()
 		s.wake.close()
+		close(s.stopBeat)
+		<-s.beatDone
 		s.pool.Close()
 	})
 	return nil

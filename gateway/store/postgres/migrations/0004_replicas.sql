@@ -1,0 +1,8 @@
+-- Every open store (a callgate replica) and when it last said it was
+-- alive (replicas.go). A lease whose owner has not been seen for a while
+-- is a gone replica's: its events and dialing calls are taken back without
+-- waiting for the lease to run out.
+CREATE TABLE replicas (
+    owner   text COLLATE "C" PRIMARY KEY,
+    seen_ns bigint NOT NULL
+);
