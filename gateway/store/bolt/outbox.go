@@ -141,6 +141,16 @@ func (db *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Dura
 	var out []store.OutboxItem
 	end := dueKey(now, "\xff")
 	until := now.Add(lease)
+	// Most passes find nothing due: look in a read transaction first, so
+	// they cost no commit (no fsync).
+	due := false
+	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bucketOutboxDue).Cursor().First()
+		due = k != nil && bytes.Compare(k, end) <= 0
+		return nil
+	}); err != nil || !due {
+		return nil, err
+	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		out = out[:0]
 		b := tx.Bucket(bucketOutbox)
