@@ -103,6 +103,20 @@ func (r *receiver) final(callID string) (notification, notifyEnvelope, bool) {
 	return notification{}, notifyEnvelope{}, false
 }
 
+// finals returns every final call_ended notification received.
+func (r *receiver) finals() []notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []notification
+	for _, n := range r.got {
+		var env notifyEnvelope
+		if json.Unmarshal(n.Body, &env) == nil && env.Event == "call_ended" && env.Data.Final {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func TestCallEndNotifiesAndWritesBack(t *testing.T) {
 	hs := hubspottest.New(hubspottest.Options{})
 	t.Cleanup(hs.Close)

@@ -41,6 +41,7 @@ const (
 	CapabilityFetch      = "fetch"       // FetchRecords reads from the CRM's API
 	CapabilityInline     = "inline"      // webhook events carry their record inline
 	CapabilityReconcile  = "reconcile"   // ListRecords is implemented
+	// CapabilityLogCall (calllog.go): the plugin is a CallLogger.
 )
 
 // Manifest describes a plugin.

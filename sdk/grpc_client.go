@@ -10,8 +10,11 @@ import (
 
 // grpcClient is the host side of the protocol: a CRM that calls a plugin.
 type grpcClient struct {
-	c crmpb.CRMClient
+	c   crmpb.CRMClient
+	log crmpb.CallLogClient
 }
+
+var _ CallLogger = (*grpcClient)(nil)
 
 // rpcError turns a failed gRPC call into a classed error: the call did not
 // complete, so it is transient unless the plugin lacks the method.
@@ -54,6 +57,34 @@ func (g *grpcClient) HandleWebhook(ctx context.Context, req WebhookRequest) (Web
 		return WebhookResult{}, err
 	}
 	return WebhookResult{Events: eventsFromPB(resp.GetEvents())}, nil
+}
+
+var _ WebhookBatcher = (*grpcClient)(nil)
+
+func (g *grpcClient) HandleWebhooks(ctx context.Context, reqs []WebhookRequest) ([]WebhookAnswer, error) {
+	in := &crmpb.HandleWebhooksRequest{Requests: make([]*crmpb.HandleWebhookRequest, len(reqs))}
+	for i, r := range reqs {
+		in.Requests[i] = webhookToPB(r)
+	}
+	resp, err := g.c.HandleWebhooks(ctx, in)
+	if err != nil {
+		if status.Code(err) == codes.Unimplemented && ctx.Err() == nil {
+			return nil, ErrBatchUnsupported
+		}
+		return nil, rpcError(ctx, "HandleWebhooks", err)
+	}
+	if len(resp.GetResponses()) != len(reqs) {
+		return nil, Permanent("plugin answered %d webhooks with %d answers", len(reqs), len(resp.GetResponses()))
+	}
+	out := make([]WebhookAnswer, len(reqs))
+	for i, r := range resp.GetResponses() {
+		if err := errorFromPB(r.GetError()); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Result = WebhookResult{Events: eventsFromPB(r.GetEvents())}
+	}
+	return out, nil
 }
 
 func (g *grpcClient) FetchRecords(ctx context.Context, req FetchRequest) (FetchResult, error) {

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,15 +24,22 @@ func utf(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
+// utfs is in with invalid UTF-8 replaced; in itself (not a copy) when it
+// is all valid, as it nearly always is: the messages only read it.
 func utfs(in []string) []string {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]string, len(in))
 	for i, s := range in {
-		out[i] = utf(s)
+		if !utf8.ValidString(s) {
+			out := slices.Clone(in)
+			for j := i; j < len(out); j++ {
+				out[j] = utf(out[j])
+			}
+			return out
+		}
 	}
-	return out
+	return in
 }
 
 func tsToPB(t time.Time) *timestamppb.Timestamp {
@@ -52,11 +60,16 @@ func credsToPB(c Credentials) *crmpb.Credentials {
 	if len(c) == 0 {
 		return nil
 	}
-	m := make(map[string]string, len(c))
 	for k, v := range c {
-		m[utf(k)] = utf(v)
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			m := make(map[string]string, len(c))
+			for k, v := range c {
+				m[utf(k)] = utf(v)
+			}
+			return &crmpb.Credentials{Values: m}
+		}
 	}
-	return &crmpb.Credentials{Values: m}
+	return &crmpb.Credentials{Values: c} // valid: shared, as the message only reads it
 }
 
 func credsFromPB(c *crmpb.Credentials) Credentials {

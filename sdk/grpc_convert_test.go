@@ -55,3 +55,24 @@ func FuzzEventRoundTrip(f *testing.F) {
 func timestampOK(t time.Time) bool {
 	return t.Year() >= 1 && t.Year() <= 9999
 }
+
+// Valid strings go into the messages as they are (no copy); invalid UTF-8
+// is replaced in a copy, the caller's slice and map untouched.
+func TestUTFCopiesOnlyWhenInvalid(t *testing.T) {
+	valid := []string{"a", "b"}
+	if got := utfs(valid); &got[0] != &valid[0] {
+		t.Error("a valid slice was copied")
+	}
+	bad := []string{"ok", "a\xffb", "c"}
+	got := utfs(bad)
+	if got[0] != "ok" || got[1] != "a\uFFFDb" || got[2] != "c" || bad[1] != "a\xffb" {
+		t.Errorf("got %q from %q", got, bad)
+	}
+	creds := Credentials{"token": "t\xff"}
+	if pb := credsToPB(creds); pb.GetValues()["token"] != "t\uFFFD" || creds["token"] != "t\xff" {
+		t.Errorf("got %q from %q", pb.GetValues(), creds)
+	}
+	if pb := credsToPB(Credentials{"token": "t"}); pb.GetValues()["token"] != "t" {
+		t.Errorf("got %q", pb.GetValues())
+	}
+}

@@ -26,12 +26,12 @@ type grpcPlugin struct {
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	crmpb.RegisterCRMServer(s, newGRPCServer(p.impl, p.logger))
+	RegisterGRPC(s, p.impl, p.logger)
 	return nil
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &grpcClient{c: crmpb.NewCRMClient(c)}, nil
+	return NewGRPCClient(c), nil
 }
 
 // newGRPCServerWithLimits is the go-plugin GRPCServer factory Serve uses.
@@ -59,15 +59,19 @@ func GRPCDialOptions() []grpc.DialOption {
 	}
 }
 
-// RegisterGRPC registers impl as the CRM service on s. Serve does this for
-// plugins; harnesses (sdktest) use it to serve over an in-process listener.
+// RegisterGRPC registers impl as the CRM service on s, and the CallLog
+// service beside it (answering "not supported" unless impl is a
+// CallLogger). Serve does this for plugins; harnesses (sdktest) use it to
+// serve over an in-process listener.
 func RegisterGRPC(s *grpc.Server, impl CRM, logger hclog.Logger) {
-	crmpb.RegisterCRMServer(s, newGRPCServer(impl, logger))
+	srv := newGRPCServer(impl, logger)
+	crmpb.RegisterCRMServer(s, srv)
+	crmpb.RegisterCallLogServer(s, callLogServer{s: srv})
 }
 
-// NewGRPCClient returns a CRM that calls the plugin served on conn. Its
-// errors are *Error: plugin errors keep their class, a failed call
-// (plugin gone, deadline, cancellation) is transient.
+// NewGRPCClient returns a CRM that calls the plugin served on conn; it is
+// also a CallLogger. Its errors are *Error: plugin errors keep their
+// class, a failed call (plugin gone, deadline, cancellation) is transient.
 func NewGRPCClient(conn grpc.ClientConnInterface) CRM {
-	return &grpcClient{c: crmpb.NewCRMClient(conn)}
+	return &grpcClient{c: crmpb.NewCRMClient(conn), log: crmpb.NewCallLogClient(conn)}
 }

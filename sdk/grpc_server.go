@@ -177,3 +177,19 @@ func (s *grpcServer) CheckCredentials(ctx context.Context, req *crmpb.CheckCrede
 	})
 	return &crmpb.CheckCredentialsResponse{Error: errorToPB(err, secrets)}, nil
 }
+
+// HandleWebhooks serves a batch the host coalesced: each request goes to
+// the plugin's HandleWebhook in turn, exactly as if it had come alone (its
+// own secrets, panic guard and error), so plugin authors implement one
+// request at a time. In turn, not in parallel: webhook handling is local
+// CPU work (verify and parse), and plugins run on one P.
+func (s *grpcServer) HandleWebhooks(ctx context.Context, req *crmpb.HandleWebhooksRequest) (*crmpb.HandleWebhooksResponse, error) {
+	out := &crmpb.HandleWebhooksResponse{Responses: make([]*crmpb.HandleWebhookResponse, len(req.GetRequests()))}
+	for i, r := range req.GetRequests() {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the host gave up; it retries or answers 503
+		}
+		out.Responses[i], _ = s.HandleWebhook(ctx, r)
+	}
+	return out, nil
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/reply"
-	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/sdk"
 )
 
@@ -30,7 +29,7 @@ type Agent struct {
 	When              string            `json:"when"`
 	Variables         map[string]string `json:"variables"`
 	RequiredVariables []string          `json:"required_variables"`
-	Policy            store.Policy      `json:"policy"` // timezone may be "callee"
+	Policy            Policy            `json:"policy"` // timezone may be "callee"
 	DedupeWindow      string            `json:"dedupe_window"`
 	Writeback         bool              `json:"writeback"`
 	// Warnings are the latest field check's findings for the agent: the
@@ -107,12 +106,12 @@ func agentView(cfg *config.Config, ag *config.Agent, manifest func(string) (sdk.
 	}
 	v.Policy.Timezone = ag.Timezone
 	if ag.Window != nil {
-		v.Policy.Window = &store.Window{Start: ag.Window.Start, End: ag.Window.End,
+		v.Policy.Window = &Window{Start: ag.Window.Start, End: ag.Window.End,
 			CarryOver: ag.Window.CarryOver, Days: ag.Window.Days}
 	}
-	v.Policy.Retry = store.RetryPolicy{Max: ag.Retry.Max, On: ag.Retry.On, Gaps: []store.Duration{}}
+	v.Policy.Retry = RetryPolicy{Max: ag.Retry.Max, On: ag.Retry.On, Gaps: []Duration{}}
 	for _, g := range ag.Retry.Gaps {
-		v.Policy.Retry.Gaps = append(v.Policy.Retry.Gaps, store.Duration(g))
+		v.Policy.Retry.Gaps = append(v.Policy.Retry.Gaps, Duration(g))
 	}
 	return v
 }

@@ -339,7 +339,7 @@ func TestRulesTest(t *testing.T) {
 	}
 }
 
-func callIDs(cs []store.Call) []string {
+func callIDs(cs []api.Call) []string {
 	var ids []string
 	for _, c := range cs {
 		ids = append(ids, c.ID)

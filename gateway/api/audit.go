@@ -29,14 +29,6 @@ type Reconciliations interface {
 // DefaultAuditPeriod is the audit's period when since is not given.
 const DefaultAuditPeriod = 24 * time.Hour
 
-// AuditReport is the body of GET /api/v1/audit.
-type AuditReport struct {
-	store.Audit
-	// Reconciliation says, per integration, whether it is reconciled
-	// and how its last pass went: the CRM figures come from those passes.
-	Reconciliation []ReconcileState `json:"reconciliation"`
-}
-
 // ReconcileState is one integration's reconciliation.
 type ReconcileState struct {
 	Integration string     `json:"integration"`
@@ -118,7 +110,7 @@ func (a *API) Audit(ctx context.Context, q AuditQuery) (AuditReport, error) {
 	if err != nil {
 		return AuditReport{}, err
 	}
-	rep := AuditReport{Audit: au, Reconciliation: []ReconcileState{}}
+	rep := AuditReport{Audit: NewAudit(au), Reconciliation: []ReconcileState{}}
 	last := map[string]reconcile.Status{}
 	if a.opts.Reconciliations != nil {
 		for _, s := range a.opts.Reconciliations.Last() {

@@ -28,12 +28,6 @@ var CallStatuses = []string{
 	store.CallFailed, store.CallSkipped, store.CallBlocked, store.CallDropped, store.CallCanceled,
 }
 
-// CallList is the body of GET /api/v1/calls.
-type CallList struct {
-	Calls      []store.Call `json:"calls"`
-	NextCursor string       `json:"next_cursor"`
-}
-
 // ParseCallQuery reads the call filters from query parameters (agent_id,
 // status, phone, since, until, q, limit, cursor). Phone numbers, in phone
 // and in q, are normalised to E.164 with region; an error names the bad
@@ -131,7 +125,7 @@ func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
 	for i := range calls {
 		calls[i] = CallRecord(calls[i])
 	}
-	reply.JSON(w, http.StatusOK, CallList{Calls: calls, NextCursor: next})
+	reply.JSON(w, http.StatusOK, CallList{Calls: NewCalls(calls), NextCursor: next})
 }
 
 func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +135,7 @@ func (a *API) showCall(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "call "+id, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, CallRecord(c))
+	reply.JSON(w, http.StatusOK, NewCall(CallRecord(c)))
 }
 
 // CallRecord is c as the API shows it (docs/architecture.md, "The call record"): variables an object and
@@ -171,7 +165,7 @@ func (a *API) cancelCall(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, CallRecord(c))
+	reply.JSON(w, http.StatusOK, NewCall(CallRecord(c)))
 }
 
 // ErrNotPending is returned by CancelCall for a call already final.

@@ -33,15 +33,6 @@ type EraseRequest struct {
 	ObjectType  string `json:"object_type,omitempty"` // narrows to one object type (contact, lead); default any
 }
 
-// EraseResult answers an erasure: what was canceled and erased, counts
-// only (no personal data).
-type EraseResult struct {
-	Status   string             `json:"status"`
-	Message  string             `json:"message"`
-	Canceled scheduler.Canceled `json:"canceled"`
-	Erased   store.EraseReport  `json:"erased"`
-}
-
 // EraseReason is recorded on calls canceled by an operator's erasure.
 const EraseReason = "the person's data was erased by an operator"
 
@@ -63,8 +54,7 @@ func (a *API) eraseContact(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "erase", err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, EraseResult{Status: "done", Message: "the person's data was erased; take a new backup and drop the older ones",
-		Canceled: res.Canceled, Erased: res.Erased})
+	reply.JSON(w, http.StatusOK, NewEraseResult(res))
 }
 
 // erasure checks req against the config and builds the scheduler's

@@ -26,13 +26,13 @@ func TestEraseContactRoute(t *testing.T) {
 		t.Errorf("erase contact = %+v", res)
 	}
 	for _, id := range []string{mine.ID, other.ID} {
-		var c store.Call
+		var c api.Call
 		e.do(t, http.MethodGet, "/api/v1/calls/"+id, "", &c)
 		if c.ToNumber != store.Erased || c.Variables["firstname"] != store.Erased {
 			t.Errorf("call %s after erasure: %+v", id, c)
 		}
 	}
-	var c store.Call
+	var c api.Call
 	e.do(t, http.MethodGet, "/api/v1/calls/"+mine.ID, "", &c)
 	if c.Status != store.CallCanceled || c.Reason != api.EraseReason {
 		t.Errorf("canceled call = %s %q", c.Status, c.Reason)

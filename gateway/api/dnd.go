@@ -19,11 +19,6 @@ type DNDRequest struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// DNDList is the body of GET /api/v1/dnd.
-type DNDList struct {
-	Numbers []store.DNDEntry `json:"numbers"`
-}
-
 // DNDResult answers an add or remove.
 type DNDResult struct {
 	Status   string `json:"status"`
@@ -44,7 +39,7 @@ func (a *API) listDND(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "list DND", err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, DNDList{Numbers: list})
+	reply.JSON(w, http.StatusOK, DNDList{Numbers: NewDNDEntries(list)})
 }
 
 func (a *API) addDND(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,21 @@ type benchOptions struct {
 	// stores as ignored: the figures are the webhook path up to the fsync'd commit,
 	// without the pipeline and scheduler competing for the disk.
 	IngestOnly bool
+	// Rounds alternates bare and gateway loads this many times, so a
+	// neighbour's burst hits both targets alike; the figures are given per
+	// round and as min / median / max.
+	Rounds int
+	// CPUProfile, when set, writes a CPU profile of each gateway round to
+	// CPUProfile.N; the load generator's goroutines carry the pprof label
+	// role=client, so the gateway's samples can be told from its own.
+	CPUProfile string
+	// MemProfile, when set, writes the allocations of the gateway rounds
+	// (the load generator's included) to this file.
+	MemProfile string
+	// Drain, on the full path, waits after each gateway round (up to this
+	// long) until every accepted creation has been dialled, and reports
+	// calls/s during the load, while draining, and end to end.
+	Drain time.Duration
 }
 
 func newBenchCmd(o *rootOptions) *cobra.Command {
@@ -61,6 +76,10 @@ func newBenchCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().IntVar(&b.BigEvents, "big-events", 100, "events in each request of the acknowledgement test")
 	cmd.Flags().IntVar(&b.BigCount, "big-count", 50, "requests in the acknowledgement test")
 	cmd.Flags().BoolVar(&b.IngestOnly, "ingest-only", false, "send events of a type nobody acts on (stored ignored): measure ingest without the pipeline")
+	cmd.Flags().IntVar(&b.Rounds, "rounds", 1, "alternate the bare and gateway loads this many times")
+	cmd.Flags().StringVar(&b.CPUProfile, "cpuprofile", "", "write a CPU profile of each gateway round to `FILE`.N")
+	cmd.Flags().DurationVar(&b.Drain, "drain", 0, "full path: after each gateway round wait up to `D` until every accepted creation is dialled; report end-to-end calls/s")
+	cmd.Flags().StringVar(&b.MemProfile, "memprofile", "", "write the allocations made during the gateway rounds to `FILE`")
 	cmd.Flags().BoolVarP(&b.Verbose, "verbose", "v", false, "show the gateway's log (warnings and errors)")
 	return cmd
 }
@@ -96,6 +115,7 @@ agent "bench" {
 }
 
 func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
+	applyGCDefaults() // as serve does: the gateway runs in this process
 	fake := hubspottest.New(hubspottest.Options{RateMax: 1 << 30})
 	defer fake.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -144,12 +164,38 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 	}
 	fmt.Fprintf(o.Stdout, "callgate bench: %d clients × %s per target, signed single-event HubSpot webhooks, %s\n", b.Clients, b.Duration, what)
 	runLoad(ctx, "warmup", client, gw, b.Clients, min(b.Duration/5, 2*time.Second)) // plugin caches, connections
-	rb := runLoad(ctx, "bare", client, bareSigner, b.Clients, b.Duration)
-	fmt.Fprintln(o.Stdout, rb)
-	rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
-	fmt.Fprintln(o.Stdout, rg)
-	if rb.Rate() > 0 {
-		fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
+	var bares, gws []loadResult
+	for i := range max(b.Rounds, 1) {
+		rb := runLoad(ctx, "bare", client, bareSigner, b.Clients, b.Duration)
+		fmt.Fprintln(o.Stdout, rb)
+		stop, err := startProfile(b.CPUProfile, i)
+		if err != nil {
+			return err
+		}
+		memStop := startMemProfile(b.MemProfile)
+		calls0, hooks0 := batchCounter(ctx, client, base)
+		dials0 := metricSum(ctx, client, base, "callgate_scheduler_dials_total")
+		rg := runLoad(ctx, "gateway", client, gw, b.Clients, b.Duration)
+		stop()
+		memStop()
+		calls1, hooks1 := batchCounter(ctx, client, base)
+		fmt.Fprintln(o.Stdout, rg)
+		if b.Drain > 0 && !b.IngestOnly {
+			fmt.Fprintln(o.Stdout, drainCalls(ctx, client, base, dials0, rg, b.Drain))
+		}
+		if calls1 > calls0 {
+			fmt.Fprintf(o.Stdout, "webhooks per plugin call: %.1f\n", (hooks1-hooks0)/(calls1-calls0))
+		}
+		if rb.Rate() > 0 {
+			fmt.Fprintf(o.Stdout, "gateway/bare rate: %.2f (goal ≥ 0.50); gateway p99 %.2fms (goal < 50ms)\n", rg.Rate()/rb.Rate(), ms(rg.P99))
+		}
+		bares, gws = append(bares, rb), append(gws, rg)
+	}
+	if len(gws) > 1 {
+		printRounds(o.Stdout, bares, gws)
+	}
+	if err := writeMemProfile(b.MemProfile); err != nil {
+		return err
 	}
 	big := ackLatency(ctx, fmt.Sprintf("%d-event", b.BigEvents), client, gw, b.BigEvents, b.BigCount)
 	fmt.Fprintln(o.Stdout, big)
@@ -165,6 +211,12 @@ func runBench(ctx context.Context, o *rootOptions, b benchOptions) error {
 
 // pendingNow reads the inbox depth from /metrics (0 when unreadable).
 func pendingNow(ctx context.Context, client *http.Client, base string) int {
+	return int(metricNow(ctx, client, base, "callgate_inbox_pending_events"))
+}
+
+// metricNow reads one unlabelled or first-labelled sample from /metrics
+// (0 when unreadable).
+func metricNow(ctx context.Context, client *http.Client, base, name string) float64 {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return 0
@@ -175,11 +227,73 @@ func pendingNow(ctx context.Context, client *http.Client, base string) int {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var n float64
 	for _, line := range strings.Split(string(raw), "\n") {
-		if _, err := fmt.Sscanf(line, "callgate_inbox_pending_events %g", &n); err == nil {
-			return int(n)
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+			var n float64
+			if _, err := fmt.Sscanf(rest[i+1:], "%g", &n); err == nil {
+				return n
+			}
 		}
 	}
 	return 0
+}
+
+// metricSum adds up every series of a metric from /metrics (0 when
+// unreadable).
+func metricSum(ctx context.Context, client *http.Client, base, name string) float64 {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(raw), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		var n float64
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+			if _, err := fmt.Sscanf(rest[i+1:], "%g", &n); err == nil {
+				sum += n
+			}
+		}
+	}
+	return sum
+}
+
+// drainCalls waits (up to limit) until the scheduler has dialled a call
+// for each creation the round got accepted, and reports calls/s while the
+// load ran, while the backlog drained, and end to end.
+func drainCalls(ctx context.Context, client *http.Client, base string, dials0 float64, rg loadResult, limit time.Duration) string {
+	atEnd := metricSum(ctx, client, base, "callgate_scheduler_dials_total") - dials0
+	want := float64(rg.Requests)
+	start := time.Now()
+	done := atEnd
+	for done < want && time.Since(start) < limit && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		done = metricSum(ctx, client, base, "callgate_scheduler_dials_total") - dials0
+	}
+	drain := time.Since(start)
+	s := fmt.Sprintf("calls: %.0f of %d dialled; %.0f calls/s during the load, drain %.1fs", done, rg.Requests, atEnd/rg.Elapsed.Seconds(), drain.Seconds())
+	if drain > 100*time.Millisecond {
+		s += fmt.Sprintf(" at %.0f calls/s", (done-atEnd)/drain.Seconds())
+	}
+	return s + fmt.Sprintf("; end to end %.0f calls/s", done/(rg.Elapsed+drain).Seconds())
+}
+
+// batchCounter reads how many coalesced plugin calls and webhooks in them
+// the gateway has made so far, for webhooks per call over a round.
+func batchCounter(ctx context.Context, client *http.Client, base string) (calls, webhooks float64) {
+	return metricNow(ctx, client, base, "callgate_plugin_webhook_batch_size_count"),
+		metricNow(ctx, client, base, "callgate_plugin_webhook_batch_size_sum")
 }

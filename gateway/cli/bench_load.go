@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ type loadResult struct {
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 	Max      time.Duration
+	Use      perRequest // CPU and allocations per successful request
 }
 
 // Rate is successful requests per second.
@@ -37,6 +39,9 @@ func (r loadResult) Rate() float64 {
 func (r loadResult) String() string {
 	s := fmt.Sprintf("%-8s %8d req  %9.0f req/s  p50 %7.2fms  p99 %7.2fms  max %7.2fms",
 		r.Name, r.Requests, r.Rate(), ms(r.P50), ms(r.P99), ms(r.Max))
+	if r.Use.SelfCPU > 0 {
+		s += "  " + r.Use.String()
+	}
 	if len(r.Errors) > 0 {
 		s += fmt.Sprintf("  errors %v", r.Errors)
 	}
@@ -110,10 +115,11 @@ func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSi
 		errs      = map[string]int{}
 		wg        sync.WaitGroup
 	)
+	before := readUsage()
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
-		go func() {
+		go pprof.Do(context.Background(), pprof.Labels("role", "client"), func(context.Context) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 4096)
 			localErrs := map[string]int{}
@@ -141,10 +147,13 @@ func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSi
 				errs[k] += v
 			}
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	return summarize(name, latencies, errs, time.Since(start))
+	elapsed := time.Since(start)
+	r := summarize(name, latencies, errs, elapsed)
+	r.Use = before.per(readUsage(), r.Requests)
+	return r
 }
 
 // ackLatency sends n requests of size events each, one after another, and

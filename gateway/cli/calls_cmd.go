@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callgate/callgate/gateway/api"
-	"github.com/callgate/callgate/gateway/store"
 )
 
 func newCallsCmd(o *rootOptions) *cobra.Command {
@@ -95,10 +94,10 @@ func repeatFlags(cmd *cobra.Command) string {
 func newCallsShowCmd(o *rootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
-		Short: "Show one call with its policy and attempts",
+		Short: "Show one call with its policy, attempts and what each attempt's conversation produced",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var c store.Call
+			var c api.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/calls/"+url.PathEscape(args[0]), nil, nil, &c)
 			if err != nil {
 				return err
@@ -113,7 +112,7 @@ func newCallsShowCmd(o *rootOptions) *cobra.Command {
 }
 
 // printCall writes a call as labelled lines, then its attempts.
-func printCall(o *rootOptions, c store.Call) {
+func printCall(o *rootOptions, c api.Call) {
 	t := newTable(o)
 	t.row("id", c.ID)
 	t.row("agent", c.AgentID)
@@ -133,6 +132,11 @@ func printCall(o *rootOptions, c store.Call) {
 		gaps[i] = time.Duration(g).String()
 	}
 	t.row("retry", fmt.Sprintf("max=%d gaps=%s on=%s", c.Policy.Retry.Max, strings.Join(gaps, ","), strings.Join(c.Policy.Retry.On, ",")))
+	if c.BatchID != "" || c.Priority != 0 || c.Language != "" {
+		t.row("batch", terminalSafe(c.BatchID))
+		t.row("priority", strconv.Itoa(c.Priority))
+		t.row("language", c.Language)
+	}
 	t.row("next attempt", fmtTimePtr(c.NextAttemptAt))
 	t.row("created", fmtTime(c.CreatedAt))
 	t.row("updated", fmtTime(c.UpdatedAt))
@@ -149,11 +153,20 @@ func printCall(o *rootOptions, c store.Call) {
 		return
 	}
 	fmt.Fprintln(o.Stdout)
-	at := newTable(o, "ATTEMPT", "STARTED", "ENDED", "OUTCOME", "PROVIDER ID", "REASON")
+	at := newTable(o, "ATTEMPT", "STARTED", "ENDED", "OUTCOME", "DURATION", "PROVIDER ID", "REASON")
 	for _, a := range c.Attempts {
-		at.row(strconv.Itoa(a.N), fmtTime(a.StartedAt), fmtTimePtr(a.EndedAt), a.Outcome, a.ProviderCallID, a.Reason)
+		at.row(strconv.Itoa(a.N), fmtTime(a.StartedAt), fmtTimePtr(a.EndedAt), a.Outcome, fmtSeconds(a.DurationS), a.ProviderCallID, a.Reason)
 	}
 	_ = at.flush()
+	printReports(o, c.Attempts)
+}
+
+// fmtSeconds writes a talk time: "94s", "-" for none.
+func fmtSeconds(s float64) string {
+	if s <= 0 {
+		return ""
+	}
+	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
 }
 
 func newCallsCancelCmd(o *rootOptions) *cobra.Command {
@@ -162,7 +175,7 @@ func newCallsCancelCmd(o *rootOptions) *cobra.Command {
 		Short: "Cancel a pending call",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var c store.Call
+			var c api.Call
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/calls/"+url.PathEscape(args[0])+"/cancel", nil, nil, &c)
 			if err != nil {
 				return err

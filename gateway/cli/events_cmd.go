@@ -9,13 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 )
 
 // eventList is the body of GET /api/v1/events.
 type eventList struct {
-	Events     []store.EventView `json:"events"`
-	NextCursor string            `json:"next_cursor"`
+	Events     []api.EventView `json:"events"`
+	NextCursor string          `json:"next_cursor"`
 }
 
 func newEventsCmd(o *rootOptions) *cobra.Command {
@@ -127,7 +128,7 @@ func newEventsShowCmd(o *rootOptions) *cobra.Command {
 		Short: "Show one event: its status, reason, call and earlier outcomes",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var ev store.EventView
+			var ev api.EventView
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/events/"+url.PathEscape(args[0]), nil, nil, &ev)
 			if err != nil {
 				return err
@@ -142,7 +143,7 @@ func newEventsShowCmd(o *rootOptions) *cobra.Command {
 }
 
 // printEvent writes an event as labelled lines, then its history.
-func printEvent(o *rootOptions, ev store.EventView) {
+func printEvent(o *rootOptions, ev api.EventView) {
 	t := newTable(o)
 	t.row("id", ev.ID)
 	t.row("agent", ev.AgentID)
@@ -202,7 +203,7 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 						return fmt.Errorf("events replay: give an event ID or filter flags, not both")
 					}
 				}
-				var ev store.Event
+				var ev api.Event
 				raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/events/"+url.PathEscape(args[0])+"/replay", nil, nil, &ev)
 				if err != nil {
 					return err
@@ -223,7 +224,7 @@ func newEventsReplayCmd(o *rootOptions) *cobra.Command {
 			if !given {
 				return fmt.Errorf("events replay: give an event ID, or filter flags (--status, --agent, --since, --until, --q) to replay every event they match")
 			}
-			var res store.BulkReplay
+			var res api.BulkReplay
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodPost, "/api/v1/events/replay", nil, body, &res)
 			if err != nil {
 				return err

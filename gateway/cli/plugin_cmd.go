@@ -45,6 +45,7 @@ func newPluginCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("no built-in plugin %q; built-ins: %s", args[0], strings.Join(builtinPluginNames(), ", "))
 			}
+			applyGCDefaults() // gc.go; GOGC and GOMEMLIMIT win
 			sdk.Serve(mk())
 			return nil
 		},

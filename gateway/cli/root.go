@@ -59,6 +59,7 @@ func commands(o *rootOptions) []*cobra.Command {
 		newOutboxCmd(o),
 		newBackupCmd(o),
 		offline(newStoreCmd(o)),
+		offline(newMigrateCmd(o)),
 		newDNDCmd(o),
 		newContactsCmd(o),
 		newPluginsCmd(o),

@@ -17,7 +17,10 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
+	"github.com/callgate/callgate/gateway/dialer"
+	"github.com/callgate/callgate/gateway/notify"
 	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/plugins/hubspot"
 	"github.com/callgate/callgate/rules"
 	"github.com/callgate/callgate/sdk"
@@ -32,6 +35,7 @@ type rulesTestOptions struct {
 	Integration string
 	Event       string
 	Now         string
+	Outcome     string
 }
 
 func newRulesCmd(o *rootOptions) *cobra.Command {
@@ -41,7 +45,7 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 	}
 	var t rulesTestOptions
 	test := &cobra.Command{
-		Use:   "test --agent A (--record FILE.json | --record-id ID) [--event FILE.json]",
+		Use:   "test --agent A (--record FILE.json | --record-id ID | --outcome FILE.json) [--event FILE.json]",
 		Short: "Dry-run an agent's rules on a record; no call is placed",
 		Long: "Loads the config, compiles the agent's rules and runs them on the record in\n" +
 			"--record (a JSON object of field → value, or a HubSpot object with \"properties\";\n" +
@@ -53,10 +57,18 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 			"With --record-id instead of --record, the running gateway at --addr reads that\n" +
 			"record through the integration's plugin (the fields the pipeline would fetch)\n" +
 			"and runs its own config's rules on it: POST /api/v1/rules/test.\n" +
+			"With --outcome (a status callback body as the http dialer receives it, plus\n" +
+			"optional \"variables\", \"to_number\" and \"final\"), it renders the agent's\n" +
+			"writeback block instead: the logged call's title, body and disposition, and\n" +
+			"the follow-ups whose when holds (properties set, tasks created). Offline.\n" +
 			"Exits 1 when the config or the files cannot be read.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
+			case t.Outcome != "" && (t.Record != "" || t.RecordID != ""):
+				return errors.New("--outcome tries the writeback rules on its own; run the call rules (--record) separately")
+			case t.Outcome != "":
+				return rulesTestOutcome(o, t, cmd.InOrStdin())
 			case t.RecordID != "" && t.Record != "":
 				return errors.New("give --record (a JSON file) or --record-id (a record the gateway reads from the CRM), not both")
 			case t.RecordID != "":
@@ -75,6 +87,7 @@ func newRulesCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&t.Integration, "integration", "", "with --record-id: the integration to read it from (default: the agent's only one)")
 	f.StringVar(&t.Event, "event", "", "event JSON file (default: a creation event)")
 	f.StringVar(&t.Now, "now", "", "evaluate as of this RFC 3339 time (default: the current time)")
+	f.StringVar(&t.Outcome, "outcome", "", "an attempt's outcome JSON (the http dialer's callback), or -: try the agent's writeback rules")
 	_ = test.MarkFlagRequired("agent")
 	cmd.AddCommand(test)
 	return cmd
@@ -367,4 +380,130 @@ func nonNilStrings(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// outcomeTrial is the --outcome file: the http dialer's status callback,
+// with what the write-back rules also read.
+type outcomeTrial struct {
+	dialer.HTTPCallback
+	Variables map[string]string `json:"variables"`
+	ToNumber  string            `json:"to_number"`
+	Final     *bool             `json:"final"` // default true
+}
+
+// rulesTestOutcome renders the agent's writeback block for the outcome in
+// --outcome, as delivery would log it.
+func rulesTestOutcome(o *rootOptions, t rulesTestOptions, stdin io.Reader) error {
+	cfg, err := loadForRules(t.Config, o.Getenv)
+	if err != nil {
+		if cerr, ok := config.AsError(err); ok {
+			for _, p := range cerr.Problems() {
+				fmt.Fprintln(o.Stderr, p.String())
+			}
+			return fmt.Errorf("%s has problems; fix them (see `%s config check %s`)", t.Config, o.self(), t.Config)
+		}
+		return err
+	}
+	ag, ok := cfg.Agents[t.Agent]
+	if !ok {
+		return fmt.Errorf("no agent %q in %s; agents: %s", t.Agent, t.Config, agentNames(cfg))
+	}
+	raw, err := readFileOrStdin(t.Outcome, stdin)
+	if err != nil {
+		return fmt.Errorf("read the outcome: %w", err)
+	}
+	var in outcomeTrial
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return fmt.Errorf("%s: not an outcome JSON object: %w", t.Outcome, err)
+	}
+	// The callback's own checks (status, fields); a trial may leave out
+	// the ids a real callback carries.
+	probe := in.HTTPCallback
+	probe.CallID, probe.Attempt = orDefault(probe.CallID, "trial"), max(probe.Attempt, 1)
+	body, _ := json.Marshal(probe)
+	out, err := dialer.ParseHTTPCallback(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.Outcome, err)
+	}
+	now := time.Now().UTC()
+	if t.Now != "" {
+		if now, err = time.Parse(time.RFC3339, t.Now); err != nil {
+			return fmt.Errorf("--now %q is not an RFC 3339 time", t.Now)
+		}
+	}
+	final := in.Final == nil || *in.Final
+	ended := now
+	a := store.Attempt{N: out.Attempt, StartedAt: now.Add(-time.Duration(out.DurationS * float64(time.Second))), EndedAt: &ended,
+		Outcome: out.Status, Reason: out.Reason, ProviderCallID: out.ProviderCallID, DurationS: out.DurationS,
+		RecordingURL: out.RecordingURL, Transcript: out.Transcript, Summary: out.Summary, Disposition: out.Disposition,
+		FromNumber: out.FromNumber, Data: out.Data}
+	c := store.Call{ID: out.CallID, AgentID: ag.Name, ToNumber: in.ToNumber, Variables: in.Variables, Attempts: []store.Attempt{a}}
+	p := notify.PreviewWriteback(ag.WritebackRules, c, a, final, now)
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	return writePreview(o.Stdout, ag, p)
+}
+
+func readFileOrStdin(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(io.LimitReader(stdin, 16<<20))
+	}
+	return os.ReadFile(name)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// writePreview prints a write-back preview for people.
+func writePreview(w io.Writer, ag *config.Agent, p notify.WritebackPreview) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "write-back of agent %q (writeback %s)\n", ag.Name, map[bool]string{true: "on", false: "off"}[ag.Writeback])
+	if !p.Logged {
+		b.WriteString("  not logged: attempts = \"final\" and the call goes on (set \"final\": true to see the last attempt)\n")
+	}
+	fmt.Fprintf(&b, "  key:          %s\n  title:        %s\n", p.Key, p.Title)
+	disp := p.Disposition
+	if disp == "" {
+		disp = "(the plugin's default for the outcome)"
+	}
+	fmt.Fprintf(&b, "  disposition:  %s\n  body:\n", disp)
+	for _, line := range strings.Split(p.Body, "\n") {
+		fmt.Fprintln(&b, strings.TrimRight("    "+line, " "))
+	}
+	var names []string
+	if ag.WritebackRules != nil {
+		for _, f := range ag.WritebackRules.FollowUps {
+			names = append(names, f.Name)
+		}
+	}
+	for _, name := range names {
+		fmt.Fprintf(&b, "  follow_up %q: %s\n", name, map[bool]string{true: "yes", false: "no"}[slices.Contains(p.FollowUps, name)])
+	}
+	props := make([]string, 0, len(p.Properties))
+	for k := range p.Properties {
+		props = append(props, k)
+	}
+	sort.Strings(props)
+	for _, k := range props {
+		fmt.Fprintf(&b, "    set %s = %q\n", k, p.Properties[k])
+	}
+	for _, tk := range p.Tasks {
+		fmt.Fprintf(&b, "    task %q due %s", tk.Title, tk.Due.Format(time.RFC3339))
+		if tk.Owner != "" {
+			fmt.Fprintf(&b, " owner %s", tk.Owner)
+		}
+		b.WriteString("\n")
+	}
+	for _, pr := range p.Problems {
+		fmt.Fprintf(&b, "  problem: %s\n", pr)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

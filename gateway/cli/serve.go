@@ -19,7 +19,6 @@ import (
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
-	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/gateway/throttle"
 )
 
@@ -44,6 +43,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 				return exitError{code: 1}
 			}
 			log := newLogger(o.Stderr, cfg.Server.LogFormat, cfg.Server.LogLevel)
+			log.Debug("garbage collector", "settings", applyGCDefaults()) // gc.go; GOGC and GOMEMLIMIT win
 			if file == "" {
 				log.Warn("no config file: running on built-in defaults (no API keys, no agents); pass --config FILE")
 			}
@@ -182,14 +182,12 @@ func (a *app) onClose(name string, fn func() error) {
 }
 
 func (a *app) openStore(cfg *config.Config) error {
-	db, err := bolt.Open(bolt.Options{Dir: cfg.Server.DataDir, DedupeTTL: cfg.Server.DedupeTTL, Logger: a.log.Named("store")})
+	st, err := openStore(context.Background(), cfg, a.log)
 	if err != nil {
 		return err
 	}
-	a.store = db
-	a.onClose("store", db.Close)
-	info := db.Info()
-	a.log.Info("store open", "backend", info.Backend, "path", info.Location)
+	a.store = st
+	a.onClose("store", st.Close)
 	return nil
 }
 

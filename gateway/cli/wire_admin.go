@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +138,16 @@ func (c integrationPlugins) CheckCredentials(ctx context.Context, integration st
 	if err != nil {
 		return err
 	}
-	return crm.CheckCredentials(ctx, creds)
+	if err := crm.CheckCredentials(ctx, creds); err != nil {
+		return err
+	}
+	// An agent logs calls here: the credentials must allow that too.
+	m, _ := c.host.Manifest(c.cfg().Integrations[integration].Type)
+	l, ok := crm.(sdk.CallLogger)
+	if ok && slices.Contains(m.Capabilities, sdk.CapabilityLogCall) && slices.Contains(c.cfg().WritebackIntegrations(), integration) {
+		_, err = l.LogCall(ctx, sdk.LogCallRequest{Credentials: creds, CheckOnly: true})
+	}
+	return err
 }
 
 // ListFields lists an integration's fields through its plugin.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"slices"
 
@@ -32,6 +33,20 @@ func (a *app) startNotifier(cfg *config.Config, host *pluginhost.Host) (*notify.
 			ag, ok := a.cfg.Load().Agents[agentID]
 			return ok && ag.Writeback
 		},
+		WritebackRules: func(agentID string) *config.Writeback {
+			if ag, ok := a.cfg.Load().Agents[agentID]; ok {
+				return ag.WritebackRules
+			}
+			return nil
+		},
+		Capabilities: func(integration string) []string {
+			in, ok := a.cfg.Load().Integrations[integration]
+			if !ok {
+				return nil
+			}
+			m, _ := host.Manifest(in.Type)
+			return m.Capabilities
+		},
 		CRM: func(integration string) (notify.CRMUpdater, sdk.Credentials, bool) {
 			in, ok := a.cfg.Load().Integrations[integration]
 			if !ok {
@@ -50,6 +65,13 @@ func (a *app) startNotifier(cfg *config.Config, host *pluginhost.Host) (*notify.
 		return nil, err
 	}
 	a.goRun("notify", n.Run)
+	a.goRun("writeback check", func(ctx context.Context) error {
+		// Say now, not at the first call, what the CRM credentials lack.
+		for name, err := range n.CheckWriteback(ctx, a.cfg.Load().WritebackIntegrations()) {
+			a.log.Warn("write-back will fail for this integration until its credentials are fixed", "integration", name, "error", err)
+		}
+		return nil
+	})
 	urls, secret := slices.Clone(cfg.Server.Notify), cfg.Server.NotifySecret
 	a.onReload("notify", func(next *config.Config) error {
 		if !slices.Equal(next.Server.Notify, urls) || next.Server.NotifySecret != secret {

@@ -37,6 +37,7 @@ func (d *decoder) decodeBody(body hcl.Body, f fields, blocks ...hcl.BlockHeaderS
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "server"},
+	{Type: "store"},
 	{Type: "api_key", LabelNames: []string{"name"}},
 	{Type: "integration", LabelNames: []string{"name"}},
 	{Type: "dialer", LabelNames: []string{"name"}},
@@ -293,6 +294,7 @@ func (d *decoder) dialer(block *hcl.Block, dl *Dialer) {
 }
 
 func (d *decoder) agent(block *hcl.Block, ag *Agent, r *refs) {
+	var writebackSet bool
 	blocks := d.decodeBody(block.Body, fields{
 		"dialer": func(a *hcl.Attribute) {
 			if v, ok := d.str(a); ok {
@@ -347,13 +349,13 @@ func (d *decoder) agent(block *hcl.Block, ag *Agent, r *refs) {
 				ag.DedupeWindow = v
 			}
 		},
-		"writeback": func(a *hcl.Attribute) { ag.Writeback, _ = d.boolean(a) },
+		"writeback": func(a *hcl.Attribute) { ag.Writeback, writebackSet = d.boolean(a) },
 		"notify": func(a *hcl.Attribute) {
 			if v, ok := d.strList(a); ok {
 				ag.Notify = d.checkURLs(a.Expr.Range(), a.Name, v)
 			}
 		},
-	}, hcl.BlockHeaderSchema{Type: "window"}, hcl.BlockHeaderSchema{Type: "retry"})
+	}, hcl.BlockHeaderSchema{Type: "window"}, hcl.BlockHeaderSchema{Type: "retry"}, hcl.BlockHeaderSchema{Type: "writeback"})
 	var seen = map[string]hcl.Range{}
 	for _, b := range blocks {
 		if first, dup := seen[b.Type]; dup {
@@ -366,6 +368,13 @@ func (d *decoder) agent(block *hcl.Block, ag *Agent, r *refs) {
 			ag.Window = d.window(b)
 		case "retry":
 			d.retry(b, &ag.Retry)
+		case "writeback":
+			// The block turns write-back on, unless writeback = false
+			// says otherwise (switched off, rules kept).
+			ag.WritebackRules = d.writebackBlock(b, ag.Name)
+			if !writebackSet {
+				ag.Writeback = true
+			}
 		}
 	}
 	for _, name := range ag.RequiredVariables {

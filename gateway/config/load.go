@@ -156,6 +156,7 @@ func Default() *Config {
 
 func empty() *Config {
 	return &Config{
+		Store: Store{Backend: StoreBolt},
 		Server: Server{
 			Listen:          DefaultListen,
 			DataDir:         DefaultDataDir,
@@ -230,6 +231,8 @@ func (d *decoder) decodeFile(body hcl.Body) *Config {
 		switch b.Type {
 		case "server":
 			d.server(b.Body, &cfg.Server)
+		case "store":
+			d.store(b, &cfg.Store)
 		case "api_key":
 			k := APIKey{Name: b.Labels[0]}
 			d.apiKey(b, &k, r)

@@ -11,6 +11,7 @@ import (
 type Config struct {
 	File         string // the file it was loaded from ("" for built-in defaults)
 	Server       Server
+	Store        Store
 	APIKeys      []APIKey
 	Integrations map[string]*Integration
 	Dialers      map[string]*Dialer
@@ -88,7 +89,11 @@ type Agent struct {
 	Retry             Retry
 	DedupeWindow      time.Duration // default 24h
 	Writeback         bool
-	Notify            []string
+	// WritebackRules is the agent's writeback block (writeback.go); nil
+	// without one: every ended attempt is logged with the default title
+	// and body, and no follow-ups.
+	WritebackRules *Writeback
+	Notify         []string
 }
 
 // Expr is a rule expression with where it was written, for error messages.

@@ -44,6 +44,9 @@ type CallkaroOutbound struct {
 	ToNumber string            `json:"to_number"`
 	AgentID  string            `json:"agent_id"`
 	Metadata map[string]string `json:"metadata"`
+	BatchID  string            `json:"batch_id,omitempty"`
+	Priority int               `json:"priority,omitempty"`
+	Language string            `json:"language,omitempty"`
 }
 
 // CallkaroQueued is the hosted API's answer to /call/outbound.
@@ -61,7 +64,9 @@ type CallkaroEvent struct {
 }
 
 // CallkaroCallEnded is the data of a call_ended webhook (the fields callgate
-// reads).
+// reads). The conversation's fields are kept raw and read one by one
+// (callkaroReport), so that one the hosted service sends in an unexpected
+// shape is dropped instead of losing the outcome.
 type CallkaroCallEnded struct {
 	CallSid           string         `json:"callSid"`
 	Agent             string         `json:"agent"`
@@ -71,6 +76,14 @@ type CallkaroCallEnded struct {
 	DispositionReason string         `json:"disposition_reason"`
 	CallMetadata      map[string]any `json:"call_metadata"`
 	TryCount          int            `json:"try_count"`
+
+	From             json.RawMessage `json:"from"`
+	RecordingURL     json.RawMessage `json:"recordingUrl"`
+	Transcription    json.RawMessage `json:"transcription"`
+	PostCall         json.RawMessage `json:"post_call"`
+	PostCallDetail   json.RawMessage `json:"post_call_detail"`
+	ConversionStatus json.RawMessage `json:"conversion_status"`
+	CallLink         json.RawMessage `json:"call_link"`
 }
 
 // Callkaro places calls through the hosted callkaro.ai outbound API. Its
@@ -119,7 +132,8 @@ func (d *Callkaro) Dial(ctx context.Context, r Request) (Placed, error) {
 	}
 	meta[MetaCallID] = r.CallID
 	meta[MetaAttempt] = strconv.Itoa(r.Attempt)
-	body, err := json.Marshal(CallkaroOutbound{ToNumber: r.ToNumber, AgentID: r.AgentID, Metadata: meta})
+	body, err := json.Marshal(CallkaroOutbound{ToNumber: r.ToNumber, AgentID: r.AgentID, Metadata: meta,
+		BatchID: r.BatchID, Priority: r.Priority, Language: r.Language})
 	if err != nil {
 		return Placed{}, fmt.Errorf("dialer %s: encode request: %w", d.name, err)
 	}
@@ -198,7 +212,7 @@ func ParseCallkaroWebhook(body []byte) (Outcome, error) {
 	}
 	status, why := MapCallkaro(c.HangupReason, c.DispositionReason, c.CallDuration)
 	return Outcome{CallID: callID, Attempt: attempt, Status: status, ProviderCallID: c.CallSid,
-		DurationS: c.CallDuration, Reason: clip(why, 500)}, nil
+		DurationS: c.CallDuration, Reason: clip(why, 500), Report: callkaroReport(c)}, nil
 }
 
 // metaString reads a metadata value that may have come back as a string or

@@ -250,3 +250,40 @@ func TestCallkaroRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestCallkaroDialPassesOutboundFields: batch_id, priority and language
+// from /call/outbound reach the hosted API as its own fields, and are
+// left out when the call has none.
+func TestCallkaroDialPassesOutboundFields(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*dialer.Request)
+		want map[string]any // the body's fields beside to_number, agent_id, metadata
+	}{
+		{name: "none", set: func(*dialer.Request) {}, want: map[string]any{}},
+		{name: "all", set: func(r *dialer.Request) { r.BatchID, r.Priority, r.Language = "0303fa770b666a64ab1694c1e", -20, "hi" },
+			want: map[string]any{"batch_id": "0303fa770b666a64ab1694c1e", "priority": -20.0, "language": "hi"}},
+		{name: "language only", set: func(r *dialer.Request) { r.Language = "ta" }, want: map[string]any{"language": "ta"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := dialertest.New(t, dialertest.Callkaro, apiKey)
+			d := newCallkaro(t, p.URL, apiKey, time.Second)
+			req := request(1)
+			tt.set(&req)
+			if _, err := d.Dial(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(p.Dials()[0].Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			delete(body, "to_number")
+			delete(body, "agent_id")
+			delete(body, "metadata")
+			if mustJSON(body) != mustJSON(tt.want) {
+				t.Errorf("extra fields = %s, want %s", mustJSON(body), mustJSON(tt.want))
+			}
+		})
+	}
+}

@@ -37,6 +37,11 @@ type Request struct {
 	StatusCallbackURL string // where the platform posts the outcome
 	// IdempotencyKey is "<call id>-<attempt n>" when empty.
 	IdempotencyKey string
+	// BatchID, Priority (−100…100) and Language (ISO 639-1) come from
+	// /call/outbound; dialers whose platform takes them pass them on.
+	BatchID  string
+	Priority int
+	Language string
 }
 
 // Key is the idempotency key the request is sent with.
@@ -63,6 +68,9 @@ type Outcome struct {
 	ProviderCallID string
 	DurationS      float64
 	Reason         string
+	// Report is what the platform said about the conversation, when it
+	// said anything: recording, transcript, summary, disposition, …
+	Report
 }
 
 // Error classes. Dial and ParseOutcome wrap one of these; test with errors.Is.

@@ -2,6 +2,7 @@ package dialer_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/callgate/callgate/gateway/dialer"
@@ -42,6 +43,15 @@ func FuzzParseCallkaroWebhook(f *testing.F) {
 
 func checkOutcome(t *testing.T, o dialer.Outcome) {
 	t.Helper()
+	if u := o.RecordingURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		t.Fatalf("recording URL %q accepted: only http(s) may reach the audio player", u)
+	}
+	if n := o.FromNumber; n != "" && (n[0] != '+' || len(n) > 16) {
+		t.Fatalf("from number %q accepted", n)
+	}
+	if len(o.Transcript) > dialer.MaxTurns || len(o.Disposition) > dialer.MaxDisposition+3 || len(o.Summary) > dialer.MaxSummary+3 {
+		t.Fatalf("outcome fields out of bounds: %d turns, disposition %d, summary %d bytes", len(o.Transcript), len(o.Disposition), len(o.Summary))
+	}
 	switch o.Status {
 	case "completed", "no_answer", "busy", "failed", "voicemail", "canceled":
 	default:

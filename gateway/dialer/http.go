@@ -57,6 +57,10 @@ type HTTPDialRequest struct {
 	Variables         map[string]string `json:"variables"`
 	Contact           HTTPContact       `json:"contact"`
 	StatusCallbackURL string            `json:"status_callback_url"`
+	// From /call/outbound, when the caller gave them.
+	BatchID  string `json:"batch_id,omitempty"`
+	Priority int    `json:"priority,omitempty"`
+	Language string `json:"language,omitempty"`
 }
 
 // HTTPContact names the CRM record a call is for.
@@ -71,9 +75,19 @@ type HTTPDialResponse struct {
 	Status         string  `json:"status"` // synchronous platforms: the outcome
 	DurationS      float64 `json:"duration_s"`
 	Reason         string  `json:"reason"`
+
+	// With a synchronous status, the conversation as in HTTPCallback.
+	RecordingURL string         `json:"recording_url,omitempty"`
+	Transcript   Transcript     `json:"transcript,omitempty"`
+	Summary      string         `json:"summary,omitempty"`
+	Disposition  string         `json:"disposition,omitempty"`
+	FromNumber   string         `json:"from_number,omitempty"`
+	Data         map[string]any `json:"data,omitempty"`
 }
 
-// HTTPCallback is the status callback body a platform posts.
+// HTTPCallback is the status callback body a platform posts. The fields
+// after reason describe the conversation (docs/dialers.md, "Outcome
+// fields"); all are optional.
 type HTTPCallback struct {
 	CallID         string  `json:"call_id"`
 	Attempt        int     `json:"attempt"`
@@ -81,6 +95,13 @@ type HTTPCallback struct {
 	ProviderCallID string  `json:"provider_call_id"`
 	DurationS      float64 `json:"duration_s"`
 	Reason         string  `json:"reason"`
+
+	RecordingURL string         `json:"recording_url,omitempty"`
+	Transcript   Transcript     `json:"transcript,omitempty"`
+	Summary      string         `json:"summary,omitempty"`
+	Disposition  string         `json:"disposition,omitempty"`
+	FromNumber   string         `json:"from_number,omitempty"`
+	Data         map[string]any `json:"data,omitempty"`
 }
 
 // HTTP is the generic dialer: callgate's own contract, which any voice
@@ -117,7 +138,7 @@ func (d *HTTP) Dial(ctx context.Context, r Request) (Placed, error) {
 	body, err := json.Marshal(HTTPDialRequest{
 		CallID: r.CallID, Attempt: r.Attempt, AgentID: r.AgentID, ToNumber: r.ToNumber,
 		Variables: nonNil(r.Variables), Contact: HTTPContact{Type: r.ContactType, ObjectID: r.ObjectID},
-		StatusCallbackURL: r.StatusCallbackURL,
+		StatusCallbackURL: r.StatusCallbackURL, BatchID: r.BatchID, Priority: r.Priority, Language: r.Language,
 	})
 	if err != nil {
 		return Placed{}, fmt.Errorf("dialer %s: encode request: %w", d.name, err)
@@ -152,8 +173,15 @@ func (d *HTTP) Dial(ctx context.Context, r Request) (Placed, error) {
 			d.log.Warn("2xx with an unknown status; waiting for the callback", "call", r.CallID, "status", clip(resp.Status, 40))
 			return p, nil
 		}
+		rep := Report{RecordingURL: resp.RecordingURL, Transcript: resp.Transcript, Summary: resp.Summary,
+			Disposition: resp.Disposition, FromNumber: resp.FromNumber, Data: resp.Data}
+		if err := rep.validate(); err != nil {
+			// The call happened; a bad field must not undo its outcome.
+			d.log.Warn("2xx with a malformed outcome field; the conversation is not kept", "call", r.CallID, "error", err)
+			rep = Report{}
+		}
 		p.Outcome = &Outcome{CallID: r.CallID, Attempt: r.Attempt, Status: resp.Status,
-			ProviderCallID: resp.ProviderCallID, DurationS: resp.DurationS, Reason: resp.Reason}
+			ProviderCallID: resp.ProviderCallID, DurationS: resp.DurationS, Reason: resp.Reason, Report: rep}
 	}
 	return p, nil
 }
@@ -171,7 +199,7 @@ func (d *HTTP) ParseOutcome(r *http.Request, body []byte) (Outcome, error) {
 func ParseHTTPCallback(body []byte) (Outcome, error) {
 	var cb HTTPCallback
 	if err := json.Unmarshal(body, &cb); err != nil {
-		return Outcome{}, fmt.Errorf("%w: not the status callback object of docs/dialers.md: %v", ErrBadCallback, err)
+		return Outcome{}, fmt.Errorf("%w: %w", ErrBadCallback, decodeError(err))
 	}
 	switch {
 	case cb.CallID == "":
@@ -183,8 +211,13 @@ func ParseHTTPCallback(body []byte) (Outcome, error) {
 	case cb.DurationS < 0:
 		return Outcome{}, fmt.Errorf("%w: duration_s is negative", ErrBadCallback)
 	}
+	rep := Report{RecordingURL: cb.RecordingURL, Transcript: cb.Transcript, Summary: cb.Summary,
+		Disposition: cb.Disposition, FromNumber: cb.FromNumber, Data: cb.Data}
+	if err := rep.validate(); err != nil {
+		return Outcome{}, fmt.Errorf("%w: %w", ErrBadCallback, err)
+	}
 	return Outcome{CallID: cb.CallID, Attempt: cb.Attempt, Status: cb.Status,
-		ProviderCallID: cb.ProviderCallID, DurationS: cb.DurationS, Reason: clip(cb.Reason, 500)}, nil
+		ProviderCallID: cb.ProviderCallID, DurationS: cb.DurationS, Reason: clip(cb.Reason, 500), Report: rep}, nil
 }
 
 // maxResponse caps how much of a platform's answer is read.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -247,7 +248,7 @@ func TestHTTPCallbacks(t *testing.T) {
 			for range tt.times {
 				o := <-got
 				want := dialer.Outcome{CallID: "01JDCALL", Attempt: 1, Status: "busy", ProviderCallID: "pc-9", Reason: "line busy"}
-				if o != want {
+				if !reflect.DeepEqual(o, want) {
 					t.Fatalf("outcome = %+v, want %+v", o, want)
 				}
 			}
@@ -305,7 +306,7 @@ func TestHTTPRoundTrip(t *testing.T) {
 	for range 2 {
 		o := <-got
 		want := dialer.Outcome{CallID: r.CallID, Attempt: 1, Status: "completed", ProviderCallID: placed.ProviderCallID, DurationS: 42.5}
-		if o != want {
+		if !reflect.DeepEqual(o, want) {
 			t.Fatalf("outcome = %+v, want %+v", o, want)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -160,15 +161,17 @@ func fail(code int, format string, args ...any) error {
 // header and a query value) are refused with 400 rather than one picked:
 // the caller meant one of them, and callgate cannot tell which.
 // Identical copies count as one.
-func apiKey(r *http.Request) (string, error) {
+func apiKey(r *http.Request, q url.Values) (string, error) {
 	key := ""
-	for _, k := range append(r.Header.Values("X-API-KEY"), r.URL.Query()["x_api_key"]...) {
-		switch {
-		case k == "":
-		case key == "":
-			key = k
-		case subtle.ConstantTimeCompare([]byte(k), []byte(key)) != 1:
-			return "", fail(http.StatusBadRequest, "Conflicting API keys: the X-API-KEY header and the x_api_key query parameter (or two copies of one) differ; send the key once")
+	for _, vals := range [][]string{r.Header.Values("X-API-KEY"), q["x_api_key"]} {
+		for _, k := range vals {
+			switch {
+			case k == "":
+			case key == "":
+				key = k
+			case subtle.ConstantTimeCompare([]byte(k), []byte(key)) != 1:
+				return "", fail(http.StatusBadRequest, "Conflicting API keys: the X-API-KEY header and the x_api_key query parameter (or two copies of one) differ; send the key once")
+			}
 		}
 	}
 	return key, nil
@@ -180,7 +183,12 @@ func apiKey(r *http.Request) (string, error) {
 // Retry-After before its key is looked at. A missing key is 403 and is
 // not counted (it guesses nothing).
 func (h *Handler) authenticate(r *http.Request, cfg *config.Config) (*config.APIKey, error) {
-	key, err := apiKey(r)
+	return h.authenticateQuery(r, r.URL.Query(), cfg)
+}
+
+// authenticateQuery is authenticate with the request's query already parsed.
+func (h *Handler) authenticateQuery(r *http.Request, q url.Values, cfg *config.Config) (*config.APIKey, error) {
+	key, err := apiKey(r, q)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ type OutboundRequest struct {
 	NumberOfRetries   json.RawMessage `json:"number_of_retries"`
 	GapBetweenRetries json.RawMessage `json:"gap_between_retries"` // minutes: a number or an array
 	Timezone          string          `json:"timezone"`            // IANA name, "callee" or "contact" (falls back: no record)
+	BatchID           string          `json:"batch_id"`            // the campaign the call belongs to
+	Priority          json.RawMessage `json:"priority"`            // −100…100, higher first
+	Language          string          `json:"language"`            // ISO 639-1
 }
 
 // OutboundReply is the 200 body of /call/outbound.
@@ -96,6 +99,10 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	if err != nil {
 		return OutboundReply{}, err
 	}
+	extras, err := parseOutboundExtras(req)
+	if err != nil {
+		return OutboundReply{}, err
+	}
 	policy := over.Apply(AgentPolicy(ag))
 	zone, err := callee.Resolve(policy.Timezone, callee.Facts{Number: number, NoRecord: true, Agent: ag.Timezone, Default: cfg.Server.DefaultTimezone})
 	if err != nil {
@@ -127,7 +134,7 @@ func (h *Handler) outbound(r *http.Request) (OutboundReply, error) {
 	}
 	got, err := h.cfg.Scheduler.Submit(r.Context(), scheduler.Submission{
 		Call: store.Call{AgentID: ag.Name, ToNumber: number, Variables: vars, Policy: policy, Dialer: ag.Dialer,
-			Source: store.Source{Type: "api"}},
+			Source: store.Source{Type: "api"}, BatchID: extras.BatchID, Priority: extras.Priority, Language: extras.Language},
 		ContactKey: "api:" + number,
 		NotBefore:  notBefore,
 	})

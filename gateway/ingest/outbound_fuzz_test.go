@@ -16,6 +16,9 @@ func FuzzOutboundBody(f *testing.F) {
 		`{"gap_between_retries":"soon"}`,
 		`{"carry_over":{}}`,
 		`{"metadata":{"n":[1,{"x":null}]},"gap_between_retries":1e308}`,
+		`{"batch_id":"0303fa770b666a64ab1694c1e","priority":-100,"language":"hi"}`,
+		`{"priority":"100.0","language":"EN"}`,
+		`{"priority":1e300,"language":"eng","batch_id":"\u0000"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -30,6 +33,13 @@ func FuzzOutboundBody(f *testing.F) {
 		vals, err := outboundValues(req)
 		if err == nil {
 			_, err = ParsePolicyParams(vals)
+		}
+		if err == nil {
+			var x outboundExtras
+			x, err = parseOutboundExtras(req)
+			if err == nil && (x.Priority < MinPriority || x.Priority > MaxPriority || (x.Language != "" && len(x.Language) != 2) || len(x.BatchID) > MaxBatchID) {
+				t.Fatalf("accepted out of bounds: %+v", x)
+			}
 		}
 		var pe *ParamError
 		if err != nil && !errors.As(err, &pe) {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
@@ -28,10 +30,12 @@ type WebhookReply struct {
 	Failed int `json:"failed"`
 }
 
-// ServeWebhook is POST /call/crm-webhook (docs/webhooks.md).
+// ServeWebhook is POST /call/crm-webhook (docs/webhooks.md). The query is
+// parsed once here and handed down.
 func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
-	typ := r.URL.Query().Get("type")
-	res, err := h.webhook(r, typ)
+	q := r.URL.Query()
+	typ := q.Get("type")
+	res, err := h.webhook(r, q, typ)
 	if err != nil {
 		label := typ
 		if _, known := h.cfg.Plugins.CRM(typ); !known {
@@ -41,13 +45,12 @@ func (h *Handler) ServeWebhook(w http.ResponseWriter, r *http.Request) {
 		h.writeErr(w, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, res)
+	writeWebhookReply(w, res)
 }
 
-func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
+func (h *Handler) webhook(r *http.Request, q url.Values, typ string) (WebhookReply, error) {
 	cfg := h.cfg.Config()
-	q := r.URL.Query()
-	key, err := h.authenticate(r, cfg)
+	key, err := h.authenticateQuery(r, q, cfg)
 	if err != nil {
 		return WebhookReply{}, err
 	}
@@ -58,7 +61,7 @@ func (h *Handler) webhook(r *http.Request, typ string) (WebhookReply, error) {
 	if err != nil {
 		return WebhookReply{}, err
 	}
-	return h.accept(r, cfg, ag, typ)
+	return h.accept(r, q, cfg, ag, typ)
 }
 
 // AcceptAs takes a webhook for agentID from a caller authorized another
@@ -71,12 +74,12 @@ func (h *Handler) AcceptAs(r *http.Request, agentID string) (WebhookReply, error
 	if !ok {
 		return WebhookReply{}, fail(http.StatusNotFound, "Agent %s not found", reply.Quote(agentID))
 	}
-	return h.accept(r, cfg, ag, r.URL.Query().Get("type"))
+	q := r.URL.Query()
+	return h.accept(r, q, cfg, ag, q.Get("type"))
 }
 
 // accept is a webhook after its caller was authorized for ag.
-func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, typ string) (WebhookReply, error) {
-	q := r.URL.Query()
+func (h *Handler) accept(r *http.Request, q url.Values, cfg *config.Config, ag *config.Agent, typ string) (WebhookReply, error) {
 	if typ == "" {
 		return WebhookReply{}, fail(http.StatusBadRequest, "Missing type in request query: use one of %s", strings.Join(h.cfg.Plugins.Names(), ", "))
 	}
@@ -97,7 +100,7 @@ func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, 
 			return WebhookReply{}, err
 		}
 	}
-	body, err := readBody(r, cfg)
+	body, err := readWebhookBody(r, cfg)
 	if err != nil {
 		return WebhookReply{}, err
 	}
@@ -113,9 +116,7 @@ func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, 
 		}
 	}
 	now := h.cfg.Now().UTC()
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.PluginTimeout)
-	defer cancel()
-	wr, err := crm.HandleWebhook(ctx, sdk.WebhookRequest{
+	wr, err := h.handleWebhook(r.Context(), crm, sdk.WebhookRequest{
 		Method:      r.Method,
 		URL:         signedURL(cfg.Server.PublicURL, cfg.Server.Listen, r),
 		Headers:     pluginHeaders(r.Header),
@@ -152,6 +153,22 @@ func (h *Handler) accept(r *http.Request, cfg *config.Config, ag *config.Agent, 
 	return WebhookReply{Status: "done", Message: message(res), Accepted: res.Accepted, Duplicates: res.Duplicates, Ignored: res.Ignored - failed, Failed: failed}, nil
 }
 
+// boundedWebhooks is a plugin client that bounds a webhook call by a
+// timeout without a timer per call (pluginhost's coalescing client).
+type boundedWebhooks interface {
+	HandleWebhookWithin(ctx context.Context, req sdk.WebhookRequest, d time.Duration) (sdk.WebhookResult, error)
+}
+
+// handleWebhook calls the plugin bounded by Config.PluginTimeout.
+func (h *Handler) handleWebhook(ctx context.Context, crm sdk.CRM, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	if b, ok := crm.(boundedWebhooks); ok {
+		return b.HandleWebhookWithin(ctx, req, h.cfg.PluginTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.PluginTimeout)
+	defer cancel()
+	return crm.HandleWebhook(ctx, req)
+}
+
 func message(res store.AppendResult) string {
 	n := len(res.Events)
 	if n == 1 {
@@ -170,6 +187,9 @@ func checkContentType(typ, ct string, accepted []string) error {
 	if len(accepted) == 0 {
 		accepted = []string{sdk.DefaultContentType}
 	}
+	if slices.Contains(accepted, ct) {
+		return nil // the common case, a bare media type: nothing to parse
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	switch {
 	case err != nil:
@@ -180,12 +200,20 @@ func checkContentType(typ, ct string, accepted []string) error {
 	return fail(http.StatusUnsupportedMediaType, "Unsupported Content-Type %s: the %s plugin accepts %s", reply.Quote(mt), typ, strings.Join(accepted, ", "))
 }
 
-// pluginHeaders is a copy of the request's headers without those that
-// authenticate to callgate itself: plugins never see them.
+// gatewayCredentials are the headers that authenticate to callgate itself,
+// in canonical form: plugins never see them.
+var gatewayCredentials = []string{"X-Api-Key", "Authorization", "Cookie"}
+
+// pluginHeaders is the request's headers without those that authenticate
+// to callgate itself. The value slices are shared with the request, not
+// copied: the plugin gets them through the protocol (a copy in its own
+// process), and nothing here writes to them.
 func pluginHeaders(h http.Header) http.Header {
-	out := h.Clone()
-	for _, k := range []string{"X-Api-Key", "Authorization", "Cookie"} {
-		out.Del(k)
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		if !slices.Contains(gatewayCredentials, k) {
+			out[k] = v
+		}
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/callgate/callgate/gateway/store"
-	"github.com/callgate/callgate/sdk"
 )
 
 // Sign is the SignatureHeader value for body: "sha256=" and the hex
@@ -191,46 +189,6 @@ func (n *Notifier) post(ctx context.Context, it store.OutboxItem) error {
 		return fmt.Errorf("POST %s: receiver answered %d", redact(it.URL), resp.StatusCode)
 	}
 	return nil
-}
-
-// writeback writes a call's final status to its CRM record. Auth,
-// bad-request and not-found errors are final; rate limits wait as asked.
-func (n *Notifier) writeback(ctx context.Context, it store.OutboxItem) (time.Duration, error) {
-	var wb writeback
-	if err := json.Unmarshal(it.Body, &wb); err != nil {
-		return 0, errFinal{fmt.Errorf("write-back item is not readable: %w", err)}
-	}
-	if n.cfg.CRM == nil {
-		return 0, errFinal{errors.New("write-back is not wired to any CRM")}
-	}
-	crm, creds, ok := n.cfg.CRM(it.Integration)
-	if !ok {
-		// The integration may come back with a config reload: retry.
-		return 0, fmt.Errorf("integration %q is not configured or its plugin is not running", it.Integration)
-	}
-	err := crm.UpdateRecord(ctx, sdk.UpdateRequest{Credentials: creds, ObjectType: wb.ObjectType, ObjectID: wb.ObjectID,
-		Fields: map[string]sdk.Value{
-			FieldStatus: sdk.StringValue(wb.Status),
-			FieldAt:     sdk.TimeValue(wb.At),
-			FieldReason: sdk.StringValue(wb.Reason),
-			FieldCallID: sdk.StringValue(wb.CallID),
-		}})
-	if err == nil {
-		return 0, nil
-	}
-	err = fmt.Errorf("%s %s %s: %w", it.Integration, wb.ObjectType, wb.ObjectID, err)
-	var se *sdk.Error
-	switch sdk.ClassOf(err) {
-	case sdk.ClassAuth:
-		return 0, errFinal{fmt.Errorf("%w (fix the integration's credentials, then retry the dead letter)", err)}
-	case sdk.ClassBadRequest, sdk.ClassNotFound, sdk.ClassPermanent, sdk.ClassInvalidSignature:
-		return 0, errFinal{err}
-	case sdk.ClassRateLimited:
-		if errors.As(err, &se) {
-			return se.RetryAfter, err
-		}
-	}
-	return 0, err
 }
 
 // destination names where an item goes, for logs.

@@ -1,8 +1,9 @@
 // Package notify tells the outside world what became of calls: lifecycle
 // webhooks to the server's and the agent's notify URLs (in the shape of the
 // hosted service's call_ended webhook, signed with HMAC-SHA256) and, for
-// agents with writeback on, the final status written back to the CRM
-// record through the plugin's UpdateRecord.
+// agents with writeback on, each call attempt logged on the CRM record
+// through the plugin's LogCall (a HubSpot Call on the contact's timeline,
+// with follow-ups) and the final status written through UpdateRecord.
 //
 // Delivery is durable: Items builds outbox items that the scheduler commits
 // in the same transaction as the call change they report, and Run delivers
@@ -24,6 +25,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/sdk"
 )
@@ -42,6 +44,9 @@ type Store interface {
 	UpdateOutbox(ctx context.Context, it store.OutboxItem) error
 	DeleteOutbox(ctx context.Context, id string) error
 	OutboxDepth(ctx context.Context) (pending, dead int, err error)
+	// GetCall and MutateCall read and record what a CRM write-back logged.
+	GetCall(ctx context.Context, id string) (store.Call, error)
+	MutateCall(ctx context.Context, id string, fn func(c *store.Call) ([]store.OutboxItem, error)) (store.Call, error)
 	store.Wakeups
 }
 
@@ -55,11 +60,19 @@ type Config struct {
 	AgentURLs  func(agentID string) []string // an agent's notify; nil: none
 	Writeback  func(agentID string) bool     // an agent's writeback; nil: off
 	// CRM finds the plugin client and credentials of an integration block.
-	CRM        func(integration string) (CRMUpdater, sdk.Credentials, bool)
-	HTTPClient *http.Client // default: 10s timeout
-	Logger     hclog.Logger
-	Clock      func() time.Time
-	Registerer prometheus.Registerer // nil: metrics are not registered
+	CRM func(integration string) (CRMUpdater, sdk.Credentials, bool)
+	// WritebackRules is an agent's writeback block; nil (or a nil
+	// answer): every attempt logged with the default title and body.
+	WritebackRules func(agentID string) *config.Writeback
+	// Capabilities are the manifest capabilities of an integration's
+	// plugin: log_call makes write-back log calls (the CRM client must
+	// then be an sdk.CallLogger), writeback sets the status properties.
+	// nil: status properties only.
+	Capabilities func(integration string) []string
+	HTTPClient   *http.Client // default: 10s timeout
+	Logger       hclog.Logger
+	Clock        func() time.Time
+	Registerer   prometheus.Registerer // nil: metrics are not registered
 
 	MaxAttempts int           // tries before an item becomes a dead letter; default 13 (12–24 h)
 	BaseBackoff time.Duration // wait after the first failure; default 30s
@@ -193,6 +206,9 @@ type Payload struct {
 	NextAttemptAt  *time.Time   `json:"next_attempt_at,omitempty"`
 	Source         store.Source `json:"source"`
 	OccurredAt     time.Time    `json:"occurred_at"`
+
+	// What the platform reported about the conversation (outcome.go).
+	OutcomeFields
 }
 
 // writeback is the body of a write-back outbox item.
@@ -214,9 +230,9 @@ const (
 )
 
 // Items returns the outbox items that report a change of call: a webhook
-// per notify URL (server and agent, each once) and, when the call is final
-// and its agent has writeback on, a write-back to its CRM record. attempt
-// is the attempt that just ended, or nil.
+// per notify URL (server and agent, each once) and, when its agent has
+// writeback on, a write-back to its CRM record (writeback.go). attempt is
+// the attempt that just ended, or nil.
 func (n *Notifier) Items(call store.Call, attempt *store.Attempt, final bool) []store.OutboxItem {
 	now := n.now().UTC()
 	final = final || store.Final(call.Status)
@@ -236,17 +252,7 @@ func (n *Notifier) Items(call store.Call, attempt *store.Attempt, final bool) []
 			}
 		}
 	}
-	if final && n.cfg.Writeback != nil && n.cfg.Writeback(call.AgentID) && call.Source.Integration != "" && call.Source.ObjectID != "" {
-		wb := writeback{ObjectType: call.Source.ObjectType, ObjectID: call.Source.ObjectID, CallID: call.ID,
-			Status: call.Status, Reason: call.Reason, At: lastActivity(call, now)}
-		if wb.ObjectType == "" {
-			wb.ObjectType = "contact"
-		}
-		body, _ := json.Marshal(wb)
-		items = append(items, store.OutboxItem{ID: n.db.NewID(now), Kind: store.OutboxWriteback, Body: body,
-			Integration: call.Source.Integration, CallID: call.ID, AgentID: call.AgentID, Event: "writeback",
-			NextAt: now, CreatedAt: now})
-	}
+	items = append(items, n.writebackItems(call, attempt, final, now)...)
 	return items
 }
 
@@ -321,6 +327,7 @@ func (n *Notifier) envelope(c store.Call, a *store.Attempt, final bool, now time
 		CallMetadata: c.Variables, CallID: c.ID, Status: c.Status, Reason: c.Reason, Final: final,
 		ToNumber: c.ToNumber, Source: c.Source, OccurredAt: now,
 		NextCallScheduled: !final && c.NextAttemptAt != nil,
+		OutcomeFields:     outcomeFields(c, a),
 	}
 	if p.CallMetadata == nil {
 		p.CallMetadata = map[string]string{}

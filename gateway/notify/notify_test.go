@@ -174,7 +174,7 @@ func TestItemsWriteback(t *testing.T) {
 	}{
 		{"final, on", store.CallFailed, true, store.Source{Integration: "hubspot", ObjectID: "123"}, 1},
 		{"final, off", store.CallFailed, false, store.Source{Integration: "hubspot", ObjectID: "123"}, 0},
-		{"not final", store.CallRetryScheduled, true, store.Source{Integration: "hubspot", ObjectID: "123"}, 0},
+		{"not final: the attempt is logged", store.CallRetryScheduled, true, store.Source{Integration: "hubspot", ObjectID: "123"}, 1},
 		{"api call, no record", store.CallCompleted, true, store.Source{Type: "api"}, 0},
 	}
 	for _, tt := range tests {

@@ -129,3 +129,50 @@ func pidOf(target string, pid int) int {
 	}
 	return 0
 }
+
+// BenchmarkHandleWebhookConcurrent is the gateway's case under load: many
+// 1-event webhooks at once into one plugin process, sent one call each
+// (the raw gRPC client) or through the host's coalescer, in the same run.
+// Parallelism 32 per P: 64 concurrent callers on 2 cores.
+func BenchmarkHandleWebhookConcurrent(b *testing.B) {
+	h, err := New(Config{Executable: testPlugin, Builtins: []string{"bench"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = h.Close() })
+	coalesced, _ := h.CRM("bench")
+	raw, err := h.procs["bench"].current()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pid := h.Status()[0].PID
+	for _, tc := range []struct {
+		name string
+		crm  sdk.CRM
+	}{{"one-call-each", raw}, {"coalesced", coalesced}} {
+		b.Run(tc.name, func(b *testing.B) {
+			req := sdk.WebhookRequest{
+				Method: "POST", URL: "https://calls.example.com/call/crm-webhook?type=bench&agent_id=a",
+				Headers:     map[string][]string{"Content-Type": {"application/json"}, "X-Hubspot-Signature-V3": {"c2lnbmF0dXJl"}},
+				Body:        []byte("1"),
+				Credentials: sdk.Credentials{"access_token": "pat-na1-0000", "client_secret": "s3cr3t"},
+				ReceivedAt:  time.Now(),
+			}
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			start := cpuTime(b, pid)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if res, err := tc.crm.HandleWebhook(context.Background(), req); err != nil || len(res.Events) != 1 {
+						b.Errorf("%d events, %v", len(res.Events), err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64((cpuTime(b, pid)-start).Microseconds())/float64(b.N), "cpu-us/op")
+		})
+	}
+}

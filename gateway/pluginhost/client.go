@@ -10,11 +10,23 @@ import (
 // client is the sdk.CRM Host.CRM hands out. It calls whichever process is
 // current, so it survives restarts, and it records latency and errors.
 type client struct {
-	p *process
-	m *metrics
+	p        *process
+	m        *metrics
+	webhooks *coalescer
 }
 
-var _ sdk.CRM = (*client)(nil)
+func newClient(p *process, m *metrics) *client {
+	c := &client{p: p, m: m}
+	c.webhooks = newCoalescer(c.handleWebhooks, c.handleWebhook, func(n int) {
+		m.batch.WithLabelValues(p.name).Observe(float64(n))
+	})
+	return c
+}
+
+var (
+	_ sdk.CRM        = (*client)(nil)
+	_ sdk.CallLogger = (*client)(nil)
+)
 
 // do runs one call against the current process.
 func (c *client) do(method string, fn func(sdk.CRM) error) error {
@@ -24,16 +36,21 @@ func (c *client) do(method string, fn func(sdk.CRM) error) error {
 		err = fn(crm)
 		c.m.latency.WithLabelValues(c.p.name, method).Observe(time.Since(start).Seconds())
 	}
-	if err != nil {
-		class := sdk.ClassOf(err)
-		c.m.errors.WithLabelValues(c.p.name, method, string(class)).Inc()
-		if class == sdk.ClassTransient {
-			// Perhaps the process just died: have the supervisor look
-			// now rather than at its next poll.
-			c.p.nudge()
-		}
-	}
+	c.failed(method, err)
 	return err
+}
+
+// failed counts a failed call; a transient one may mean the process just
+// died, so the supervisor is asked to look now rather than at its next poll.
+func (c *client) failed(method string, err error) {
+	if err == nil {
+		return
+	}
+	class := sdk.ClassOf(err)
+	c.m.errors.WithLabelValues(c.p.name, method, string(class)).Inc()
+	if class == sdk.ClassTransient {
+		c.p.nudge()
+	}
 }
 
 func (c *client) Describe(ctx context.Context) (m sdk.Manifest, err error) {
@@ -44,12 +61,48 @@ func (c *client) Describe(ctx context.Context) (m sdk.Manifest, err error) {
 	return m, err
 }
 
-func (c *client) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (res sdk.WebhookResult, err error) {
-	err = c.do("HandleWebhook", func(crm sdk.CRM) (err error) {
-		res, err = crm.HandleWebhook(ctx, req)
-		return err
-	})
+// HandleWebhook goes through the coalescer: concurrent webhooks share one
+// round trip (coalesce.go). Its latency metric is each webhook's own, from
+// arrival to answer, queueing included.
+func (c *client) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	return c.handleWebhookBy(ctx, req, time.Time{})
+}
+
+// HandleWebhookWithin is HandleWebhook bounded to d from now without a
+// timer of its own: the coalesced call's one timer bounds its whole batch
+// (ingest uses it instead of a context.WithTimeout per webhook).
+func (c *client) HandleWebhookWithin(ctx context.Context, req sdk.WebhookRequest, d time.Duration) (sdk.WebhookResult, error) {
+	return c.handleWebhookBy(ctx, req, time.Now().Add(d))
+}
+
+func (c *client) handleWebhookBy(ctx context.Context, req sdk.WebhookRequest, deadline time.Time) (sdk.WebhookResult, error) {
+	start := time.Now()
+	res, err := c.webhooks.handle(ctx, req, deadline)
+	c.m.latency.WithLabelValues(c.p.name, "HandleWebhook").Observe(time.Since(start).Seconds())
+	c.failed("HandleWebhook", err)
 	return res, err
+}
+
+// handleWebhooks is one batched call to the current process.
+func (c *client) handleWebhooks(ctx context.Context, reqs []sdk.WebhookRequest) ([]sdk.WebhookAnswer, error) {
+	crm, err := c.p.current()
+	if err != nil {
+		return nil, err
+	}
+	b, ok := crm.(sdk.WebhookBatcher)
+	if !ok {
+		return nil, sdk.ErrBatchUnsupported
+	}
+	return b.HandleWebhooks(ctx, reqs)
+}
+
+// handleWebhook is one unbatched call, for plugins older than protocol 1.1.
+func (c *client) handleWebhook(ctx context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	crm, err := c.p.current()
+	if err != nil {
+		return sdk.WebhookResult{}, err
+	}
+	return crm.HandleWebhook(ctx, req)
 }
 
 func (c *client) FetchRecords(ctx context.Context, req sdk.FetchRequest) (res sdk.FetchResult, err error) {
@@ -82,4 +135,18 @@ func (c *client) ListRecords(ctx context.Context, req sdk.ListRequest) (res sdk.
 
 func (c *client) CheckCredentials(ctx context.Context, creds sdk.Credentials) error {
 	return c.do("CheckCredentials", func(crm sdk.CRM) error { return crm.CheckCredentials(ctx, creds) })
+}
+
+// LogCall reaches the plugin's CallLog service; a plugin without it
+// answers "not supported" (callers check the log_call capability first).
+func (c *client) LogCall(ctx context.Context, req sdk.LogCallRequest) (res sdk.LogCallResult, err error) {
+	err = c.do("LogCall", func(crm sdk.CRM) error {
+		l, ok := crm.(sdk.CallLogger)
+		if !ok {
+			return sdk.Permanent("LogCall is not supported by this plugin")
+		}
+		res, err = l.LogCall(ctx, req)
+		return err
+	})
+	return res, err
 }

@@ -53,7 +53,7 @@ type Config struct {
 	// External are the configured external plugin binaries.
 	External []*config.Plugin
 	// Env is extra KEY=VALUE pairs for every plugin's environment. Plugins
-	// get only PATH, TZ, SSL_CERT_FILE, SSL_CERT_DIR (when set),
+	// get only PATH, TZ, SSL_CERT_FILE, SSL_CERT_DIR, GOGC, GOMEMLIMIT (when set),
 	// GOMAXPROCS=1 and these (which win over the defaults): never the
 	// gateway's whole environment.
 	Env []string

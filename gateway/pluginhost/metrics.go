@@ -13,6 +13,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
 	up       *prometheus.GaugeVec
+	batch    *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -30,6 +31,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "callgate_plugin_errors_total",
 			Help: "Plugin call errors by method and class.",
 		}, []string{"plugin", "method", "class"}),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "callgate_plugin_webhook_batch_size",
+			Help:    "Webhooks per HandleWebhooks call: how many concurrent webhooks shared one round trip.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}, []string{"plugin"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "callgate_plugin_up",
 			Help: "1 when the plugin process is running and described, else 0.",
@@ -48,6 +54,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if err == nil {
 		m.up, err = register(reg, m.up)
+	}
+	if err == nil {
+		m.batch, err = register(reg, m.batch)
 	}
 	return m, err
 }

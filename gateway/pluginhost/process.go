@@ -48,7 +48,7 @@ func newProcess(h *Host, name, source, path string, args []string, sum string) *
 		kick:   make(chan struct{}, 1),
 		state:  StateRestarting, lastErr: "not started",
 	}
-	p.client = &client{p: p, m: h.metrics}
+	p.client = newClient(p, h.metrics)
 	return p
 }
 
@@ -109,7 +109,9 @@ func (p *process) verifyChecksum() error {
 // few variables a well-behaved HTTP client needs.
 func (p *process) env() []string {
 	var env []string
-	for _, k := range []string{"PATH", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR"} {
+	// GOGC and GOMEMLIMIT pass through so an operator's GC settings reach
+	// the plugins too (they override the built-ins' defaults, cli/gc.go).
+	for _, k := range []string{"PATH", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "GOGC", "GOMEMLIMIT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

@@ -315,6 +315,7 @@ func (s *Scheduler) dial(ctx context.Context, l *lane, c store.Call, a store.Att
 		ContactType: contactType, ObjectID: c.Source.ObjectID,
 		StatusCallbackURL: s.cfg.StatusCallbackURL(l.name),
 		IdempotencyKey:    attemptKey(c.ID, a.N),
+		BatchID:           c.BatchID, Priority: c.Priority, Language: c.Language,
 	}
 	dctx, cancel := context.WithTimeout(ctx, l.lim.DialTimeout)
 	placed, err := l.d.Dial(dctx, req)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -71,6 +72,7 @@ func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Ti
 			status, reason = store.OutcomeFailed, fmt.Sprintf("the dialer reported an unknown outcome %q", o.Status)
 		}
 		a.EndedAt, a.Outcome, a.Reason, a.DurationS = &now, status, reason, o.DurationS
+		keepReport(a, o.Report)
 		if a.ProviderCallID == "" {
 			a.ProviderCallID = o.ProviderCallID
 		}
@@ -110,6 +112,14 @@ func (s *Scheduler) recordPlaced(dialerName string, o Outcome, placedAt *time.Ti
 	}
 	s.log.Info("attempt ended", "call", c.ID, "agent", c.AgentID, "attempt", n, "outcome", c.Attempts[n-1].Outcome, "status", c.Status)
 	return nil
+}
+
+// keepReport stores what the platform said about the conversation on the
+// attempt, so the API, dashboard, notifications and write-back read it
+// from the call record. All of it is personal data: erasure scrubs it.
+func keepReport(a *store.Attempt, r dialer.Report) {
+	a.RecordingURL, a.Summary, a.Disposition, a.FromNumber = r.RecordingURL, r.Summary, r.Disposition, r.FromNumber
+	a.Transcript, a.Data = r.Transcript, r.Data
 }
 
 // reachedAfterAll reports whether an outcome for attempt n belongs to an

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,22 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+
+	// series caches each (route, method, code)'s counter and histogram:
+	// the set is small and fixed (routes are templates, methods and codes
+	// folded), and a lookup here costs no label hashing or allocation.
+	mu     sync.RWMutex
+	series map[seriesKey]seriesPair
+}
+
+type seriesKey struct {
+	route, method string
+	code          int
+}
+
+type seriesPair struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
@@ -26,6 +43,7 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 			Help:    "Time to answer HTTP requests, by route template and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
+		series: map[seriesKey]seriesPair{},
 	}
 	for _, c := range []prometheus.Collector{
 		m.requests, m.latency,
@@ -43,9 +61,21 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 // not_found/method_not_allowed); method and code are folded into fixed
 // sets, so no request can add series of its own.
 func (m *httpMetrics) observe(route, method string, code int, d time.Duration) {
-	method = methodLabel(method)
-	m.requests.WithLabelValues(route, method, codeLabel(code)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	if code < 100 || code > 599 {
+		code = 0 // one "other" series, as codeLabel folds them
+	}
+	k := seriesKey{route, methodLabel(method), code}
+	m.mu.RLock()
+	p, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		p = seriesPair{m.requests.WithLabelValues(k.route, k.method, codeLabel(code)), m.latency.WithLabelValues(k.route, k.method)}
+		m.mu.Lock()
+		m.series[k] = p
+		m.mu.Unlock()
+	}
+	p.requests.Inc()
+	p.latency.Observe(d.Seconds())
 }
 
 // methodLabel is the method if it is one of RFC 9110's (and PATCH),

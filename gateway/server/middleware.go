@@ -1,13 +1,13 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/callgate/callgate/gateway/reply"
@@ -23,18 +23,21 @@ const (
 // id is kept when it looks sane; otherwise one is made (a ULID).
 const RequestIDHeader = "X-Request-Id"
 
-type ctxKey struct{}
-
-// requestInfo is filled in as the request goes down the chain and read
-// by the access log on the way back up.
-type requestInfo struct {
-	route string
-	quiet bool
-}
-
-func noteRoute(r *http.Request, label string, quiet bool) {
-	if info, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
-		info.route, info.quiet = label, quiet
+// noteRoute tells the access log and the metrics which route took the
+// request. The route is kept in the recorder observe wraps the response
+// in, found by unwrapping w (http.ResponseController's convention), so no
+// per-request context or request copy is needed to carry it.
+func noteRoute(w http.ResponseWriter, label string, quiet bool) {
+	for w != nil {
+		if rec, ok := w.(*recorder); ok {
+			rec.route, rec.quiet = label, quiet
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
 	}
 }
 
@@ -43,9 +46,11 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		id := r.Header.Get(RequestIDHeader)
 		if !saneRequestID(id) {
 			id = ulid.Make().String()
-			r.Header.Set(RequestIDHeader, id)
+			r.Header[RequestIDHeader] = []string{id} // RequestIDHeader is canonical
 		}
-		w.Header().Set(RequestIDHeader, id)
+		// The request's value slice is shared: Header.Add on either side
+		// appends past its capacity, so neither ever writes into the other.
+		w.Header()[RequestIDHeader] = r.Header[RequestIDHeader][:1:1]
 		next.ServeHTTP(w, r)
 	})
 }
@@ -64,34 +69,35 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// observe writes the access log line and the request metrics.
+// observe writes the access log line and the request metrics. The log
+// line's arguments are built only when its level is logged.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{route: routeNotFound}
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+		rec := &recorder{ResponseWriter: w, route: routeNotFound}
+		next.ServeHTTP(rec, r)
 		elapsed := time.Since(start)
 		status := rec.statusCode()
-		s.metrics.observe(info.route, r.Method, status, elapsed)
+		s.metrics.observe(rec.route, r.Method, status, elapsed)
 
+		level := hclog.Info
+		switch {
+		case status >= 500:
+			level = hclog.Warn
+		case rec.quiet:
+			level = hclog.Debug
+		}
+		if s.log.GetLevel() > level {
+			return
+		}
 		target := r.URL.Path
 		if r.URL.RawQuery != "" {
 			target += "?" + RedactQuery(r.URL.RawQuery)
 		}
-		args := []any{
-			"method", r.Method, "route", info.route, "path", target, "status", status,
+		s.log.Log(level, "http request",
+			"method", r.Method, "route", rec.route, "path", target, "status", status,
 			"bytes", rec.bytes, "duration", elapsed.Round(time.Microsecond),
-			"request_id", w.Header().Get(RequestIDHeader), "remote", r.RemoteAddr,
-		}
-		switch {
-		case status >= 500:
-			s.log.Warn("http request", args...)
-		case info.quiet:
-			s.log.Debug("http request", args...)
-		default:
-			s.log.Info("http request", args...)
-		}
+			"request_id", w.Header().Get(RequestIDHeader), "remote", r.RemoteAddr)
 	})
 }
 
@@ -138,6 +144,8 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	route  string // the route label (noteRoute)
+	quiet  bool   // the route logs at debug level
 }
 
 func (rec *recorder) WriteHeader(code int) {

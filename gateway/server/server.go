@@ -147,11 +147,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.maxBody.Store(cfg.MaxBodyBytes)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteRoute(r, routeNotFound, false)
+		noteRoute(w, routeNotFound, false)
 		reply.Errorf(w, http.StatusNotFound, "no such endpoint: %s %s", reply.Clip(r.Method), reply.Clip(r.URL.Path))
 	})
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteRoute(r, routeMethodNotAllowed, false)
+		noteRoute(w, routeMethodNotAllowed, false)
 		reply.Errorf(w, http.StatusMethodNotAllowed, "method %s is not allowed on %s", reply.Clip(r.Method), reply.Clip(r.URL.Path))
 	})
 	s.handler = s.recoverPanics(s.withRequestID(s.observe(s.router)))
@@ -214,7 +214,7 @@ func (s *Server) wrapRoute(label string, h http.Handler, opts []RouteOption) htt
 		fixed = limitBody(rt.maxBody, h)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteRoute(r, label, rt.quiet)
+		noteRoute(w, label, rt.quiet)
 		if fixed != nil {
 			fixed.ServeHTTP(w, r)
 			return

@@ -192,3 +192,13 @@ type Wakeups interface {
 type Backuper interface {
 	WriteBackup(ctx context.Context, w io.Writer, size func(int64)) (int64, error)
 }
+
+// DialBudget is implemented by a shared store that paces dials across
+// replicas: one token bucket per dialer, kept in the store, so a dialer's
+// rate holds for the whole cluster. A process-local store needs none (the
+// scheduler then paces in memory).
+type DialBudget interface {
+	// TakeDials grants up to want dials on dialer now from a bucket that
+	// refills at perSecond up to burst; it returns how many it granted.
+	TakeDials(ctx context.Context, dialer string, want int, perSecond float64, burst int, now time.Time) (int, error)
+}

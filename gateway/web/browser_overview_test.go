@@ -267,6 +267,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	call := f.addCall(t, "+919812345678", store.CallRetryScheduled, f.now.Add(-time.Hour))
 	f.addEndedCall(t, "+919812345679", store.CallCompleted, store.OutcomeCompleted, 42, f.now.Add(-2*time.Hour))
 	f.addCall(t, "+919812345670", store.CallDialing, f.now.Add(-time.Minute))
+	reported := f.addReportedCall(t, "+919812345671", "https://rec.example.com/a.mp3")
 	f.addFailedEvent(t, "777")
 	f.refusals.Add(refused.Refusal{At: f.now, Route: "/call/crm-webhook", Agent: "sales-intro", Type: "hubspot",
 		Status: 401, Class: "signature", Reason: "X-HubSpot-Signature-v3: does not match", Remote: "203.0.113.9"})
@@ -280,6 +281,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{"overview", "/ui/"},
 		{"calls", "/ui/calls"},
 		{"call", "/ui/calls/" + call.ID},
+		{"call with a conversation", "/ui/calls/" + reported.ID},
 		{"events", "/ui/events"},
 		{"agents", "/ui/agents"},
 		{"plugins", "/ui/plugins"},

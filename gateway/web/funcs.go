@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -22,9 +23,17 @@ var funcs = template.FuncMap{
 	"has":      slices.Contains[[]string],
 	"sorted":   sortedKeys,
 	"final":    store.Final,
-	"duration": func(d store.Duration) string { return time.Duration(d).String() },
+	"duration": durationText,
 	"badge":    badgeClass,
 	"whenIn":   formatTimeIn,
+	"hasReport": func(a store.Attempt) bool {
+		return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" || a.FromNumber != "" || len(a.Data) > 0
+	},
+	"recording": recordingURL,
+	"plain":     plainValue,
+	"seconds": func(s float64) string {
+		return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+	},
 	"whenInPtr": func(t *time.Time, zone string) template.HTML {
 		if t == nil {
 			return "—"
@@ -118,4 +127,16 @@ func badgeClass(status string) string {
 	default:
 		return "badge wait"
 	}
+}
+
+// durationText writes a retry gap: a stored call's or, on the agents
+// page, an agent's as the API shows it.
+func durationText(d any) string {
+	switch d := d.(type) {
+	case store.Duration:
+		return time.Duration(d).String()
+	case api.Duration:
+		return d.String()
+	}
+	return fmt.Sprint(d)
 }

@@ -46,7 +46,11 @@ func TestConformance(t *testing.T) {
 		want = append(want, srv.AddContactAt(strconv.Itoa(7010+i), since.Add(d), time.Time{}, nil))
 	}
 	srv.AddContactAt("7099", since.Add(time.Hour), time.Time{}, nil)
+	callee := srv.AddContact("", map[string]any{"firstname": "Ada"})
 	sdktest.Conformance(t, sdktest.Plugin{Impl: hubspot.New()}, sdktest.Fixtures{
+		LogCall: &sdk.LogCallRequest{ObjectType: "contact", ObjectID: callee, Key: "01JDCONF-1",
+			Call:  sdk.LoggedCall{Direction: sdk.DirectionOutbound, Outcome: "completed", Duration: time.Minute, StartedAt: since, Title: "AI call"},
+			Tasks: []sdk.FollowUpTask{{Title: "Call back", Due: since.Add(24 * time.Hour)}}},
 		Listing: &sdktest.Listing{ObjectType: "contact", Since: since, Until: since.Add(time.Hour), Want: want},
 		Credentials: sdk.Credentials{
 			hubspot.CredAccessToken:  srv.Token(),

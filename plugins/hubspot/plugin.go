@@ -79,7 +79,10 @@ type Plugin struct {
 	created   map[string]map[string]bool // callgate_* properties known to exist, by account key
 }
 
-var _ sdk.CRM = (*Plugin)(nil)
+var (
+	_ sdk.CRM        = (*Plugin)(nil)
+	_ sdk.CallLogger = (*Plugin)(nil)
+)
 
 // New returns a Plugin with default options.
 func New() *Plugin {
@@ -141,7 +144,7 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredObjectsPath, Description: "contacts objects path (default " + DefaultObjectsPath + "; date-versioned paths such as /crm/objects/2026-03/contacts work)"},
 			{Name: CredPropertiesPath, Description: "contact properties path (default " + DefaultPropertiesPath + ")"},
 		},
-		Capabilities: []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile},
+		Capabilities: []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile, sdk.CapabilityLogCall},
 		ContentTypes: []string{"application/json"},
 		PhoneFields:  []string{"mobilephone", "phone"},
 	}, nil

@@ -120,7 +120,7 @@ func TestDescribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name != "hubspot" || m.ProtocolVersion != sdk.ProtocolVersion || !slices.Equal(m.Capabilities, []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile}) {
+	if m.Name != "hubspot" || m.ProtocolVersion != sdk.ProtocolVersion || !slices.Equal(m.Capabilities, []string{sdk.CapabilityFetch, sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityReconcile, sdk.CapabilityLogCall}) {
 		t.Fatalf("manifest %+v", m)
 	}
 	secret := map[string]bool{}

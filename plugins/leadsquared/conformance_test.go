@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,14 @@ func fixtures(t *testing.T, srv *leadsquaredtest.Server) sdktest.Fixtures {
 	if len(webhooks) == 0 {
 		t.Fatal("no golden payloads")
 	}
-	return sdktest.Fixtures{Credentials: creds(srv), Webhooks: webhooks, Listing: listingFixture(srv)}
+	lead := leadsquaredtest.NewLead(leadsquaredtest.LeadInput{FirstName: "Ada", Mobile: "+91-9876543210"})
+	srv.AddLead(lead)
+	c := creds(srv)
+	c[leadsquared.CredCallActivityEvent] = strconv.Itoa(leadsquaredtest.DefaultActivityEvent)
+	return sdktest.Fixtures{Credentials: c, Webhooks: webhooks, Listing: listingFixture(srv),
+		LogCall: &sdk.LogCallRequest{ObjectType: "lead", ObjectID: lead.ID(), Key: "01JDCONF-1",
+			Call: sdk.LoggedCall{Direction: sdk.DirectionOutbound, Outcome: "completed", Duration: time.Minute, Title: "AI call",
+				StartedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}}
 }
 
 // listingFixture stores five leads in an hour (two in the same second)

@@ -47,7 +47,10 @@ type Plugin struct {
 	log  hclog.Logger
 }
 
-var _ sdk.CRM = (*Plugin)(nil)
+var (
+	_ sdk.CRM        = (*Plugin)(nil)
+	_ sdk.CallLogger = (*Plugin)(nil)
+)
 
 // New returns a Plugin with default options.
 func New() *Plugin {
@@ -82,8 +85,9 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.Manifest, error) {
 			{Name: CredHostURL, Description: "your account's API host, e.g. https://api-in21.leadsquared.com (Settings > API and Webhooks)", Required: true},
 			{Name: CredAccessKey, Description: "API access key (Settings > API and Webhooks > API Access Keys)", Secret: true, Required: true},
 			{Name: CredSecretKey, Description: "API secret key, shown next to the access key", Secret: true, Required: true},
+			{Name: CredCallActivityEvent, Description: "event code of the custom activity type AI calls are logged as (e.g. 201); needed for write-back"},
 		},
-		Capabilities: []string{sdk.CapabilityInline, sdk.CapabilityFetch, sdk.CapabilityListFields, sdk.CapabilityReconcile},
+		Capabilities: []string{sdk.CapabilityInline, sdk.CapabilityFetch, sdk.CapabilityListFields, sdk.CapabilityReconcile, sdk.CapabilityLogCall},
 		// What decodeBody parses; the gateway answers 415 to the rest.
 		ContentTypes: []string{"application/json", "application/x-www-form-urlencoded", "text/json"},
 		PhoneFields:  []string{"Mobile", "Phone"},

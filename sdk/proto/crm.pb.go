@@ -1,4 +1,4 @@
-// The callgate CRM plugin protocol, version 1.
+// The callgate CRM plugin protocol, version 1 (1.1: HandleWebhooks).
 //
 // A plugin is a process served with hashicorp/go-plugin over gRPC. It
 // implements the CRM service below. Plugin errors are not gRPC status
@@ -350,7 +350,7 @@ type Manifest struct {
 	DisplayName      string             `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	EventTypes       []string           `protobuf:"bytes,5,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	CredentialFields []*CredentialField `protobuf:"bytes,6,rep,name=credential_fields,json=credentialFields,proto3" json:"credential_fields,omitempty"`
-	// Known: writeback, list_fields, fetch, inline.
+	// Known: writeback, list_fields, fetch, inline, reconcile, log_call.
 	Capabilities []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Media types HandleWebhook parses; empty means application/json.
 	ContentTypes []string `protobuf:"bytes,8,rep,name=content_types,json=contentTypes,proto3" json:"content_types,omitempty"`
@@ -732,6 +732,98 @@ func (x *HandleWebhookResponse) GetError() *Error {
 	return nil
 }
 
+// HandleWebhooksRequest carries webhook requests coalesced by the host.
+type HandleWebhooksRequest struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Requests      []*HandleWebhookRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleWebhooksRequest) Reset() {
+	*x = HandleWebhooksRequest{}
+	mi := &file_crm_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleWebhooksRequest) ProtoMessage() {}
+
+func (x *HandleWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*HandleWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *HandleWebhooksRequest) GetRequests() []*HandleWebhookRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// HandleWebhooksResponse has one answer per request, in request order;
+// each carries its own events or error (one bad signature fails only its
+// own request).
+type HandleWebhooksResponse struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	Responses     []*HandleWebhookResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleWebhooksResponse) Reset() {
+	*x = HandleWebhooksResponse{}
+	mi := &file_crm_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleWebhooksResponse) ProtoMessage() {}
+
+func (x *HandleWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*HandleWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *HandleWebhooksResponse) GetResponses() []*HandleWebhookResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
 // Event is one CRM event.
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -766,7 +858,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_crm_proto_msgTypes[9]
+	mi := &file_crm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +870,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[9]
+	mi := &file_crm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +883,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{9}
+	return file_crm_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Event) GetKey() string {
@@ -915,7 +1007,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_crm_proto_msgTypes[10]
+	mi := &file_crm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1019,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[10]
+	mi := &file_crm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1032,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{10}
+	return file_crm_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Record) GetObjectId() string {
@@ -988,7 +1080,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_crm_proto_msgTypes[11]
+	mi := &file_crm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1092,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[11]
+	mi := &file_crm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1105,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{11}
+	return file_crm_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -1118,7 +1210,7 @@ type FetchRecordsRequest struct {
 
 func (x *FetchRecordsRequest) Reset() {
 	*x = FetchRecordsRequest{}
-	mi := &file_crm_proto_msgTypes[12]
+	mi := &file_crm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1222,7 @@ func (x *FetchRecordsRequest) String() string {
 func (*FetchRecordsRequest) ProtoMessage() {}
 
 func (x *FetchRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[12]
+	mi := &file_crm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1235,7 @@ func (x *FetchRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRecordsRequest.ProtoReflect.Descriptor instead.
 func (*FetchRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{12}
+	return file_crm_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FetchRecordsRequest) GetCredentials() *Credentials {
@@ -1186,7 +1278,7 @@ type FetchRecordsResponse struct {
 
 func (x *FetchRecordsResponse) Reset() {
 	*x = FetchRecordsResponse{}
-	mi := &file_crm_proto_msgTypes[13]
+	mi := &file_crm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1290,7 @@ func (x *FetchRecordsResponse) String() string {
 func (*FetchRecordsResponse) ProtoMessage() {}
 
 func (x *FetchRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[13]
+	mi := &file_crm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1303,7 @@ func (x *FetchRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRecordsResponse.ProtoReflect.Descriptor instead.
 func (*FetchRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{13}
+	return file_crm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FetchRecordsResponse) GetRecords() []*Record {
@@ -1248,7 +1340,7 @@ type UpdateRecordRequest struct {
 
 func (x *UpdateRecordRequest) Reset() {
 	*x = UpdateRecordRequest{}
-	mi := &file_crm_proto_msgTypes[14]
+	mi := &file_crm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1352,7 @@ func (x *UpdateRecordRequest) String() string {
 func (*UpdateRecordRequest) ProtoMessage() {}
 
 func (x *UpdateRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[14]
+	mi := &file_crm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1365,7 @@ func (x *UpdateRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRecordRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRecordRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{14}
+	return file_crm_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateRecordRequest) GetCredentials() *Credentials {
@@ -1314,7 +1406,7 @@ type UpdateRecordResponse struct {
 
 func (x *UpdateRecordResponse) Reset() {
 	*x = UpdateRecordResponse{}
-	mi := &file_crm_proto_msgTypes[15]
+	mi := &file_crm_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1418,7 @@ func (x *UpdateRecordResponse) String() string {
 func (*UpdateRecordResponse) ProtoMessage() {}
 
 func (x *UpdateRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[15]
+	mi := &file_crm_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1431,7 @@ func (x *UpdateRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRecordResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRecordResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{15}
+	return file_crm_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateRecordResponse) GetError() *Error {
@@ -1368,7 +1460,7 @@ type ListRecordsRequest struct {
 
 func (x *ListRecordsRequest) Reset() {
 	*x = ListRecordsRequest{}
-	mi := &file_crm_proto_msgTypes[16]
+	mi := &file_crm_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1472,7 @@ func (x *ListRecordsRequest) String() string {
 func (*ListRecordsRequest) ProtoMessage() {}
 
 func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[16]
+	mi := &file_crm_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1485,7 @@ func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{16}
+	return file_crm_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRecordsRequest) GetCredentials() *Credentials {
@@ -1457,7 +1549,7 @@ type ListedRecord struct {
 
 func (x *ListedRecord) Reset() {
 	*x = ListedRecord{}
-	mi := &file_crm_proto_msgTypes[17]
+	mi := &file_crm_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1561,7 @@ func (x *ListedRecord) String() string {
 func (*ListedRecord) ProtoMessage() {}
 
 func (x *ListedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[17]
+	mi := &file_crm_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1574,7 @@ func (x *ListedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListedRecord.ProtoReflect.Descriptor instead.
 func (*ListedRecord) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{17}
+	return file_crm_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListedRecord) GetObjectId() string {
@@ -1519,7 +1611,7 @@ type ListRecordsResponse struct {
 
 func (x *ListRecordsResponse) Reset() {
 	*x = ListRecordsResponse{}
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1623,7 @@ func (x *ListRecordsResponse) String() string {
 func (*ListRecordsResponse) ProtoMessage() {}
 
 func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[18]
+	mi := &file_crm_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1636,7 @@ func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{18}
+	return file_crm_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListRecordsResponse) GetRecords() []*ListedRecord {
@@ -1579,7 +1671,7 @@ type ListFieldsRequest struct {
 
 func (x *ListFieldsRequest) Reset() {
 	*x = ListFieldsRequest{}
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1683,7 @@ func (x *ListFieldsRequest) String() string {
 func (*ListFieldsRequest) ProtoMessage() {}
 
 func (x *ListFieldsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[19]
+	mi := &file_crm_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1696,7 @@ func (x *ListFieldsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFieldsRequest.ProtoReflect.Descriptor instead.
 func (*ListFieldsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{19}
+	return file_crm_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListFieldsRequest) GetCredentials() *Credentials {
@@ -1635,7 +1727,7 @@ type Field struct {
 
 func (x *Field) Reset() {
 	*x = Field{}
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +1739,7 @@ func (x *Field) String() string {
 func (*Field) ProtoMessage() {}
 
 func (x *Field) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[20]
+	mi := &file_crm_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +1752,7 @@ func (x *Field) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Field.ProtoReflect.Descriptor instead.
 func (*Field) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{20}
+	return file_crm_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Field) GetName() string {
@@ -1702,7 +1794,7 @@ type FieldOption struct {
 
 func (x *FieldOption) Reset() {
 	*x = FieldOption{}
-	mi := &file_crm_proto_msgTypes[21]
+	mi := &file_crm_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1806,7 @@ func (x *FieldOption) String() string {
 func (*FieldOption) ProtoMessage() {}
 
 func (x *FieldOption) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[21]
+	mi := &file_crm_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1819,7 @@ func (x *FieldOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldOption.ProtoReflect.Descriptor instead.
 func (*FieldOption) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{21}
+	return file_crm_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FieldOption) GetValue() string {
@@ -1755,7 +1847,7 @@ type ListFieldsResponse struct {
 
 func (x *ListFieldsResponse) Reset() {
 	*x = ListFieldsResponse{}
-	mi := &file_crm_proto_msgTypes[22]
+	mi := &file_crm_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1859,7 @@ func (x *ListFieldsResponse) String() string {
 func (*ListFieldsResponse) ProtoMessage() {}
 
 func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[22]
+	mi := &file_crm_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1872,7 @@ func (x *ListFieldsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFieldsResponse.ProtoReflect.Descriptor instead.
 func (*ListFieldsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{22}
+	return file_crm_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListFieldsResponse) GetFields() []*Field {
@@ -1807,7 +1899,7 @@ type CheckCredentialsRequest struct {
 
 func (x *CheckCredentialsRequest) Reset() {
 	*x = CheckCredentialsRequest{}
-	mi := &file_crm_proto_msgTypes[23]
+	mi := &file_crm_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +1911,7 @@ func (x *CheckCredentialsRequest) String() string {
 func (*CheckCredentialsRequest) ProtoMessage() {}
 
 func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[23]
+	mi := &file_crm_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +1924,7 @@ func (x *CheckCredentialsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsRequest.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{23}
+	return file_crm_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CheckCredentialsRequest) GetCredentials() *Credentials {
@@ -1852,7 +1944,7 @@ type CheckCredentialsResponse struct {
 
 func (x *CheckCredentialsResponse) Reset() {
 	*x = CheckCredentialsResponse{}
-	mi := &file_crm_proto_msgTypes[24]
+	mi := &file_crm_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1956,7 @@ func (x *CheckCredentialsResponse) String() string {
 func (*CheckCredentialsResponse) ProtoMessage() {}
 
 func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_proto_msgTypes[24]
+	mi := &file_crm_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,10 +1969,395 @@ func (x *CheckCredentialsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCredentialsResponse.ProtoReflect.Descriptor instead.
 func (*CheckCredentialsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_proto_rawDescGZIP(), []int{24}
+	return file_crm_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CheckCredentialsResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// LoggedCall is the content of a logged call.
+type LoggedCall struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "outbound" (callgate places calls).
+	Direction string `protobuf:"bytes,1,opt,name=direction,proto3" json:"direction,omitempty"`
+	// callgate's outcome: completed, no_answer, busy, failed, voicemail, canceled.
+	Outcome string `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The CRM's disposition value chosen by the agent's config; empty: the
+	// plugin maps outcome (and platform_disposition) to its CRM's default.
+	Disposition string `protobuf:"bytes,3,opt,name=disposition,proto3" json:"disposition,omitempty"`
+	// The voice platform's own word for the result, e.g. "interested".
+	PlatformDisposition string               `protobuf:"bytes,4,opt,name=platform_disposition,json=platformDisposition,proto3" json:"platform_disposition,omitempty"`
+	Duration            *durationpb.Duration `protobuf:"bytes,5,opt,name=duration,proto3" json:"duration,omitempty"`
+	ToNumber            string               `protobuf:"bytes,6,opt,name=to_number,json=toNumber,proto3" json:"to_number,omitempty"`
+	FromNumber          string               `protobuf:"bytes,7,opt,name=from_number,json=fromNumber,proto3" json:"from_number,omitempty"`
+	RecordingUrl        string               `protobuf:"bytes,8,opt,name=recording_url,json=recordingUrl,proto3" json:"recording_url,omitempty"`
+	Title               string               `protobuf:"bytes,9,opt,name=title,proto3" json:"title,omitempty"`
+	Body                string               `protobuf:"bytes,10,opt,name=body,proto3" json:"body,omitempty"`
+	// When the call started (the timeline position).
+	StartedAt      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	ProviderCallId string                 `protobuf:"bytes,12,opt,name=provider_call_id,json=providerCallId,proto3" json:"provider_call_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LoggedCall) Reset() {
+	*x = LoggedCall{}
+	mi := &file_crm_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoggedCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoggedCall) ProtoMessage() {}
+
+func (x *LoggedCall) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoggedCall.ProtoReflect.Descriptor instead.
+func (*LoggedCall) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *LoggedCall) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetDisposition() string {
+	if x != nil {
+		return x.Disposition
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetPlatformDisposition() string {
+	if x != nil {
+		return x.PlatformDisposition
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *LoggedCall) GetToNumber() string {
+	if x != nil {
+		return x.ToNumber
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetFromNumber() string {
+	if x != nil {
+		return x.FromNumber
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetRecordingUrl() string {
+	if x != nil {
+		return x.RecordingUrl
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *LoggedCall) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *LoggedCall) GetProviderCallId() string {
+	if x != nil {
+		return x.ProviderCallId
+	}
+	return ""
+}
+
+// FollowUpTask is a task to create for a person, associated to the record.
+type FollowUpTask struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Title string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Body  string                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Due   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due,proto3" json:"due,omitempty"`
+	// The CRM's owner (user) id; empty: the CRM's default.
+	Owner         string `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpTask) Reset() {
+	*x = FollowUpTask{}
+	mi := &file_crm_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpTask) ProtoMessage() {}
+
+func (x *FollowUpTask) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpTask.ProtoReflect.Descriptor instead.
+func (*FollowUpTask) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FollowUpTask) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *FollowUpTask) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *FollowUpTask) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *FollowUpTask) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+// LogCallRequest logs a call on one record.
+type LogCallRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Credentials *Credentials           `protobuf:"bytes,1,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	ObjectType  string                 `protobuf:"bytes,2,opt,name=object_type,json=objectType,proto3" json:"object_type,omitempty"`
+	ObjectId    string                 `protobuf:"bytes,3,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	// Idempotency key, "<call id>-<attempt n>": equal keys log one call.
+	Key   string          `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	Call  *LoggedCall     `protobuf:"bytes,5,opt,name=call,proto3" json:"call,omitempty"`
+	Tasks []*FollowUpTask `protobuf:"bytes,6,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// Record properties to set (follow-up rules).
+	Properties map[string]*Value `protobuf:"bytes,7,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Only check that the credentials allow this logging (scopes,
+	// settings); write nothing.
+	CheckOnly     bool `protobuf:"varint,8,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallRequest) Reset() {
+	*x = LogCallRequest{}
+	mi := &file_crm_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallRequest) ProtoMessage() {}
+
+func (x *LogCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallRequest.ProtoReflect.Descriptor instead.
+func (*LogCallRequest) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *LogCallRequest) GetCredentials() *Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetObjectType() string {
+	if x != nil {
+		return x.ObjectType
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetCall() *LoggedCall {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetTasks() []*FollowUpTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetProperties() map[string]*Value {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *LogCallRequest) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
+}
+
+// LogCallResponse carries the CRM's ids, or an error.
+type LogCallResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's id of the logged call.
+	ActivityId string   `protobuf:"bytes,1,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
+	TaskIds    []string `protobuf:"bytes,2,rep,name=task_ids,json=taskIds,proto3" json:"task_ids,omitempty"`
+	// The properties that were set.
+	Updated       []string `protobuf:"bytes,3,rep,name=updated,proto3" json:"updated,omitempty"`
+	Error         *Error   `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallResponse) Reset() {
+	*x = LogCallResponse{}
+	mi := &file_crm_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallResponse) ProtoMessage() {}
+
+func (x *LogCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallResponse.ProtoReflect.Descriptor instead.
+func (*LogCallResponse) Descriptor() ([]byte, []int) {
+	return file_crm_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *LogCallResponse) GetActivityId() string {
+	if x != nil {
+		return x.ActivityId
+	}
+	return ""
+}
+
+func (x *LogCallResponse) GetTaskIds() []string {
+	if x != nil {
+		return x.TaskIds
+	}
+	return nil
+}
+
+func (x *LogCallResponse) GetUpdated() []string {
+	if x != nil {
+		return x.Updated
+	}
+	return nil
+}
+
+func (x *LogCallResponse) GetError() *Error {
 	if x != nil {
 		return x.Error
 	}
@@ -1937,7 +2414,11 @@ const file_crm_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1d.callgate.crm.v1.HeaderValuesR\x05value:\x028\x01\"u\n" +
 	"\x15HandleWebhookResponse\x12.\n" +
 	"\x06events\x18\x01 \x03(\v2\x16.callgate.crm.v1.EventR\x06events\x12,\n" +
-	"\x05error\x18\x02 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xf1\x03\n" +
+	"\x05error\x18\x02 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"Z\n" +
+	"\x15HandleWebhooksRequest\x12A\n" +
+	"\brequests\x18\x01 \x03(\v2%.callgate.crm.v1.HandleWebhookRequestR\brequests\"^\n" +
+	"\x16HandleWebhooksResponse\x12D\n" +
+	"\tresponses\x18\x01 \x03(\v2&.callgate.crm.v1.HandleWebhookResponseR\tresponses\"\xf1\x03\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x12\n" +
@@ -2033,7 +2514,51 @@ const file_crm_proto_rawDesc = "" +
 	"\x17CheckCredentialsRequest\x12>\n" +
 	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\"H\n" +
 	"\x18CheckCredentialsResponse\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error*\xee\x01\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error\"\xc2\x03\n" +
+	"\n" +
+	"LoggedCall\x12\x1c\n" +
+	"\tdirection\x18\x01 \x01(\tR\tdirection\x12\x18\n" +
+	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12 \n" +
+	"\vdisposition\x18\x03 \x01(\tR\vdisposition\x121\n" +
+	"\x14platform_disposition\x18\x04 \x01(\tR\x13platformDisposition\x125\n" +
+	"\bduration\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x1b\n" +
+	"\tto_number\x18\x06 \x01(\tR\btoNumber\x12\x1f\n" +
+	"\vfrom_number\x18\a \x01(\tR\n" +
+	"fromNumber\x12#\n" +
+	"\rrecording_url\x18\b \x01(\tR\frecordingUrl\x12\x14\n" +
+	"\x05title\x18\t \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\n" +
+	" \x01(\tR\x04body\x129\n" +
+	"\n" +
+	"started_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12(\n" +
+	"\x10provider_call_id\x18\f \x01(\tR\x0eproviderCallId\"|\n" +
+	"\fFollowUpTask\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\tR\x04body\x12,\n" +
+	"\x03due\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12\x14\n" +
+	"\x05owner\x18\x04 \x01(\tR\x05owner\"\xcd\x03\n" +
+	"\x0eLogCallRequest\x12>\n" +
+	"\vcredentials\x18\x01 \x01(\v2\x1c.callgate.crm.v1.CredentialsR\vcredentials\x12\x1f\n" +
+	"\vobject_type\x18\x02 \x01(\tR\n" +
+	"objectType\x12\x1b\n" +
+	"\tobject_id\x18\x03 \x01(\tR\bobjectId\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12/\n" +
+	"\x04call\x18\x05 \x01(\v2\x1b.callgate.crm.v1.LoggedCallR\x04call\x123\n" +
+	"\x05tasks\x18\x06 \x03(\v2\x1d.callgate.crm.v1.FollowUpTaskR\x05tasks\x12O\n" +
+	"\n" +
+	"properties\x18\a \x03(\v2/.callgate.crm.v1.LogCallRequest.PropertiesEntryR\n" +
+	"properties\x12\x1d\n" +
+	"\n" +
+	"check_only\x18\b \x01(\bR\tcheckOnly\x1aU\n" +
+	"\x0fPropertiesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.callgate.crm.v1.ValueR\x05value:\x028\x01\"\x95\x01\n" +
+	"\x0fLogCallResponse\x12\x1f\n" +
+	"\vactivity_id\x18\x01 \x01(\tR\n" +
+	"activityId\x12\x19\n" +
+	"\btask_ids\x18\x02 \x03(\tR\ataskIds\x12\x18\n" +
+	"\aupdated\x18\x03 \x03(\tR\aupdated\x12,\n" +
+	"\x05error\x18\x04 \x01(\v2\x16.callgate.crm.v1.ErrorR\x05error*\xee\x01\n" +
 	"\n" +
 	"ErrorClass\x12\x1b\n" +
 	"\x17ERROR_CLASS_UNSPECIFIED\x10\x00\x12!\n" +
@@ -2049,16 +2574,19 @@ const file_crm_proto_rawDesc = "" +
 	"\x11VALUE_TYPE_STRING\x10\x01\x12\x15\n" +
 	"\x11VALUE_TYPE_NUMBER\x10\x02\x12\x13\n" +
 	"\x0fVALUE_TYPE_BOOL\x10\x03\x12\x13\n" +
-	"\x0fVALUE_TYPE_TIME\x10\x042\x8a\x05\n" +
+	"\x0fVALUE_TYPE_TIME\x10\x042\xed\x05\n" +
 	"\x03CRM\x12O\n" +
 	"\bDescribe\x12 .callgate.crm.v1.DescribeRequest\x1a!.callgate.crm.v1.DescribeResponse\x12^\n" +
-	"\rHandleWebhook\x12%.callgate.crm.v1.HandleWebhookRequest\x1a&.callgate.crm.v1.HandleWebhookResponse\x12[\n" +
+	"\rHandleWebhook\x12%.callgate.crm.v1.HandleWebhookRequest\x1a&.callgate.crm.v1.HandleWebhookResponse\x12a\n" +
+	"\x0eHandleWebhooks\x12&.callgate.crm.v1.HandleWebhooksRequest\x1a'.callgate.crm.v1.HandleWebhooksResponse\x12[\n" +
 	"\fFetchRecords\x12$.callgate.crm.v1.FetchRecordsRequest\x1a%.callgate.crm.v1.FetchRecordsResponse\x12[\n" +
 	"\fUpdateRecord\x12$.callgate.crm.v1.UpdateRecordRequest\x1a%.callgate.crm.v1.UpdateRecordResponse\x12U\n" +
 	"\n" +
 	"ListFields\x12\".callgate.crm.v1.ListFieldsRequest\x1a#.callgate.crm.v1.ListFieldsResponse\x12X\n" +
 	"\vListRecords\x12#.callgate.crm.v1.ListRecordsRequest\x1a$.callgate.crm.v1.ListRecordsResponse\x12g\n" +
-	"\x10CheckCredentials\x12(.callgate.crm.v1.CheckCredentialsRequest\x1a).callgate.crm.v1.CheckCredentialsResponseB.Z,github.com/callgate/callgate/sdk/proto;crmpbb\x06proto3"
+	"\x10CheckCredentials\x12(.callgate.crm.v1.CheckCredentialsRequest\x1a).callgate.crm.v1.CheckCredentialsResponse2W\n" +
+	"\aCallLog\x12L\n" +
+	"\aLogCall\x12\x1f.callgate.crm.v1.LogCallRequest\x1a .callgate.crm.v1.LogCallResponseB.Z,github.com/callgate/callgate/sdk/proto;crmpbb\x06proto3"
 
 var (
 	file_crm_proto_rawDescOnce sync.Once
@@ -2073,7 +2601,7 @@ func file_crm_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_crm_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_crm_proto_goTypes = []any{
 	(ErrorClass)(0),                  // 0: callgate.crm.v1.ErrorClass
 	(ValueType)(0),                   // 1: callgate.crm.v1.ValueType
@@ -2086,87 +2614,109 @@ var file_crm_proto_goTypes = []any{
 	(*HeaderValues)(nil),             // 8: callgate.crm.v1.HeaderValues
 	(*HandleWebhookRequest)(nil),     // 9: callgate.crm.v1.HandleWebhookRequest
 	(*HandleWebhookResponse)(nil),    // 10: callgate.crm.v1.HandleWebhookResponse
-	(*Event)(nil),                    // 11: callgate.crm.v1.Event
-	(*Record)(nil),                   // 12: callgate.crm.v1.Record
-	(*Value)(nil),                    // 13: callgate.crm.v1.Value
-	(*FetchRecordsRequest)(nil),      // 14: callgate.crm.v1.FetchRecordsRequest
-	(*FetchRecordsResponse)(nil),     // 15: callgate.crm.v1.FetchRecordsResponse
-	(*UpdateRecordRequest)(nil),      // 16: callgate.crm.v1.UpdateRecordRequest
-	(*UpdateRecordResponse)(nil),     // 17: callgate.crm.v1.UpdateRecordResponse
-	(*ListRecordsRequest)(nil),       // 18: callgate.crm.v1.ListRecordsRequest
-	(*ListedRecord)(nil),             // 19: callgate.crm.v1.ListedRecord
-	(*ListRecordsResponse)(nil),      // 20: callgate.crm.v1.ListRecordsResponse
-	(*ListFieldsRequest)(nil),        // 21: callgate.crm.v1.ListFieldsRequest
-	(*Field)(nil),                    // 22: callgate.crm.v1.Field
-	(*FieldOption)(nil),              // 23: callgate.crm.v1.FieldOption
-	(*ListFieldsResponse)(nil),       // 24: callgate.crm.v1.ListFieldsResponse
-	(*CheckCredentialsRequest)(nil),  // 25: callgate.crm.v1.CheckCredentialsRequest
-	(*CheckCredentialsResponse)(nil), // 26: callgate.crm.v1.CheckCredentialsResponse
-	nil,                              // 27: callgate.crm.v1.Credentials.ValuesEntry
-	nil,                              // 28: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
-	nil,                              // 29: callgate.crm.v1.Record.FieldsEntry
-	nil,                              // 30: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
-	(*durationpb.Duration)(nil),      // 31: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
+	(*HandleWebhooksRequest)(nil),    // 11: callgate.crm.v1.HandleWebhooksRequest
+	(*HandleWebhooksResponse)(nil),   // 12: callgate.crm.v1.HandleWebhooksResponse
+	(*Event)(nil),                    // 13: callgate.crm.v1.Event
+	(*Record)(nil),                   // 14: callgate.crm.v1.Record
+	(*Value)(nil),                    // 15: callgate.crm.v1.Value
+	(*FetchRecordsRequest)(nil),      // 16: callgate.crm.v1.FetchRecordsRequest
+	(*FetchRecordsResponse)(nil),     // 17: callgate.crm.v1.FetchRecordsResponse
+	(*UpdateRecordRequest)(nil),      // 18: callgate.crm.v1.UpdateRecordRequest
+	(*UpdateRecordResponse)(nil),     // 19: callgate.crm.v1.UpdateRecordResponse
+	(*ListRecordsRequest)(nil),       // 20: callgate.crm.v1.ListRecordsRequest
+	(*ListedRecord)(nil),             // 21: callgate.crm.v1.ListedRecord
+	(*ListRecordsResponse)(nil),      // 22: callgate.crm.v1.ListRecordsResponse
+	(*ListFieldsRequest)(nil),        // 23: callgate.crm.v1.ListFieldsRequest
+	(*Field)(nil),                    // 24: callgate.crm.v1.Field
+	(*FieldOption)(nil),              // 25: callgate.crm.v1.FieldOption
+	(*ListFieldsResponse)(nil),       // 26: callgate.crm.v1.ListFieldsResponse
+	(*CheckCredentialsRequest)(nil),  // 27: callgate.crm.v1.CheckCredentialsRequest
+	(*CheckCredentialsResponse)(nil), // 28: callgate.crm.v1.CheckCredentialsResponse
+	(*LoggedCall)(nil),               // 29: callgate.crm.v1.LoggedCall
+	(*FollowUpTask)(nil),             // 30: callgate.crm.v1.FollowUpTask
+	(*LogCallRequest)(nil),           // 31: callgate.crm.v1.LogCallRequest
+	(*LogCallResponse)(nil),          // 32: callgate.crm.v1.LogCallResponse
+	nil,                              // 33: callgate.crm.v1.Credentials.ValuesEntry
+	nil,                              // 34: callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	nil,                              // 35: callgate.crm.v1.Record.FieldsEntry
+	nil,                              // 36: callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	nil,                              // 37: callgate.crm.v1.LogCallRequest.PropertiesEntry
+	(*durationpb.Duration)(nil),      // 38: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
 }
 var file_crm_proto_depIdxs = []int32{
 	0,  // 0: callgate.crm.v1.Error.class:type_name -> callgate.crm.v1.ErrorClass
-	31, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	27, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
+	38, // 1: callgate.crm.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	33, // 2: callgate.crm.v1.Credentials.values:type_name -> callgate.crm.v1.Credentials.ValuesEntry
 	4,  // 3: callgate.crm.v1.Manifest.credential_fields:type_name -> callgate.crm.v1.CredentialField
 	5,  // 4: callgate.crm.v1.DescribeResponse.manifest:type_name -> callgate.crm.v1.Manifest
 	2,  // 5: callgate.crm.v1.DescribeResponse.error:type_name -> callgate.crm.v1.Error
-	28, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
+	34, // 6: callgate.crm.v1.HandleWebhookRequest.headers:type_name -> callgate.crm.v1.HandleWebhookRequest.HeadersEntry
 	3,  // 7: callgate.crm.v1.HandleWebhookRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	32, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
-	11, // 9: callgate.crm.v1.HandleWebhookResponse.events:type_name -> callgate.crm.v1.Event
+	39, // 8: callgate.crm.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	13, // 9: callgate.crm.v1.HandleWebhookResponse.events:type_name -> callgate.crm.v1.Event
 	2,  // 10: callgate.crm.v1.HandleWebhookResponse.error:type_name -> callgate.crm.v1.Error
-	32, // 11: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 12: callgate.crm.v1.Event.record:type_name -> callgate.crm.v1.Record
-	29, // 13: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
-	32, // 14: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
-	3,  // 15: callgate.crm.v1.FetchRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	12, // 16: callgate.crm.v1.FetchRecordsResponse.records:type_name -> callgate.crm.v1.Record
-	2,  // 17: callgate.crm.v1.FetchRecordsResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 18: callgate.crm.v1.UpdateRecordRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	30, // 19: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
-	2,  // 20: callgate.crm.v1.UpdateRecordResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 21: callgate.crm.v1.ListRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	32, // 22: callgate.crm.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
-	32, // 23: callgate.crm.v1.ListRecordsRequest.until:type_name -> google.protobuf.Timestamp
-	32, // 24: callgate.crm.v1.ListedRecord.created_at:type_name -> google.protobuf.Timestamp
-	32, // 25: callgate.crm.v1.ListedRecord.modified_at:type_name -> google.protobuf.Timestamp
-	19, // 26: callgate.crm.v1.ListRecordsResponse.records:type_name -> callgate.crm.v1.ListedRecord
-	2,  // 27: callgate.crm.v1.ListRecordsResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 28: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	1,  // 29: callgate.crm.v1.Field.type:type_name -> callgate.crm.v1.ValueType
-	23, // 30: callgate.crm.v1.Field.options:type_name -> callgate.crm.v1.FieldOption
-	22, // 31: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
-	2,  // 32: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
-	3,  // 33: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
-	2,  // 34: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
-	8,  // 35: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
-	13, // 36: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	13, // 37: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
-	6,  // 38: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
-	9,  // 39: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
-	14, // 40: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
-	16, // 41: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
-	21, // 42: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
-	18, // 43: callgate.crm.v1.CRM.ListRecords:input_type -> callgate.crm.v1.ListRecordsRequest
-	25, // 44: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
-	7,  // 45: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
-	10, // 46: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
-	15, // 47: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
-	17, // 48: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
-	24, // 49: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
-	20, // 50: callgate.crm.v1.CRM.ListRecords:output_type -> callgate.crm.v1.ListRecordsResponse
-	26, // 51: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
-	45, // [45:52] is the sub-list for method output_type
-	38, // [38:45] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	9,  // 11: callgate.crm.v1.HandleWebhooksRequest.requests:type_name -> callgate.crm.v1.HandleWebhookRequest
+	10, // 12: callgate.crm.v1.HandleWebhooksResponse.responses:type_name -> callgate.crm.v1.HandleWebhookResponse
+	39, // 13: callgate.crm.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 14: callgate.crm.v1.Event.record:type_name -> callgate.crm.v1.Record
+	35, // 15: callgate.crm.v1.Record.fields:type_name -> callgate.crm.v1.Record.FieldsEntry
+	39, // 16: callgate.crm.v1.Value.time_value:type_name -> google.protobuf.Timestamp
+	3,  // 17: callgate.crm.v1.FetchRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	14, // 18: callgate.crm.v1.FetchRecordsResponse.records:type_name -> callgate.crm.v1.Record
+	2,  // 19: callgate.crm.v1.FetchRecordsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 20: callgate.crm.v1.UpdateRecordRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	36, // 21: callgate.crm.v1.UpdateRecordRequest.fields:type_name -> callgate.crm.v1.UpdateRecordRequest.FieldsEntry
+	2,  // 22: callgate.crm.v1.UpdateRecordResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 23: callgate.crm.v1.ListRecordsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	39, // 24: callgate.crm.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	39, // 25: callgate.crm.v1.ListRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	39, // 26: callgate.crm.v1.ListedRecord.created_at:type_name -> google.protobuf.Timestamp
+	39, // 27: callgate.crm.v1.ListedRecord.modified_at:type_name -> google.protobuf.Timestamp
+	21, // 28: callgate.crm.v1.ListRecordsResponse.records:type_name -> callgate.crm.v1.ListedRecord
+	2,  // 29: callgate.crm.v1.ListRecordsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 30: callgate.crm.v1.ListFieldsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	1,  // 31: callgate.crm.v1.Field.type:type_name -> callgate.crm.v1.ValueType
+	25, // 32: callgate.crm.v1.Field.options:type_name -> callgate.crm.v1.FieldOption
+	24, // 33: callgate.crm.v1.ListFieldsResponse.fields:type_name -> callgate.crm.v1.Field
+	2,  // 34: callgate.crm.v1.ListFieldsResponse.error:type_name -> callgate.crm.v1.Error
+	3,  // 35: callgate.crm.v1.CheckCredentialsRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	2,  // 36: callgate.crm.v1.CheckCredentialsResponse.error:type_name -> callgate.crm.v1.Error
+	38, // 37: callgate.crm.v1.LoggedCall.duration:type_name -> google.protobuf.Duration
+	39, // 38: callgate.crm.v1.LoggedCall.started_at:type_name -> google.protobuf.Timestamp
+	39, // 39: callgate.crm.v1.FollowUpTask.due:type_name -> google.protobuf.Timestamp
+	3,  // 40: callgate.crm.v1.LogCallRequest.credentials:type_name -> callgate.crm.v1.Credentials
+	29, // 41: callgate.crm.v1.LogCallRequest.call:type_name -> callgate.crm.v1.LoggedCall
+	30, // 42: callgate.crm.v1.LogCallRequest.tasks:type_name -> callgate.crm.v1.FollowUpTask
+	37, // 43: callgate.crm.v1.LogCallRequest.properties:type_name -> callgate.crm.v1.LogCallRequest.PropertiesEntry
+	2,  // 44: callgate.crm.v1.LogCallResponse.error:type_name -> callgate.crm.v1.Error
+	8,  // 45: callgate.crm.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> callgate.crm.v1.HeaderValues
+	15, // 46: callgate.crm.v1.Record.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	15, // 47: callgate.crm.v1.UpdateRecordRequest.FieldsEntry.value:type_name -> callgate.crm.v1.Value
+	15, // 48: callgate.crm.v1.LogCallRequest.PropertiesEntry.value:type_name -> callgate.crm.v1.Value
+	6,  // 49: callgate.crm.v1.CRM.Describe:input_type -> callgate.crm.v1.DescribeRequest
+	9,  // 50: callgate.crm.v1.CRM.HandleWebhook:input_type -> callgate.crm.v1.HandleWebhookRequest
+	11, // 51: callgate.crm.v1.CRM.HandleWebhooks:input_type -> callgate.crm.v1.HandleWebhooksRequest
+	16, // 52: callgate.crm.v1.CRM.FetchRecords:input_type -> callgate.crm.v1.FetchRecordsRequest
+	18, // 53: callgate.crm.v1.CRM.UpdateRecord:input_type -> callgate.crm.v1.UpdateRecordRequest
+	23, // 54: callgate.crm.v1.CRM.ListFields:input_type -> callgate.crm.v1.ListFieldsRequest
+	20, // 55: callgate.crm.v1.CRM.ListRecords:input_type -> callgate.crm.v1.ListRecordsRequest
+	27, // 56: callgate.crm.v1.CRM.CheckCredentials:input_type -> callgate.crm.v1.CheckCredentialsRequest
+	31, // 57: callgate.crm.v1.CallLog.LogCall:input_type -> callgate.crm.v1.LogCallRequest
+	7,  // 58: callgate.crm.v1.CRM.Describe:output_type -> callgate.crm.v1.DescribeResponse
+	10, // 59: callgate.crm.v1.CRM.HandleWebhook:output_type -> callgate.crm.v1.HandleWebhookResponse
+	12, // 60: callgate.crm.v1.CRM.HandleWebhooks:output_type -> callgate.crm.v1.HandleWebhooksResponse
+	17, // 61: callgate.crm.v1.CRM.FetchRecords:output_type -> callgate.crm.v1.FetchRecordsResponse
+	19, // 62: callgate.crm.v1.CRM.UpdateRecord:output_type -> callgate.crm.v1.UpdateRecordResponse
+	26, // 63: callgate.crm.v1.CRM.ListFields:output_type -> callgate.crm.v1.ListFieldsResponse
+	22, // 64: callgate.crm.v1.CRM.ListRecords:output_type -> callgate.crm.v1.ListRecordsResponse
+	28, // 65: callgate.crm.v1.CRM.CheckCredentials:output_type -> callgate.crm.v1.CheckCredentialsResponse
+	32, // 66: callgate.crm.v1.CallLog.LogCall:output_type -> callgate.crm.v1.LogCallResponse
+	58, // [58:67] is the sub-list for method output_type
+	49, // [49:58] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_crm_proto_init() }
@@ -2174,7 +2724,7 @@ func file_crm_proto_init() {
 	if File_crm_proto != nil {
 		return
 	}
-	file_crm_proto_msgTypes[11].OneofWrappers = []any{
+	file_crm_proto_msgTypes[13].OneofWrappers = []any{
 		(*Value_StringValue)(nil),
 		(*Value_NumberValue)(nil),
 		(*Value_BoolValue)(nil),
@@ -2187,9 +2737,9 @@ func file_crm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_proto_rawDesc), len(file_crm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   29,
+			NumMessages:   36,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_crm_proto_goTypes,
 		DependencyIndexes: file_crm_proto_depIdxs,

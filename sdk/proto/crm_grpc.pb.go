@@ -1,4 +1,4 @@
-// The callgate CRM plugin protocol, version 1.
+// The callgate CRM plugin protocol, version 1 (1.1: HandleWebhooks).
 //
 // A plugin is a process served with hashicorp/go-plugin over gRPC. It
 // implements the CRM service below. Plugin errors are not gRPC status
@@ -31,6 +31,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	CRM_Describe_FullMethodName         = "/callgate.crm.v1.CRM/Describe"
 	CRM_HandleWebhook_FullMethodName    = "/callgate.crm.v1.CRM/HandleWebhook"
+	CRM_HandleWebhooks_FullMethodName   = "/callgate.crm.v1.CRM/HandleWebhooks"
 	CRM_FetchRecords_FullMethodName     = "/callgate.crm.v1.CRM/FetchRecords"
 	CRM_UpdateRecord_FullMethodName     = "/callgate.crm.v1.CRM/UpdateRecord"
 	CRM_ListFields_FullMethodName       = "/callgate.crm.v1.CRM/ListFields"
@@ -48,6 +49,12 @@ type CRMClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	// HandleWebhook verifies a webhook request and parses it into events.
 	HandleWebhook(ctx context.Context, in *HandleWebhookRequest, opts ...grpc.CallOption) (*HandleWebhookResponse, error)
+	// HandleWebhooks is HandleWebhook for several requests in one call: the
+	// host coalesces the webhooks that arrive while one call is in flight.
+	// Added in protocol 1.1; a host falls back to HandleWebhook when a plugin
+	// answers UNIMPLEMENTED. The SDK serves it by calling the plugin's
+	// HandleWebhook once per request, so plugin code does not change.
+	HandleWebhooks(ctx context.Context, in *HandleWebhooksRequest, opts ...grpc.CallOption) (*HandleWebhooksResponse, error)
 	// FetchRecords reads up to 100 records by id.
 	FetchRecords(ctx context.Context, in *FetchRecordsRequest, opts ...grpc.CallOption) (*FetchRecordsResponse, error)
 	// UpdateRecord writes fields back to a record (capability "writeback").
@@ -83,6 +90,16 @@ func (c *cRMClient) HandleWebhook(ctx context.Context, in *HandleWebhookRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HandleWebhookResponse)
 	err := c.cc.Invoke(ctx, CRM_HandleWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *cRMClient) HandleWebhooks(ctx context.Context, in *HandleWebhooksRequest, opts ...grpc.CallOption) (*HandleWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HandleWebhooksResponse)
+	err := c.cc.Invoke(ctx, CRM_HandleWebhooks_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +166,12 @@ type CRMServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	// HandleWebhook verifies a webhook request and parses it into events.
 	HandleWebhook(context.Context, *HandleWebhookRequest) (*HandleWebhookResponse, error)
+	// HandleWebhooks is HandleWebhook for several requests in one call: the
+	// host coalesces the webhooks that arrive while one call is in flight.
+	// Added in protocol 1.1; a host falls back to HandleWebhook when a plugin
+	// answers UNIMPLEMENTED. The SDK serves it by calling the plugin's
+	// HandleWebhook once per request, so plugin code does not change.
+	HandleWebhooks(context.Context, *HandleWebhooksRequest) (*HandleWebhooksResponse, error)
 	// FetchRecords reads up to 100 records by id.
 	FetchRecords(context.Context, *FetchRecordsRequest) (*FetchRecordsResponse, error)
 	// UpdateRecord writes fields back to a record (capability "writeback").
@@ -175,6 +198,9 @@ func (UnimplementedCRMServer) Describe(context.Context, *DescribeRequest) (*Desc
 }
 func (UnimplementedCRMServer) HandleWebhook(context.Context, *HandleWebhookRequest) (*HandleWebhookResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method HandleWebhook not implemented")
+}
+func (UnimplementedCRMServer) HandleWebhooks(context.Context, *HandleWebhooksRequest) (*HandleWebhooksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandleWebhooks not implemented")
 }
 func (UnimplementedCRMServer) FetchRecords(context.Context, *FetchRecordsRequest) (*FetchRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FetchRecords not implemented")
@@ -244,6 +270,24 @@ func _CRM_HandleWebhook_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CRMServer).HandleWebhook(ctx, req.(*HandleWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CRM_HandleWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HandleWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CRMServer).HandleWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CRM_HandleWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CRMServer).HandleWebhooks(ctx, req.(*HandleWebhooksRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -354,6 +398,10 @@ var CRM_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CRM_HandleWebhook_Handler,
 		},
 		{
+			MethodName: "HandleWebhooks",
+			Handler:    _CRM_HandleWebhooks_Handler,
+		},
+		{
 			MethodName: "FetchRecords",
 			Handler:    _CRM_FetchRecords_Handler,
 		},
@@ -372,6 +420,116 @@ var CRM_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckCredentials",
 			Handler:    _CRM_CheckCredentials_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "crm.proto",
+}
+
+const (
+	CallLog_LogCall_FullMethodName = "/callgate.crm.v1.CallLog/LogCall"
+)
+
+// CallLogClient is the client API for CallLog service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// CallLog is implemented by plugins that log calls as CRM activities.
+type CallLogClient interface {
+	// LogCall logs one call attempt on a record (a HubSpot Call object, a
+	// LeadSquared activity) with its follow-ups, exactly once per key.
+	LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error)
+}
+
+type callLogClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewCallLogClient(cc grpc.ClientConnInterface) CallLogClient {
+	return &callLogClient{cc}
+}
+
+func (c *callLogClient) LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogCallResponse)
+	err := c.cc.Invoke(ctx, CallLog_LogCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CallLogServer is the server API for CallLog service.
+// All implementations must embed UnimplementedCallLogServer
+// for forward compatibility.
+//
+// CallLog is implemented by plugins that log calls as CRM activities.
+type CallLogServer interface {
+	// LogCall logs one call attempt on a record (a HubSpot Call object, a
+	// LeadSquared activity) with its follow-ups, exactly once per key.
+	LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error)
+	mustEmbedUnimplementedCallLogServer()
+}
+
+// UnimplementedCallLogServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedCallLogServer struct{}
+
+func (UnimplementedCallLogServer) LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LogCall not implemented")
+}
+func (UnimplementedCallLogServer) mustEmbedUnimplementedCallLogServer() {}
+func (UnimplementedCallLogServer) testEmbeddedByValue()                 {}
+
+// UnsafeCallLogServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to CallLogServer will
+// result in compilation errors.
+type UnsafeCallLogServer interface {
+	mustEmbedUnimplementedCallLogServer()
+}
+
+func RegisterCallLogServer(s grpc.ServiceRegistrar, srv CallLogServer) {
+	// If the following call panics, it indicates UnimplementedCallLogServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&CallLog_ServiceDesc, srv)
+}
+
+func _CallLog_LogCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CallLogServer).LogCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CallLog_LogCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CallLogServer).LogCall(ctx, req.(*LogCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// CallLog_ServiceDesc is the grpc.ServiceDesc for CallLog service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var CallLog_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "callgate.crm.v1.CallLog",
+	HandlerType: (*CallLogServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "LogCall",
+			Handler:    _CallLog_LogCall_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -34,6 +34,10 @@ type Fixtures struct {
 	// records the plugin's fake holds in a range. Without it the check is
 	// skipped (and given to a plugin that does not declare it, it fails).
 	Listing *Listing
+	// LogCall checks a plugin that declares CapabilityLogCall: a request
+	// (Credentials default to the fixtures') whose record exists in the
+	// plugin's fake. Without it the check is skipped.
+	LogCall *sdk.LogCallRequest
 }
 
 // Listing is a reconcile fixture: ListRecords over [Since, Until) (by
@@ -58,7 +62,7 @@ type Webhook struct {
 const HugeBodyBytes = 5<<20 + 1024
 
 var (
-	knownCapabilities = []string{sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityFetch, sdk.CapabilityInline, sdk.CapabilityReconcile}
+	knownCapabilities = []string{sdk.CapabilityWriteback, sdk.CapabilityListFields, sdk.CapabilityFetch, sdk.CapabilityInline, sdk.CapabilityReconcile, sdk.CapabilityLogCall}
 	knownKinds        = []string{sdk.KindCreated, sdk.KindUpdated, sdk.KindDeleted, sdk.KindMerged, sdk.KindRestored, sdk.KindOther, sdk.KindErased}
 	pluginName        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 )
@@ -243,6 +247,19 @@ func Conformance(t *testing.T, p Plugin, fx Fixtures) {
 		checkListing(t, crm, fx, call)
 	})
 
+	t.Run("LogCall", func(t *testing.T) {
+		declared := slices.Contains(m.Capabilities, sdk.CapabilityLogCall)
+		switch {
+		case !declared && fx.LogCall == nil:
+			t.Skip("the manifest does not declare " + sdk.CapabilityLogCall)
+		case !declared:
+			t.Fatal("a LogCall fixture is given but the manifest does not declare " + sdk.CapabilityLogCall)
+		case fx.LogCall == nil:
+			t.Skip("the manifest declares " + sdk.CapabilityLogCall + " but the fixtures give no LogCall request: logging is not checked in this run")
+		}
+		checkLogCall(t, crm, fx, call)
+	})
+
 	t.Run("Webhooks", func(t *testing.T) {
 		if len(fx.Webhooks) == 0 {
 			t.Skip("no webhook fixtures")
@@ -390,7 +407,52 @@ func everyMethod(ctx context.Context, crm sdk.CRM, creds sdk.Credentials) map[st
 	_, out["ListRecords"] = crm.ListRecords(ctx, sdk.ListRequest{Credentials: creds, ObjectType: "contact",
 		Since: time.Unix(1_700_000_000, 0), Until: time.Unix(1_700_000_060, 0), Limit: 1})
 	out["CheckCredentials"] = crm.CheckCredentials(ctx, creds)
+	if l, ok := crm.(sdk.CallLogger); ok {
+		_, out["LogCall"] = l.LogCall(ctx, sdk.LogCallRequest{Credentials: creds, ObjectType: "contact", ObjectID: "1",
+			Key: "conformance-1", Call: sdk.LoggedCall{Direction: sdk.DirectionOutbound, Outcome: "completed"}})
+	}
 	return out
+}
+
+// checkLogCall logs fx.LogCall twice with one key and checks the second
+// try finds what the first created (exactly once), that CheckOnly writes
+// nothing and passes, and that a request without a key is refused.
+func checkLogCall(t *testing.T, crm sdk.CRM, fx Fixtures, call func() (context.Context, context.CancelFunc)) {
+	t.Helper()
+	l, ok := crm.(sdk.CallLogger)
+	if !ok {
+		t.Fatal("the client is not an sdk.CallLogger")
+	}
+	req := *fx.LogCall
+	if req.Credentials == nil {
+		req.Credentials = fx.Credentials
+	}
+	ctx, cancel := call()
+	defer cancel()
+	check := req
+	check.CheckOnly = true
+	if _, err := l.LogCall(ctx, check); err != nil {
+		t.Errorf("CheckOnly: %v", err)
+	}
+	first, err := l.LogCall(ctx, req)
+	if err != nil {
+		t.Fatalf("LogCall: %v", err)
+	}
+	if first.ActivityID == "" || len(first.TaskIDs) != len(req.Tasks) {
+		t.Fatalf("LogCall gave activity %q and %d task ids for %d tasks", first.ActivityID, len(first.TaskIDs), len(req.Tasks))
+	}
+	again, err := l.LogCall(ctx, req)
+	if err != nil {
+		t.Fatalf("LogCall again with the same key: %v", err)
+	}
+	if again.ActivityID != first.ActivityID || !slices.Equal(again.TaskIDs, first.TaskIDs) {
+		t.Errorf("the same key logged again: first %+v, then %+v", first, again)
+	}
+	noKey := req
+	noKey.Key = ""
+	if _, err := l.LogCall(ctx, noKey); sdk.ClassOf(err) != sdk.ClassBadRequest {
+		t.Errorf("a request without a key: want bad_request, got %v", err)
+	}
 }
 
 // checkListing pages through fx.Listing's range and checks every fixture

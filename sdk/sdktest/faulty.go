@@ -63,6 +63,16 @@ func (f *faulty) CheckCredentials(ctx context.Context, creds sdk.Credentials) er
 	return f.CRM.CheckCredentials(ctx, creds)
 }
 
+func (f *faulty) LogCall(ctx context.Context, req sdk.LogCallRequest) (sdk.LogCallResult, error) {
+	if err := f.fault(); err != nil {
+		return sdk.LogCallResult{}, err
+	}
+	if l, ok := f.CRM.(sdk.CallLogger); ok {
+		return l.LogCall(ctx, req)
+	}
+	return sdk.LogCallResult{}, sdk.Permanent("LogCall is not supported by this plugin")
+}
+
 // stub is the CRM behind faulty when the plugin under test is a binary:
 // it describes itself with the plugin's manifest and supports nothing.
 type stub struct {

@@ -92,6 +92,11 @@ func (db *Store) PendingEvents(ctx context.Context) (int, error) {
 // Events whose dedupe key is remembered are not stored again. If ctx ends
 // first the commit may still happen; a retried request is then deduplicated.
 func (db *Store) AppendEvents(ctx context.Context, evs []store.Event, o store.AppendOptions) (store.AppendResult, error) {
+	// A context that already ended must not queue the events: the select
+	// below may pick either ready case, and the writer would commit them.
+	if err := ctx.Err(); err != nil {
+		return store.AppendResult{}, err
+	}
 	if o.Now.IsZero() {
 		o.Now = db.now()
 	}

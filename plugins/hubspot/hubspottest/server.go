@@ -1,6 +1,8 @@
 // Package hubspottest is a fake HubSpot API for tests and demos: an
 // httptest server on 127.0.0.1 that speaks the CRM v3 contacts and
-// properties APIs (and the contacts search endpoint) with HubSpot's JSON shapes, status codes, rate-limit
+// properties APIs (and the contacts search endpoint), the calls and tasks
+// engagements callgate logs (created with associations, searched by
+// property), and the private-app token-info endpoint, with HubSpot's JSON shapes, status codes, rate-limit
 // headers and quirks (207 partial batches, 404 for contacts not yet
 // visible, 403 MISSING_SCOPES, 429 with policyName), and records when it
 // admitted each request so tests can count them per rate-limit interval.
@@ -92,6 +94,9 @@ type Server struct {
 	stats        Stats
 	requests     []Request
 	nextContact  int64
+	engagements  []*Activity // calls and tasks, in creation order
+	owners       []string
+	granted      []string // token-info scopes; nil: DefaultScopes
 }
 
 type failure struct {
@@ -310,6 +315,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	objects, props := s.opts.ObjectsPath, s.opts.PropertiesPath
+	if s.routeActivity(w, r, strings.TrimSuffix(r.URL.Path, "/"), body) {
+		return
+	}
 	switch p := strings.TrimSuffix(r.URL.Path, "/"); {
 	case p == objects+"/batch/read" && r.Method == http.MethodPost:
 		s.batchRead(w, body)

@@ -1,6 +1,7 @@
 // Package leadsquaredtest is a fake LeadSquared API for tests and demos: an
 // httptest server on 127.0.0.1 that speaks the v2 Lead Management calls
-// the plugin uses (Leads/Retrieve/ByIds, LeadsMetaData.Get, Leads.GetById, Leads.Get)
+// the plugin uses (Leads/Retrieve/ByIds, LeadsMetaData.Get, Leads.GetById, Leads.Get,
+// Lead.Update) and the activity calls (ProspectActivity.svc/Create, /Retrieve)
 // with LeadSquared's JSON shapes: every value a string or null, date-times
 // as "2006-01-02 15:04:05.000", errors as {"Status":"Error",
 // "ExceptionType","ExceptionMessage"}, 401 for wrong keys, 429 past the
@@ -63,6 +64,9 @@ type Server struct {
 	failures []failure
 	window   []time.Time
 	requests []Request
+
+	activities []Activity // posted on leads, oldest first
+	events     []int      // activity types beside DefaultActivityEvent
 }
 
 type failure struct {
@@ -164,6 +168,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case limited:
 		writeError(w, http.StatusTooManyRequests, "MXAPIRateLimitExceededException", fmt.Sprintf("API calls exceeded the limit of %d in 5 second(s)", s.opts.RateMax))
+		return
+	}
+	if s.routeActivity(w, r, body) {
 		return
 	}
 	switch {

@@ -1,0 +1,219 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callgate/callgate/gateway/store"
+)
+
+// CallStats sums up the calls created between consecutive bounds, one
+// PeriodStats per pair (bounds ascending, at least two). It reads the
+// calls created in [first bound, last bound) by the created index, and of
+// each only its status and its attempts' ends and durations.
+func (s *Store) CallStats(ctx context.Context, bounds []time.Time) ([]store.PeriodStats, error) {
+	if len(bounds) < 2 {
+		return nil, errors.New("store: call stats: need at least two bounds")
+	}
+	out := make([]store.PeriodStats, len(bounds)-1)
+	keys := make([]int64, len(bounds))
+	for i, b := range bounds {
+		if i > 0 && !b.After(bounds[i-1]) {
+			return nil, fmt.Errorf("store: call stats: bound %d (%s) is not after the one before", i, b.Format(time.RFC3339))
+		}
+		keys[i] = nanos(b)
+		if i > 0 {
+			out[i-1] = store.PeriodStats{Start: bounds[i-1], End: b, ByStatus: map[string]int{}}
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT created_ns, status, record->'attempts' FROM calls
+		WHERE created_ns >= $1 AND created_ns < $2`, keys[0], keys[len(keys)-1])
+	if err != nil {
+		return nil, fmt.Errorf("store: call stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var created int64
+		var status string
+		var raw []byte
+		if err := rows.Scan(&created, &status, &raw); err != nil {
+			return nil, fmt.Errorf("store: call stats: %w", err)
+		}
+		// The period whose bounds hold created: the last bound at or before it.
+		p, found := slices.BinarySearch(keys, created)
+		if !found {
+			p--
+		}
+		if p < 0 || p >= len(out) {
+			continue
+		}
+		if err := addStats(&out[p], status, raw); err != nil {
+			return nil, fmt.Errorf("store: call stats: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: call stats: %w", err)
+	}
+	return out, nil
+}
+
+// addStats counts one call, of this status and these attempts (JSON), in ps.
+func addStats(ps *store.PeriodStats, status string, attempts []byte) error {
+	var as []struct {
+		EndedAt   *time.Time `json:"ended_at"`
+		DurationS float64    `json:"duration_s"`
+	}
+	if len(attempts) > 0 {
+		if err := json.Unmarshal(attempts, &as); err != nil {
+			return fmt.Errorf("corrupt call attempts: %w", err)
+		}
+	}
+	ps.Calls++
+	ps.ByStatus[status]++
+	ended := false
+	for _, a := range as {
+		if a.EndedAt == nil {
+			continue
+		}
+		ended = true
+		if a.DurationS > 0 {
+			ps.Timed++
+			ps.TalkS += a.DurationS
+		}
+	}
+	if ended {
+		ps.Ended++
+		if status == store.CallCompleted {
+			ps.Completed++
+		}
+	}
+	return nil
+}
+
+// Audit computes the figures of f's period from one snapshot of the
+// database (a repeatable-read transaction), so its counts agree with each
+// other while replicas keep writing.
+func (s *Store) Audit(ctx context.Context, f store.AuditFilter) (store.Audit, error) {
+	a := store.Audit{Since: f.Since.UTC(), Until: f.Until.UTC(), AgentID: f.AgentID, Events: map[string]int{},
+		CallStatuses: map[string]int{}, UnaccountedRecords: []store.ListedRecord{}, Reasons: []store.AuditReason{}}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := auditEvents(ctx, tx, f, &a); err != nil {
+			return err
+		}
+		return s.listed(ctx, tx, f.Integrations, f.Since, f.Until, func(r store.ListedRecord, covered bool) {
+			a.CRMRecords++
+			if !covered {
+				a.Unaccounted++
+				if len(a.UnaccountedRecords) < store.MaxAuditRecords {
+					a.UnaccountedRecords = append(a.UnaccountedRecords, r)
+				}
+			}
+		})
+	})
+	if err != nil {
+		return store.Audit{}, fmt.Errorf("audit: %w", err)
+	}
+	return a, nil
+}
+
+// auditEvents counts the events received in f's period (of f's agent):
+// how they came, their statuses, the calls they became with those calls'
+// statuses now, and the reasons of those that became none.
+func auditEvents(ctx context.Context, tx pgx.Tx, f store.AuditFilter, a *store.Audit) error {
+	where, args := "TRUE", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	// The column is microseconds; the record's nanoseconds decide below.
+	if !f.Since.IsZero() {
+		add("e.received_at >= $%d", f.Since.Add(-time.Microsecond))
+	}
+	if !f.Until.IsZero() {
+		add("e.received_at < $%d", f.Until.Add(time.Microsecond))
+	}
+	if f.AgentID != "" {
+		add("e.agent_id = $%d", f.AgentID)
+	}
+	rows, err := tx.Query(ctx, `SELECT e.record, c.status FROM events e
+		LEFT JOIN calls c ON c.id = e.record->>'call_id' WHERE `+where, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seenCalls := map[string]bool{}
+	reasons := map[[2]string]int{}
+	for rows.Next() {
+		var raw []byte
+		var callStatus *string
+		if err := rows.Scan(&raw, &callStatus); err != nil {
+			return err
+		}
+		var ev store.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("corrupt event record: %w", err)
+		}
+		if (!f.Since.IsZero() && ev.ReceivedAt.Before(f.Since)) || (!f.Until.IsZero() && !ev.ReceivedAt.Before(f.Until)) {
+			continue
+		}
+		if ev.Reconciled {
+			a.Reconciled++
+		} else {
+			a.Webhook++
+		}
+		a.Events[ev.Status]++
+		if ev.CallID != "" && !seenCalls[ev.CallID] {
+			seenCalls[ev.CallID] = true
+			a.Calls++
+			status := "unknown"
+			if callStatus != nil {
+				status = *callStatus
+			}
+			a.CallStatuses[status]++
+		}
+		if ev.Status != store.EventCalled && ev.Status != store.EventPending {
+			reasons[[2]string{ev.Status, store.AuditReasonKey(ev.Reason)}]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, n := range reasons {
+		a.Reasons = append(a.Reasons, store.AuditReason{Status: k[0], Reason: k[1], Events: n})
+	}
+	slices.SortFunc(a.Reasons, func(x, y store.AuditReason) int {
+		if x.Events != y.Events {
+			return y.Events - x.Events
+		}
+		if x.Status != y.Status {
+			return cmp.Compare(x.Status, y.Status)
+		}
+		return cmp.Compare(x.Reason, y.Reason)
+	})
+	if len(a.Reasons) > store.MaxAuditReasons {
+		a.Reasons = a.Reasons[:store.MaxAuditReasons]
+	}
+	return nil
+}
+
+// Unaccounted counts integration's listed records created in [since,
+// until) that have no event.
+func (s *Store) Unaccounted(ctx context.Context, integration string, since, until time.Time) (int, error) {
+	n := 0
+	err := s.listed(ctx, s.pool, []string{integration}, since, until, func(_ store.ListedRecord, covered bool) {
+		if !covered {
+			n++
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: unaccounted records of %s: %w", integration, err)
+	}
+	return n, nil
+}
