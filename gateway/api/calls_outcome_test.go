@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ func TestShowCallOutcomeFields(t *testing.T) {
 	e := newEnv(t)
 	c := e.addCall(t, "sales-intro", "+14155550123", store.CallCompleted, 0)
 	at := time.Date(2026, 11, 27, 10, 1, 2, 0, time.UTC)
-	if _, err := e.db.MutateCall(context.Background(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+	if _, err := e.db.MutateCall(t.Context(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 		c.BatchID, c.Priority, c.Language = "b-7", -5, "hi"
 		c.Attempts = []store.Attempt{{N: 1, StartedAt: at, EndedAt: &at, Outcome: store.OutcomeCompleted, DurationS: 94,
 			RecordingURL: "https://rec.example.com/1.mp3",

@@ -88,15 +88,16 @@ func at(minute int) *time.Time {
 // optional attempt field, a lease, a duplicate, an erasable one), events
 // of every status, outbox items and dead letters, and a CRM listing with
 // a record no event brought.
-func addWireFixture(t *testing.T, db, inbox store.Store) wireIDs {
+func addWireFixture(t *testing.T, db store.Store) wireIDs {
 	t.Helper()
+	ctx := context.Background()
 	ids := wireIDs{
 		callCompleted: fixedID(1, 1), callScheduled: fixedID(2, 2), callDialing: fixedID(3, 3),
 		callDuplicate: fixedID(4, 4), callRetry: fixedID(5, 5), callFailed: fixedID(6, 6),
 		outboxWebhook: fixedID(7, 7), outboxWriteback: fixedID(7, 8), deadWebhook: fixedID(8, 9), deadWriteback: fixedID(8, 10),
 		events: map[string]string{},
 	}
-	addWireEvents(t, inbox, ids)
+	addWireEvents(t, db, ids)
 	salesPolicy := store.Policy{Timezone: "Asia/Kolkata",
 		TimezoneNote: "callee: +919812345601 has one timezone; called in it",
 		Window:       &store.Window{Start: "09:00", End: "18:00", CarryOver: true, Days: []string{"mon", "tue", "wed", "thu", "fri"}},
@@ -153,11 +154,11 @@ func addWireFixture(t *testing.T, db, inbox store.Store) wireIDs {
 	}
 	for i, c := range calls {
 		// Each call is created at its id's minute, so listings keep the order above.
-		if _, created, err := db.CreateCall(context.Background(), c, store.CreateOptions{Now: wireT0.Add(time.Duration(i+1) * time.Minute)}); err != nil || !created {
+		if _, created, err := db.CreateCall(ctx, c, store.CreateOptions{Now: wireT0.Add(time.Duration(i+1) * time.Minute)}); err != nil || !created {
 			t.Fatalf("create call %s: created=%v err=%v", c.ID, created, err)
 		}
 	}
-	err := db.EnqueueOutbox(context.Background(),
+	err := db.EnqueueOutbox(ctx,
 		store.OutboxItem{ID: ids.outboxWebhook, Kind: store.OutboxWebhook,
 			URL:    "https://ops:hunter2@hooks.example.com/callgate/events?token=s3cret#frag",
 			CallID: ids.callCompleted, AgentID: "sales-intro", Event: "call_ended", Attempts: 2,
@@ -176,7 +177,7 @@ func addWireFixture(t *testing.T, db, inbox store.Store) wireIDs {
 		t.Fatal(err)
 	}
 	// The CRM listed two contacts created this morning; 1099 brought no event.
-	err = db.RecordListing(context.Background(), "hubspot", "contact", *at(40), []store.ListedRecord{
+	err = db.RecordListing(ctx, "hubspot", "contact", *at(40), []store.ListedRecord{
 		{Integration: "hubspot", ObjectType: "contact", ObjectID: "1001", CreatedAt: wireT0.Add(-5 * time.Minute)},
 		{Integration: "hubspot", ObjectType: "contact", ObjectID: "1099", CreatedAt: wireT0.Add(-4 * time.Minute)},
 	}, wireT0.Add(-72*time.Hour))
@@ -188,8 +189,9 @@ func addWireFixture(t *testing.T, db, inbox store.Store) wireIDs {
 
 // addWireEvents appends one event per status and settles each as the
 // pipeline would, filling ids.events.
-func addWireEvents(t *testing.T, inbox store.Store, ids wireIDs) {
+func addWireEvents(t *testing.T, db store.Store, ids wireIDs) {
 	t.Helper()
+	ctx := context.Background()
 	ev := func(object, eventType, kind string) store.Event {
 		return store.Event{Key: "hubspot:62515:" + object + ":" + eventType, AgentID: "sales-intro", Type: "hubspot",
 			Integration: "hubspot", EventType: "contact." + eventType, Kind: kind, ObjectType: "contact", ObjectID: object,
@@ -206,7 +208,7 @@ func addWireEvents(t *testing.T, inbox store.Store, ids wireIDs) {
 	failed := ev("1006", "associationChange", "other")
 	failed.RelatedObjectType, failed.RelatedObjectID, failed.Reconciled = "company", "5001", true
 	evs := []store.Event{pending, called, ignored, skipped, blocked, failed}
-	res, err := inbox.AppendEvents(context.Background(), evs, store.AppendOptions{Now: wireT0.Add(-9 * time.Minute)})
+	res, err := db.AppendEvents(ctx, evs, store.AppendOptions{Now: wireT0.Add(-9 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +229,7 @@ func addWireEvents(t *testing.T, inbox store.Store, ids wireIDs) {
 		if s.status == store.EventPending {
 			e.NotBefore, e.OrphanedAt = wireT0.Add(5*time.Minute), wireT0.Add(-7*time.Minute)
 		}
-		if err := inbox.SaveEvents(context.Background(), []store.Event{e}); err != nil {
+		if err := db.SaveEvents(ctx, []store.Event{e}); err != nil {
 			t.Fatal(err)
 		}
 		ids.events[s.status] = e.ID

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func TestCallsShowReport(t *testing.T) {
 		turns = append(turns, store.Turn{Speaker: []string{"agent", "user"}[i%2], Text: "line " + string(rune('1'+i))})
 	}
 	turns[1].Text = "Call me \x1b[31mMonday\x1b[0m " + strings.Repeat("please ", 30)
-	if _, err := s.db.MutateCall(context.Background(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
+	if _, err := s.db.MutateCall(t.Context(), c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 		c.Status, c.NextAttemptAt = store.CallCompleted, nil
 		c.BatchID, c.Priority, c.Language = "b-7", 40, "hi"
 		c.Attempts = []store.Attempt{

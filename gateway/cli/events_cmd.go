@@ -13,12 +13,6 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-// eventList is the body of GET /api/v1/events.
-type eventList struct {
-	Events     []api.EventView `json:"events"`
-	NextCursor string          `json:"next_cursor"`
-}
-
 func newEventsCmd(o *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
@@ -71,7 +65,7 @@ func newEventsListCmd(o *rootOptions) *cobra.Command {
 			if limit > 0 {
 				q.Set("limit", strconv.Itoa(limit))
 			}
-			var list eventList
+			var list api.EventList
 			raw, err := newAdminClient(o).do(cmd.Context(), http.MethodGet, "/api/v1/events", q, nil, &list)
 			if err != nil {
 				return err

@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -45,7 +44,7 @@ func TestOutboundBatchPriorityLanguage(t *testing.T) {
 			if tc.code != 200 {
 				return
 			}
-			c, err := e.db.GetCall(context.Background(), r.body["call_sid"].(string))
+			c, err := e.db.GetCall(t.Context(), r.body["call_sid"].(string))
 			if err != nil {
 				t.Fatal(err)
 			}

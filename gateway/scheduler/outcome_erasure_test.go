@@ -1,11 +1,3 @@
-//go:build erasure_outcome
-
-// This test states what personal-data erasure must do to the outcome
-// fields (issue 16 §1). It needs the store's erasure to cover them, which
-// lands with the store.Erasure move (gateway/store is not this change's to
-// edit); until then run it with -tags erasure_outcome. Drop the build tag
-// when the store scrubs these fields.
-
 package scheduler_test
 
 import (
@@ -17,6 +9,9 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
+// TestErasureCoversOutcomeFields states what personal-data erasure does
+// to the outcome fields (issue 16 §1): the conversation goes, the audit
+// facts stay.
 func TestErasureCoversOutcomeFields(t *testing.T) {
 	e := newEnv(t, monday8.Add(2*time.Hour), withLimits(schedLimits(1)))
 	e.run()

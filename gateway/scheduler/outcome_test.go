@@ -113,7 +113,7 @@ func TestReportThroughTheHTTPDialer(t *testing.T) {
 	}
 	id := res.Call.ID
 	deadline := time.Now().Add(10 * time.Second)
-	for c, _ := db.GetCall(context.Background(), id); len(c.Attempts) != 1 || c.Attempts[0].PlacedAt == nil; c, _ = db.GetCall(context.Background(), id) {
+	for c, _ := db.GetCall(ctx, id); len(c.Attempts) != 1 || c.Attempts[0].PlacedAt == nil; c, _ = db.GetCall(ctx, id) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not placed: %s %q", c.Status, c.Reason)
 		}
@@ -144,7 +144,7 @@ func TestReportThroughTheHTTPDialer(t *testing.T) {
 	if code, msg := post(body); code != http.StatusOK {
 		t.Fatalf("callback: %d %s", code, msg)
 	}
-	c, err := db.GetCall(context.Background(), id)
+	c, err := db.GetCall(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

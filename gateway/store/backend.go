@@ -70,7 +70,9 @@ type Events interface {
 	ViewEvents(ctx context.Context, evs []Event) ([]EventView, error)
 	ReplayEvent(ctx context.Context, id string, now time.Time) (Event, error)
 	ReplayEvents(ctx context.Context, f EventFilter, now time.Time, dryRun bool) (BulkReplay, error)
-	// PendingEvents counts events not yet terminal, across every process.
+	// PendingEvents counts events not yet terminal, across every process;
+	// a shared store may answer a deep queue's from a count a fraction of
+	// a second old.
 	PendingEvents(ctx context.Context) (int, error)
 	PendingByAgent(ctx context.Context) (map[string]map[string]int, error)
 	// WakeOrphans makes due again the events waiting on an agent or
@@ -201,4 +203,14 @@ type DialBudget interface {
 	// TakeDials grants up to want dials on dialer now from a bucket that
 	// refills at perSecond up to burst; it returns how many it granted.
 	TakeDials(ctx context.Context, dialer string, want int, perSecond float64, burst int, now time.Time) (int, error)
+}
+
+// CappedClaimer is implemented by a shared store that holds a dialer's
+// concurrency for the whole cluster in the claim itself: ClaimDue that
+// takes no more than maxInFlight less the calls dialing on dialer (every
+// replica's), counted in the claim's transaction while other claims of the
+// dialer wait. A process-local store needs none: its process is the only
+// one dialing.
+type CappedClaimer interface {
+	ClaimDueCapped(ctx context.Context, dialer string, now time.Time, limit, maxInFlight int, fn func(c *Call, dnd bool) (bool, []OutboxItem, error)) ([]Call, error)
 }

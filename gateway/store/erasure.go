@@ -114,6 +114,13 @@ func (p *Erasure) EraseOutbox(it *OutboxItem, now time.Time) {
 var personalKeys = map[string]bool{
 	"to_number": true, "to": true, "number": true, "phone": true,
 	"variables": true, "call_metadata": true, "metadata": true, "fields": true,
+	// What the conversation produced (docs/dialers.md, "Outcome fields"),
+	// under the hosted names and callgate's. Not "data": the envelope's own.
+	"recordingUrl": true, "recording_url": true, "transcription": true, "transcript": true,
+	"summary": true, "disposition": true, "from": true, "from_number": true, "post_call": true,
+	// A CRM write-back's call log: its rendered title and body, its tasks'
+	// titles and bodies, and the properties follow-ups set.
+	"title": true, "body": true, "properties": true,
 }
 
 // EraseBody erases a notification body: personal fields of a JSON body

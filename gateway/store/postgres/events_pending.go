@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,12 +16,44 @@ import (
 const expireBatch = 10000
 
 // PendingEvents counts the events waiting for a pipeline (leased or not),
-// across every replica.
+// across every replica; a deep queue's count may be pendingFresh old.
 func (s *Store) PendingEvents(ctx context.Context) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE due_ns IS NOT NULL").Scan(&n); err != nil {
-		return 0, fmt.Errorf("inbox: count pending events: %w", err)
+	return s.pending.get(func() (int, error) {
+		var n int
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE due_ns IS NOT NULL").Scan(&n); err != nil {
+			return 0, fmt.Errorf("inbox: count pending events: %w", err)
+		}
+		return n, nil
+	})
+}
+
+// Ingest asks for the pending count on every webhook (the high-water
+// mark). A short queue is counted exactly each time, cheaply; a queue of
+// deepQueue events or more, whose count is not free, is counted at most
+// every pendingFresh: the mark needs no finer precision there.
+const (
+	deepQueue    = 10000
+	pendingFresh = 250 * time.Millisecond
+)
+
+// pendingCount remembers the last count and when it was read.
+type pendingCount struct {
+	mu sync.Mutex
+	n  int
+	at time.Time
+}
+
+func (p *pendingCount) get(read func() (int, error)) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n >= deepQueue && time.Since(p.at) < pendingFresh {
+		return p.n, nil
 	}
+	n, err := read()
+	if err != nil {
+		return 0, err
+	}
+	p.n, p.at = n, time.Now()
 	return n, nil
 }
 

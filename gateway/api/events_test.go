@@ -1,8 +1,9 @@
-package pipeline_test
+package api_test
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,9 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/store/bolt"
 )
@@ -34,9 +34,9 @@ func TestEventsAPI(t *testing.T) {
 	pendingID, ignoredID := res.Events[0].ID, res.Events[1].ID
 
 	woken := 0
-	api := &pipeline.EventsAPI{Store: inbox, Now: time.Now, Replayed: func() { woken++ }}
+	events := &api.EventsAPI{Store: inbox, Now: time.Now, Replayed: func() { woken++ }}
 	r := mux.NewRouter()
-	api.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
+	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestEventsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var page pipeline.EventList
+	var page api.EventList
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}
@@ -93,53 +93,10 @@ func TestEventsAPI(t *testing.T) {
 	}
 }
 
-// TestRunWakesOnTheStoresCommit: an event appended by anyone (ingest,
-// reconciliation, another replica) is processed at once: the store's
-// Changes(store.TopicInbox) wakes Run, whose poll is an hour away.
-func TestRunWakesOnTheStoresCommit(t *testing.T) {
-	e := newEnv(t, "")
-	e.hs.AddContact("1", map[string]any{"phone": "+91 98765 43210"})
-	cfg := e.pcfg
-	cfg.PollInterval, cfg.Registerer = time.Hour, prometheus.NewRegistry()
-	p, err := pipeline.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond) // Run's first pass finds nothing and sleeps
-	id := e.add(t, event("sales", "created", "1"))[0].ID
-	deadline := time.Now().Add(10 * time.Second)
-	for e.get(t, id).Status == store.EventPending {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not process an appended event without a Wake")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v after cancel", err)
-	}
-}
-
-func TestRunWakesOnNewEvents(t *testing.T) {
-	e := newEnv(t, "")
-	e.hs.AddContact("1", map[string]any{"phone": "+91 98765 43210"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.p.Run(ctx) }()
-	id := e.add(t, event("sales", "created", "1"))[0].ID
-	e.p.Wake()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.get(t, id).Status == store.EventPending {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not process a woken event")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v after cancel", err)
-	}
+// event is a HubSpot contact event for agent as ingest stores it.
+func event(agent, kind, objectID string) store.Event {
+	typ := map[string]string{"created": "contact.creation", "updated": "contact.propertyChange"}[kind]
+	return store.Event{Key: fmt.Sprintf("hubspot:62515:1:%s:%s:%s", kind, objectID, agent), AgentID: agent, Type: "hubspot",
+		Integration: "hubspot", EventType: typ, Kind: kind, ObjectType: "contact", ObjectID: objectID, Account: "62515",
+		OccurredAt: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
 }
