@@ -47,6 +47,7 @@ type env struct {
 	inbox *bolt.Store
 	hs    *hubspottest.Server
 	p     *pipeline.Pipeline
+	pcfg  pipeline.Config // what p was built with
 }
 
 func newEnv(t *testing.T, token string) *env {
@@ -115,14 +116,15 @@ agent "updates" {
 	for name, crm := range extra {
 		ps[name] = crm
 	}
-	p, err := pipeline.New(pipeline.Config{
+	pcfg := pipeline.Config{
 		Config: func() *config.Config { return cfg }, Inbox: inbox, Scheduler: sched, DND: db, Now: clk.Now,
 		Plugins: ps,
-	})
+	}
+	p, err := pipeline.New(pcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{cfg: cfg, clk: clk, db: db, inbox: inbox, hs: hs, p: p}
+	return &env{cfg: cfg, clk: clk, db: db, inbox: inbox, hs: hs, p: p, pcfg: pcfg}
 }
 
 // event is a HubSpot contact event for agent as ingest stores it.

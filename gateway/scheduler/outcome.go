@@ -184,7 +184,8 @@ func (s *Scheduler) wakeSweeper() {
 	}
 }
 
-// runSweeper fails attempts whose outcome is overdue (their lease ran out).
+// runSweeper fails attempts whose outcome is overdue (their lease ran
+// out), sleeping until the earliest lease ends, a claim here, or PollEvery.
 func (s *Scheduler) runSweeper(ctx context.Context) {
 	for ctx.Err() == nil {
 		next, ok, err := s.db.NextLease(ctx)
@@ -193,13 +194,15 @@ func (s *Scheduler) runSweeper(ctx context.Context) {
 			s.wait(ctx, time.Second, nil)
 			continue
 		}
+		// The poll finds leases another replica took (and left behind)
+		// on a shared store, which no wake-up of this process announces.
 		if !ok {
-			s.wait(ctx, -1, s.sweep)
+			s.poll(ctx, -1, s.sweep, nil)
 			continue
 		}
 		now := s.clock.Now()
 		if next.After(now) {
-			s.wait(ctx, next.Sub(now), s.sweep)
+			s.poll(ctx, next.Sub(now), s.sweep, nil)
 			continue
 		}
 		ids, err := s.db.ExpiredLeases(ctx, now, claimBatch)

@@ -7,7 +7,7 @@ var allBuckets = [][]byte{
 	bucketInboxEvents, bucketInboxPending, bucketInboxKeys, bucketInboxExpiry, bucketInboxDue,
 	// calls.go, schedule.go, dnd.go, outbox.go
 	bucketCalls, bucketCallsByCreated, bucketCallsByAgent, bucketCallsByStatus, bucketCallsByAgentStatus, bucketCallsByPhone, bucketCallsActive, bucketCallsContact, bucketCallsBySource, bucketDue, bucketLeases, bucketDND,
-	bucketOutbox, bucketOutboxDue,
+	bucketOutbox, bucketOutboxDue, bucketOutboxClaims,
 	// reconcile.go
 	bucketEventsByObject, bucketReconcileCheckpoints, bucketReconcileListed,
 }

@@ -34,8 +34,9 @@ type appendReq struct {
 }
 
 // releaseLeases rebuilds the inbox's due index from the pending events,
-// every lease released, counts them, and notes the calls left dialing: at
-// open, bbolt's file lock proves the process that leased them is gone.
+// every lease released, counts them, notes the calls left dialing and
+// makes the outbox items claimed but never settled due again: at open,
+// bbolt's file lock proves the process that leased them is gone.
 func (db *Store) releaseLeases() error {
 	var n int64
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -68,7 +69,7 @@ func (db *Store) releaseLeases() error {
 			}
 		}
 		db.orphans = leasedCalls(tx)
-		return nil
+		return releaseClaims(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: release old leases: %w", err)

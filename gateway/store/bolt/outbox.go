@@ -15,6 +15,10 @@ import (
 var (
 	bucketOutbox    = []byte("outbox")     // id → OutboxItem JSON
 	bucketOutboxDue = []byte("outbox_due") // big-endian NextAt nanos + id → nothing; pending items only
+	// outbox_claims remembers the items ClaimOutbox leased and when they
+	// were due before: id → NextAt nanos. At open they are due again at
+	// once (the deliverer that held them is gone with its process).
+	bucketOutboxClaims = []byte("outbox_claims")
 )
 
 // putOutbox stores items inside tx (calls.go writes them with the call
@@ -23,6 +27,14 @@ var (
 func (db *Store) putOutbox(tx *bbolt.Tx, items []store.OutboxItem) error {
 	if len(items) > 0 {
 		tx.OnCommit(func() { db.wake.signal(store.TopicOutbox) })
+	}
+	claims := tx.Bucket(bucketOutboxClaims)
+	for _, it := range items {
+		if it.ID != "" {
+			if err := claims.Delete([]byte(it.ID)); err != nil {
+				return err
+			}
+		}
 	}
 	return writeOutbox(tx, items)
 }
@@ -108,6 +120,9 @@ func (db *Store) DeleteOutbox(ctx context.Context, id string) error {
 		if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(it.NextAt, id)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketOutboxClaims).Delete([]byte(id)); err != nil {
+			return err
+		}
 		return b.Delete([]byte(id))
 	})
 }
@@ -132,7 +147,8 @@ func (db *Store) GetOutbox(ctx context.Context, id string) (store.OutboxItem, er
 // now, earliest first, and moves their NextAt to now+lease in the same
 // commit, so they are not taken again while being delivered; the
 // deliverer's UpdateOutbox or DeleteOutbox settles each. An item whose
-// deliverer died is due again when the lease ends. The claim itself wakes
+// deliverer died is due again at the next Open (the file lock proves the
+// process gone), as it was before the claim. The claim itself wakes
 // nobody.
 func (db *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
@@ -141,6 +157,16 @@ func (db *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Dura
 	var out []store.OutboxItem
 	end := dueKey(now, "\xff")
 	until := now.Add(lease)
+	// Most passes find nothing due: look in a read transaction first, so
+	// they cost no commit (no fsync).
+	due := false
+	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bucketOutboxDue).Cursor().First()
+		due = k != nil && bytes.Compare(k, end) <= 0
+		return nil
+	}); err != nil || !due {
+		return nil, err
+	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		out = out[:0]
 		b := tx.Bucket(bucketOutbox)
@@ -156,7 +182,11 @@ func (db *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Dura
 			}
 			out = append(out, it)
 		}
+		claims := tx.Bucket(bucketOutboxClaims)
 		for i := range out {
+			if err := claims.Put([]byte(out[i].ID), binary.BigEndian.AppendUint64(nil, uint64(max(out[i].NextAt.UnixNano(), 0)))); err != nil {
+				return err
+			}
 			out[i].NextAt = until
 		}
 		return writeOutbox(tx, out)
@@ -248,4 +278,37 @@ func (db *Store) OutboxDepth(ctx context.Context) (pending, dead int, err error)
 		return nil
 	})
 	return pending, dead, err
+}
+
+// releaseClaims makes the items the last process claimed and never
+// settled due as they were before the claim: its deliveries died with it.
+func releaseClaims(tx *bbolt.Tx) error {
+	claims := tx.Bucket(bucketOutboxClaims)
+	var items []store.OutboxItem
+	err := claims.ForEach(func(k, v []byte) error {
+		raw := tx.Bucket(bucketOutbox).Get(k)
+		if raw == nil || len(v) != 8 {
+			return nil
+		}
+		var it store.OutboxItem
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return fmt.Errorf("outbox item %s: %w", k, err)
+		}
+		if !it.Dead {
+			it.NextAt = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeOutbox(tx, items); err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketOutboxClaims); err != nil {
+		return err
+	}
+	_, err = tx.CreateBucket(bucketOutboxClaims)
+	return err
 }

@@ -331,3 +331,39 @@ func TestClaimOutboxLeases(t *testing.T) {
 		t.Errorf("stored NextAt = %s, want the second lease's end", stored.NextAt)
 	}
 }
+
+// TestClaimsReleasedAtOpen: an item claimed by a process that died before
+// it settled it is due again, as before the claim, when the file is
+// opened next; one it settled stays as it left it.
+func TestClaimsReleasedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnqueueOutbox(ctx, obHook("a", ob0), obHook("b", ob0)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ClaimOutbox(ctx, ob0, time.Hour, 10)
+	if err != nil || obIDs(got) != "a,b," {
+		t.Fatalf("claim = %s, %v", obIDs(got), err)
+	}
+	retry := got[1]
+	retry.Attempts, retry.NextAt = 1, ob0.Add(time.Minute)
+	if err := db.UpdateOutbox(ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if due, _ := dueOutbox(t, db, ob0, 10); obIDs(due) != "a," || !due[0].NextAt.Equal(ob0) {
+		t.Fatalf("due after reopening = %s, want a, at its old time", obIDs(due))
+	}
+	if b, _ := db.GetOutbox(ctx, "b"); !b.NextAt.Equal(ob0.Add(time.Minute)) || b.Attempts != 1 {
+		t.Errorf("the settled item changed at open: %+v", b)
+	}
+}
