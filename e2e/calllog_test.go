@@ -82,21 +82,33 @@ func TestCallLoggedOnTheContactOnce(t *testing.T) {
 	waitFor(t, 15*time.Second, "the call at the dialer", func() bool { return len(platform.Dials()) > 0 })
 	d := platform.Dials()[0]
 
-	// HubSpot answers slowly: the write-back is in flight when the
-	// gateway is killed, right after it acknowledged the outcome.
-	hs.SetLatency(3 * time.Second)
+	// HubSpot's first answer to the write-back is a 503: the outcome is
+	// stored, its write-back waits for a retry when the gateway is killed.
+	hs.FailNext(1, http.StatusServiceUnavailable)
 	codes, err := dialertest.PostOutcome(context.Background(), http.DefaultClient, statusURL(d), notifyDialSecret, reportedOutcome(d), 2)
 	if err != nil || codes[0] != http.StatusOK {
 		t.Fatalf("outcome callbacks = %v, %v", codes, err)
 	}
+	var outbox struct {
+		Items []struct {
+			ID        string `json:"id"`
+			Attempts  int    `json:"attempts"`
+			Dead      bool   `json:"dead"`
+			LastError string `json:"last_error"`
+		} `json:"items"`
+	}
+	waitFor(t, 15*time.Second, "the write-back's first try", func() bool {
+		adminJSON(t, g, "/api/v1/outbox?kind=writeback", &outbox)
+		return len(outbox.Items) == 1 && outbox.Items[0].Attempts == 1
+	})
 	g.Crash()
 	if n := len(hs.Calls("701")); n != 0 {
-		t.Fatalf("%d calls logged before the crash; the latency should have held them", n)
+		t.Fatalf("%d calls logged before the crash", n)
 	}
-	hs.SetLatency(0)
 	g = launch(t, gatewayOptions{Config: cfg, DataDir: dataDir})
 
-	waitFor(t, 20*time.Second, "the Call on the contact's timeline", func() bool { return len(hs.Calls("701")) > 0 && len(hs.Tasks("701")) > 0 })
+	// The retry comes after the outbox's backoff (15–30 s for a first failure).
+	waitFor(t, 45*time.Second, "the Call on the contact's timeline", func() bool { return len(hs.Calls("701")) > 0 && len(hs.Tasks("701")) > 0 })
 	calls, tasks := hs.Calls("701"), hs.Tasks("701")
 	if len(calls) != 1 || len(tasks) != 1 {
 		t.Fatalf("%d calls and %d tasks on the contact, want one of each", len(calls), len(tasks))
@@ -161,13 +173,6 @@ func TestCallLoggedOnTheContactOnce(t *testing.T) {
 	hs.SetMissingScopes("crm.objects.contacts.write") // the app loses the scope after the record was read
 	if codes, err := dialertest.PostOutcome(context.Background(), http.DefaultClient, statusURL(d2), notifyDialSecret, reportedOutcome(d2), 1); err != nil || codes[0] != http.StatusOK {
 		t.Fatalf("outcome = %v %v", codes, err)
-	}
-	var outbox struct {
-		Items []struct {
-			ID        string `json:"id"`
-			Dead      bool   `json:"dead"`
-			LastError string `json:"last_error"`
-		} `json:"items"`
 	}
 	waitFor(t, 15*time.Second, "the dead letter", func() bool {
 		adminJSON(t, g, "/api/v1/outbox?kind=writeback&dead=true", &outbox)

@@ -21,7 +21,6 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
-	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/reply"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/scheduler/schedtest"
@@ -193,7 +192,7 @@ func newWireServer(t *testing.T) (string, wireIDs) {
 	for _, rt := range a.Routes() {
 		r.Handle(rt.Path, rt.Handler).Methods(rt.Method)
 	}
-	events := &pipeline.EventsAPI{Store: db, Now: now, Region: func() string { return "IN" }}
+	events := &api.EventsAPI{Store: db, Now: now, Region: func() string { return "IN" }}
 	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -285,64 +284,4 @@ func scrubIDs(t *testing.T, raw []byte, ids wireIDs) []byte {
 		t.Fatalf("ids not in the fixture (they would change from run to run): %v in %s", unknown, raw)
 	}
 	return raw
-}
-
-// TestWireEventConversions checks api.NewEventView, NewEvent and
-// NewBulkReplay against the events goldens: gateway/pipeline encodes the
-// store's records today, and the conversions must give the same bytes.
-func TestWireEventConversions(t *testing.T) {
-	convert := map[string]func([]byte) (any, error){
-		"event_called":       viaStore(api.NewEventView),
-		"event_pending":      viaStore(api.NewEventView),
-		"event_replay":       viaStore(api.NewEvent),
-		"events_replay_bulk": viaStore(api.NewBulkReplay),
-		"events_list": func(raw []byte) (any, error) {
-			var l pipeline.EventList
-			err := json.Unmarshal(raw, &l)
-			return api.EventList{Events: convertEach(l.Events, api.NewEventView), NextCursor: l.NextCursor}, err
-		},
-		"events_failed": func(raw []byte) (any, error) {
-			var l pipeline.EventList
-			err := json.Unmarshal(raw, &l)
-			return api.EventList{Events: convertEach(l.Events, api.NewEventView), NextCursor: l.NextCursor}, err
-		},
-	}
-	for name, conv := range convert {
-		t.Run(name, func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join("testdata", "wire", name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := conv(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got bytes.Buffer
-			enc := json.NewEncoder(&got)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(v); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("converted %T encodes differently:\n got: %s\nwant: %s", v, got.Bytes(), want)
-			}
-		})
-	}
-}
-
-// viaStore decodes a body into the store's record S and converts it.
-func viaStore[S, T any](conv func(S) T) func([]byte) (any, error) {
-	return func(raw []byte) (any, error) {
-		var s S
-		err := json.Unmarshal(raw, &s)
-		return conv(s), err
-	}
-}
-
-func convertEach[S, T any](in []S, conv func(S) T) []T {
-	out := make([]T, len(in))
-	for i, s := range in {
-		out[i] = conv(s)
-	}
-	return out
 }

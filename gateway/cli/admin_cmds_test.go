@@ -17,7 +17,6 @@ import (
 
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
-	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store"
@@ -75,7 +74,7 @@ func newAdminServer(t *testing.T) *adminServer {
 	for _, rt := range a.Routes() {
 		srv.HandleAdmin(rt.Method, strings.TrimPrefix(rt.Path, server.AdminPrefix), rt.Handler)
 	}
-	ev := &pipeline.EventsAPI{Store: inbox, Region: func() string { return "IN" }}
+	ev := &api.EventsAPI{Store: inbox, Region: func() string { return "IN" }}
 	ev.Mount(func(method, path string, h http.Handler) { srv.HandleAdmin(method, path, h) })
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -21,7 +21,6 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/ingest"
-	"github.com/callgate/callgate/gateway/pipeline"
 	"github.com/callgate/callgate/gateway/server"
 	"github.com/callgate/callgate/gateway/store/bolt"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
@@ -72,7 +71,7 @@ func registeredRoutes(t *testing.T) []string {
 	for _, rt := range adm.Routes() {
 		out = append(out, rt.Method+" "+rt.Path)
 	}
-	(&pipeline.EventsAPI{}).Mount(func(method, path string, _ http.Handler) {
+	(&api.EventsAPI{}).Mount(func(method, path string, _ http.Handler) {
 		out = append(out, method+" "+server.AdminPrefix+path)
 	})
 	(&ingest.Handler{}).Mount(func(method, path string, _ http.Handler) {
@@ -276,7 +275,7 @@ agent "sales" {
 				body: `{"to_number":"+919845012398"}`, header: map[string]string{"Content-Type": "application/json"}, status: 400},
 			{name: "events", method: "GET", path: "/api/v1/events?agent_id=sales", header: bearer, status: 200,
 				then: func(t *testing.T, body []byte) {
-					var l pipeline.EventList
+					var l api.EventList
 					if err := json.Unmarshal(body, &l); err != nil || len(l.Events) == 0 {
 						t.Fatalf("no events (%v): %s", err, body)
 					}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/dialer"
 	"github.com/callgate/callgate/gateway/ingest"
@@ -91,7 +92,7 @@ func (a *app) wireWebhook(cfg *config.Config) error {
 		return err
 	}
 	ing.Mount(func(method, path string, h http.Handler) { a.http.Handle(method, path, refusals.Middleware(path, h)) })
-	events := &pipeline.EventsAPI{Store: inbox, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
+	events := &api.EventsAPI{Store: inbox, Region: func() string { return a.cfg.Load().Server.DefaultRegion }}
 	events.Mount(func(method, path string, h http.Handler) { a.http.HandleAdmin(method, path, h) })
 	// The admin API and dashboard act through these same parts (wire_admin.go).
 	if err := a.wireAdmin(cfg, adminParts{Plugins: host, Scheduler: sched, Refusals: refusals, Ingest: ing, Reconciler: rec}); err != nil {

@@ -73,10 +73,12 @@ type Template struct {
 }
 
 // WritebackEnv is what writeback expressions see: call, outcome,
-// variables and now.
+// variables and now. Outcome is the ended attempt as every post-call rule
+// sees it (notify.OutcomeVars; docs/rules.md, "After the call"): a map
+// whose keys are always present.
 type WritebackEnv struct {
 	Call      WritebackCall  `expr:"call"`
-	Outcome   Outcome        `expr:"outcome"`
+	Outcome   map[string]any `expr:"outcome"`
 	Variables map[string]any `expr:"variables"` // the call's variables; a missing one is nil
 	Now       time.Time      `expr:"now"`
 }
@@ -90,31 +92,6 @@ type WritebackCall struct {
 	Reason   string `expr:"reason"`
 	Attempts int    `expr:"attempts"` // attempts made so far
 	Final    bool   `expr:"final"`    // the call is over
-}
-
-// Outcome is one ended attempt with what the platform reported (the
-// dialers' outcome fields).
-type Outcome struct {
-	N              int            `expr:"attempt"`
-	Status         string         `expr:"status"` // completed, no_answer, busy, failed, voicemail, canceled
-	Reason         string         `expr:"reason"`
-	DurationS      float64        `expr:"duration_s"`
-	StartedAt      time.Time      `expr:"started_at"`
-	EndedAt        time.Time      `expr:"ended_at"`
-	ProviderCallID string         `expr:"provider_call_id"`
-	RecordingURL   string         `expr:"recording_url"`
-	Transcript     []OutcomeTurn  `expr:"transcript"`
-	TranscriptText string         `expr:"transcript_text"` // "speaker: text" lines
-	Summary        string         `expr:"summary"`
-	Disposition    string         `expr:"disposition"` // the platform's word
-	FromNumber     string         `expr:"from_number"`
-	Data           map[string]any `expr:"data"` // the platform's post-call extraction
-}
-
-// OutcomeTurn is one utterance of a transcript.
-type OutcomeTurn struct {
-	Speaker string `expr:"speaker"`
-	Text    string `expr:"text"`
 }
 
 // Render evaluates a string template; nil renders "".

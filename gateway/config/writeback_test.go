@@ -47,7 +47,7 @@ agent "b" {
 	}
 	env := WritebackEnv{
 		Call:    WritebackCall{ID: "c1", AgentID: "a", ToNumber: "+14155550123", Final: true},
-		Outcome: Outcome{Status: "completed", Summary: "wants a demo", Data: map[string]any{"qualified": true}},
+		Outcome: map[string]any{"status": "completed", "summary": "wants a demo", "data": map[string]any{"qualified": true}},
 	}
 	if got, err := w.Title.Render(env); err != nil || got != "AI call: a" {
 		t.Errorf("title = %q, %v", got, err)
@@ -59,7 +59,7 @@ agent "b" {
 	if ok, err := f.When.Holds(env); !ok || err != nil {
 		t.Errorf("when = %v, %v", ok, err)
 	}
-	env.Outcome.Data["qualified"] = false
+	env.Outcome["data"].(map[string]any)["qualified"] = false
 	if ok, _ := f.When.Holds(env); ok {
 		t.Error("when held for an unqualified lead")
 	}
@@ -95,12 +95,12 @@ func TestWritebackProblems(t *testing.T) {
 	}{
 		{"bad attempts", `attempts = "last"`, []string{`6:16: writeback attempts: "last" is not one of every, final`}},
 		{"unknown key", `titel = "'x'"`, []string{`6:5: Unsupported argument`}},
-		{"unknown field", `title = "outcome.nosuch"`, []string{`6:22: agent "a": writeback title: type config.Outcome has no field nosuch`}},
+		{"unknown field", `title = "call.nosuch"`, []string{`6:19: agent "a": writeback title: type config.WritebackCall has no field nosuch`}},
 		{"syntax", `body = "outcome.summary +"`, []string{`6:29: agent "a": writeback body: unexpected token EOF`}},
-		{"when not bool", "follow_up \"q\" {\n      when = \"outcome.status\"\n      set = { x = \"'y'\" }\n    }", []string{`7:14: agent "a": writeback follow_up q when: expected bool`}},
+		{"when not bool", "follow_up \"q\" {\n      when = \"call.status\"\n      set = { x = \"'y'\" }\n    }", []string{`7:14: agent "a": writeback follow_up q when: expected bool`}},
 		{"when missing", "follow_up \"q\" {\n      set = { x = \"'y'\" }\n    }", []string{`6:5: agent "a": follow_up "q" needs a when rule`}},
 		{"does nothing", "follow_up \"q\" {\n      when = \"true\"\n    }", []string{`6:5: agent "a": follow_up "q" does nothing`}},
-		{"set value", "follow_up \"q\" {\n      when = \"true\"\n      set = { x = \"outcome.nope\" }\n    }", []string{`8:28: agent "a": writeback follow_up q set.x: type config.Outcome has no field nope`}},
+		{"set value", "follow_up \"q\" {\n      when = \"true\"\n      set = { x = \"call.nope\" }\n    }", []string{`8:25: agent "a": writeback follow_up q set.x: type config.WritebackCall has no field nope`}},
 		{"task title missing", "follow_up \"q\" {\n      when = \"true\"\n      task {\n        due = \"1h\"\n      }\n    }", []string{`8:7: agent "a": a task needs a title`}},
 		{"task due", "follow_up \"q\" {\n      when = \"true\"\n      task {\n        title = \"'t'\"\n        due = \"tomorrow\"\n      }\n    }", []string{`10:15: due: "tomorrow" is not a duration`}},
 		{"two follow-ups one name", "follow_up \"q\" {\n      when = \"true\"\n      set = { x = \"'y'\" }\n    }\n    follow_up \"q\" {\n      when = \"true\"\n      set = { x = \"'y'\" }\n    }", []string{`10:5: agent "a": a second follow_up "q" (the first is at line 6)`}},

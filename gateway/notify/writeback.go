@@ -293,28 +293,8 @@ func transcriptExcerpt(turns []store.Turn) string {
 	return s
 }
 
-// writebackEnv is what writeback rules see for attempt a. (The outcome
-// variables are built here until the dialers' outcome.* builder is shared.)
+// writebackEnv is what writeback rules see for attempt a.
 func writebackEnv(c store.Call, a store.Attempt, final bool, now time.Time) config.WritebackEnv {
-	o := config.Outcome{N: a.N, Status: a.Outcome, Reason: a.Reason, DurationS: a.DurationS, StartedAt: a.StartedAt,
-		ProviderCallID: a.ProviderCallID, RecordingURL: a.RecordingURL, Summary: a.Summary, Disposition: a.Disposition,
-		FromNumber: a.FromNumber, Data: a.Data}
-	if a.EndedAt != nil {
-		o.EndedAt = *a.EndedAt
-	}
-	if o.Data == nil {
-		o.Data = map[string]any{}
-	}
-	var lines []string
-	for _, t := range a.Transcript {
-		o.Transcript = append(o.Transcript, config.OutcomeTurn{Speaker: t.Speaker, Text: t.Text})
-		if t.Speaker != "" {
-			lines = append(lines, t.Speaker+": "+t.Text)
-		} else {
-			lines = append(lines, t.Text)
-		}
-	}
-	o.TranscriptText = strings.Join(lines, "\n")
 	vars := make(map[string]any, len(c.Variables))
 	for k, v := range c.Variables {
 		vars[k] = v
@@ -322,7 +302,7 @@ func writebackEnv(c store.Call, a store.Attempt, final bool, now time.Time) conf
 	return config.WritebackEnv{
 		Call: config.WritebackCall{ID: c.ID, AgentID: c.AgentID, ToNumber: c.ToNumber, Status: c.Status, Reason: c.Reason,
 			Attempts: len(c.Attempts), Final: final},
-		Outcome: o, Variables: vars, Now: now,
+		Outcome: OutcomeVars(a), Variables: vars, Now: now,
 	}
 }
 
@@ -397,6 +377,12 @@ func (n *Notifier) logCall(ctx context.Context, logger CallLogger, creds sdk.Cre
 		return sdk.NotFound("call %s is no longer stored", it.CallID)
 	case err != nil:
 		return fmt.Errorf("read call %s: %w", it.CallID, err)
+	}
+	if c.ErasedAt != nil {
+		// The person's data was erased after the outcome: their
+		// conversation is not sent on to the CRM.
+		n.log.Info("call log not written: the person's data was erased", "call", c.ID, "attempt", wb.Attempt)
+		return nil
 	}
 	if a := attemptOf(&c, wb.Attempt); a != nil && a.Activity != nil {
 		n.log.Debug("call already logged in the CRM", "call", c.ID, "attempt", wb.Attempt, "activity", a.Activity.ID)

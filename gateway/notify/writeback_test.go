@@ -69,8 +69,8 @@ func logSetup(t *testing.T, fake *logCRM, rules *config.Writeback, caps []string
 	})
 }
 
-// reported is a completed attempt with what the platform reported, stored.
-func reported(t *testing.T, e env, status string) (store.Call, *store.Attempt) {
+// storedReported is a completed attempt with what the platform reported, stored.
+func storedReported(t *testing.T, e env, status string) (store.Call, *store.Attempt) {
 	t.Helper()
 	c, _ := ended(status)
 	a := &c.Attempts[1]
@@ -88,7 +88,7 @@ func reported(t *testing.T, e env, status string) (store.Call, *store.Attempt) {
 func TestWritebackLogsEachAttemptOnce(t *testing.T) {
 	fake := &logCRM{}
 	e := logSetup(t, fake, nil, hubspotCaps)
-	c, a := reported(t, e, store.CallRetryScheduled)
+	c, a := storedReported(t, e, store.CallRetryScheduled)
 	enqueue(t, e, e.n.Items(c, a, false))
 	ctx := context.Background()
 	e.n.DeliverDue(ctx)
@@ -134,7 +134,7 @@ func TestWritebackRetryAfterLostAnswer(t *testing.T) {
 	fake := &logCRM{logErrs: []error{sdk.Transient("plugin call LogCall: deadline exceeded")}}
 	fake.ids = map[string]string{"01JDCALL-2": "crm-1"} // the CRM logged it before the deadline
 	e := logSetup(t, fake, nil, hubspotCaps)
-	c, a := reported(t, e, store.CallCompleted)
+	c, a := storedReported(t, e, store.CallCompleted)
 	enqueue(t, e, e.n.Items(c, a, true))
 	e.n.DeliverDue(context.Background())
 	it := only(t, e)
@@ -160,14 +160,14 @@ func TestWritebackRulesAndFollowUps(t *testing.T) {
 agent "sales-intro" {
   writeback {
     title = "'Call with ' + variables.firstname + ': ' + outcome.status"
-    body  = "outcome.summary + ' / ' + string(len(outcome.transcript)) + ' turns'"
+    body  = "outcome.summary + ' / ' + string(len(outcome.turns)) + ' turns'"
     dispositions = { interested = "guid-qualified" }
     follow_up "qualified" {
       when = "outcome.data.qualified == true"
       set  = { lifecyclestage = "'salesqualifiedlead'" }
       task {
         title = "'Book the demo for ' + variables.firstname"
-        body  = "outcome.transcript_text"
+        body  = "outcome.transcript"
         due   = "26h"
         owner = "41629779"
       }
@@ -185,7 +185,7 @@ agent "sales-intro" {
 	}
 	fake := &logCRM{}
 	e := logSetup(t, fake, cfg.Agents["sales-intro"].WritebackRules, hubspotCaps)
-	c, a := reported(t, e, store.CallCompleted)
+	c, a := storedReported(t, e, store.CallCompleted)
 	enqueue(t, e, e.n.Items(c, a, true))
 	e.n.DeliverDue(context.Background())
 	logs := fake.calls()
@@ -238,7 +238,7 @@ func TestWritebackCapabilities(t *testing.T) {
 	t.Run("writeback only", func(t *testing.T) {
 		fake := &logCRM{}
 		e := logSetup(t, fake, nil, []string{sdk.CapabilityWriteback})
-		c, a := reported(t, e, store.CallRetryScheduled)
+		c, a := storedReported(t, e, store.CallRetryScheduled)
 		enqueue(t, e, e.n.Items(c, a, false))
 		c.Status = store.CallCompleted
 		enqueue(t, e, e.n.Items(c, a, true))
@@ -250,7 +250,7 @@ func TestWritebackCapabilities(t *testing.T) {
 	t.Run("log_call only", func(t *testing.T) {
 		fake := &logCRM{}
 		e := logSetup(t, fake, nil, []string{sdk.CapabilityLogCall})
-		c, a := reported(t, e, store.CallCompleted)
+		c, a := storedReported(t, e, store.CallCompleted)
 		enqueue(t, e, e.n.Items(c, a, true))
 		e.n.DeliverDue(ctx)
 		if len(fake.calls()) != 1 || len(fake.reqs) != 0 {
@@ -263,7 +263,7 @@ func TestWritebackCapabilities(t *testing.T) {
 	t.Run("permanent error is a dead letter", func(t *testing.T) {
 		fake := &logCRM{logErrs: []error{sdk.Auth("hubspot: the token lacks scope(s) crm.objects.contacts.write")}}
 		e := logSetup(t, fake, nil, hubspotCaps)
-		c, a := reported(t, e, store.CallCompleted)
+		c, a := storedReported(t, e, store.CallCompleted)
 		enqueue(t, e, e.n.Items(c, a, true))
 		e.n.DeliverDue(ctx)
 		it := only(t, e)
@@ -282,5 +282,25 @@ func TestCheckWriteback(t *testing.T) {
 	}
 	if logs := fake.calls(); len(logs) != 1 || !logs[0].CheckOnly {
 		t.Errorf("check calls %+v", logs)
+	}
+}
+
+// A person erased between the outcome and the write-back: their
+// conversation is not sent on to the CRM, and the item is done.
+func TestWritebackSkipsAnErasedPerson(t *testing.T) {
+	fake := &logCRM{}
+	e := logSetup(t, fake, nil, hubspotCaps)
+	c, a := storedReported(t, e, store.CallCompleted)
+	enqueue(t, e, e.n.Items(c, a, true))
+	ctx := context.Background()
+	if _, err := e.db.Erase(ctx, store.EraseRequest{Numbers: []string{c.ToNumber}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	e.n.DeliverDue(ctx)
+	if n := len(fake.calls()); n != 0 {
+		t.Errorf("LogCall called %d times for an erased person", n)
+	}
+	if p, d, _ := e.db.OutboxDepth(ctx); p+d != 0 {
+		t.Fatalf("outbox after delivery: %d pending, %d dead", p, d)
 	}
 }

@@ -157,17 +157,15 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			s.poll(ctx, next.Sub(now), l.wake, changes)
 			continue
 		}
-		n := min(free, claimBatch)
-		if l.limiter.Limit() != rate.Inf {
-			tokens := int(l.limiter.TokensAt(now))
-			if tokens < 1 {
-				r := l.limiter.ReserveN(now, 1)
-				delay := r.DelayFrom(now)
-				r.CancelAt(now)
-				s.wait(ctx, max(delay, time.Millisecond), nil)
-				continue
-			}
-			n = min(n, tokens)
+		n, wait, err := s.paced(ctx, l, now, min(free, claimBatch))
+		if err != nil {
+			s.log.Error("take dials from the dialer's budget; retrying in 1s", "dialer", l.name, "error", err)
+			s.wait(ctx, time.Second, nil)
+			continue
+		}
+		if n < 1 {
+			s.wait(ctx, wait, nil)
+			continue
 		}
 		claimed, due, err := s.claim(ctx, l, now, n)
 		if err != nil {
@@ -176,7 +174,7 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			continue
 		}
 		if len(claimed) > 0 {
-			if l.limiter.Limit() != rate.Inf {
+			if _, shared := s.db.(store.DialBudget); !shared && l.limiter.Limit() != rate.Inf {
 				l.limiter.ReserveN(now, len(claimed))
 			}
 			s.wakeSweeper()
@@ -195,6 +193,29 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane, dials *sync.WaitGroup)
 			}()
 		}
 	}
+}
+
+// paced is how many of want dials the dialer's rate allows now, and when
+// one is next allowed if none is. On a store with a DialBudget (shared by
+// replicas) the budget is the store's, taken now: dials it grants but the
+// claim finds no call for are lost, which errs slow. Otherwise it is this
+// lane's limiter, spent after the claim by what was claimed.
+func (s *Scheduler) paced(ctx context.Context, l *lane, now time.Time, want int) (int, time.Duration, error) {
+	if l.limiter.Limit() == rate.Inf {
+		return want, 0, nil
+	}
+	if b, ok := s.db.(store.DialBudget); ok {
+		n, err := b.TakeDials(ctx, l.name, want, float64(l.limiter.Limit()), l.limiter.Burst(), now)
+		return n, time.Duration(float64(time.Second) / float64(l.limiter.Limit())), err
+	}
+	tokens := int(l.limiter.TokensAt(now))
+	if tokens < 1 {
+		r := l.limiter.ReserveN(now, 1)
+		delay := r.DelayFrom(now)
+		r.CancelAt(now)
+		return 0, max(delay, time.Millisecond), nil
+	}
+	return min(want, tokens), 0, nil
 }
 
 // free is how many more attempts the lane may dial now: its concurrency
@@ -253,7 +274,14 @@ func (s *Scheduler) claim(ctx context.Context, l *lane, now time.Time, n int) ([
 	// Keyed by call id, so a claim func run more than once for the same
 	// call (as a SQL backend may on a serialization retry) counts it once.
 	due, blocked := map[string]time.Time{}, map[string]store.Call{}
-	claimed, err := s.db.ClaimDue(ctx, l.name, now, n, s.guardClaim(now, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
+	claimDue := s.db.ClaimDue
+	if cc, ok := s.db.(store.CappedClaimer); ok {
+		// A shared store: the cluster-wide concurrency is held in the claim.
+		claimDue = func(ctx context.Context, dialer string, now time.Time, limit int, fn func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error)) ([]store.Call, error) {
+			return cc.ClaimDueCapped(ctx, dialer, now, limit, l.lim.Concurrency, fn)
+		}
+	}
+	claimed, err := claimDue(ctx, l.name, now, n, s.guardClaim(now, func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error) {
 		if c.Status != store.CallScheduled && c.Status != store.CallRetryScheduled {
 			return false, nil, store.ErrNoChange
 		}

@@ -202,3 +202,13 @@ type DialBudget interface {
 	// refills at perSecond up to burst; it returns how many it granted.
 	TakeDials(ctx context.Context, dialer string, want int, perSecond float64, burst int, now time.Time) (int, error)
 }
+
+// CappedClaimer is implemented by a shared store that holds a dialer's
+// concurrency for the whole cluster in the claim itself: ClaimDue that
+// takes no more than maxInFlight less the calls dialing on dialer (every
+// replica's), counted in the claim's transaction while other claims of the
+// dialer wait. A process-local store needs none: its process is the only
+// one dialing.
+type CappedClaimer interface {
+	ClaimDueCapped(ctx context.Context, dialer string, now time.Time, limit, maxInFlight int, fn func(c *Call, dnd bool) (bool, []OutboxItem, error)) ([]Call, error)
+}

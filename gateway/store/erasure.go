@@ -118,6 +118,9 @@ var personalKeys = map[string]bool{
 	// under the hosted names and callgate's. Not "data": the envelope's own.
 	"recordingUrl": true, "recording_url": true, "transcription": true, "transcript": true,
 	"summary": true, "disposition": true, "from": true, "from_number": true, "post_call": true,
+	// A CRM write-back's call log: its rendered title and body, its tasks'
+	// titles and bodies, and the properties follow-ups set.
+	"title": true, "body": true, "properties": true,
 }
 
 // EraseBody erases a notification body: personal fields of a JSON body

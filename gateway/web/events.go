@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/refused"
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -75,7 +75,7 @@ func (d *Dashboard) eventsQuery(v url.Values) (eventFilter, store.EventFilter, e
 		return f, store.EventFilter{}, err
 	}
 	cfg := d.opts.Config()
-	sf, err := pipeline.ParseEventQuery(q, cfg.Server.DefaultRegion)
+	sf, err := api.ParseEventQuery(q, cfg.Server.DefaultRegion)
 	sf.Limit = d.opts.PageSize
 	return f, sf, err
 }

@@ -40,7 +40,7 @@ func (db *Store) CreateCall(ctx context.Context, c store.Call, o store.CreateOpt
 	}
 	nc := store.PrepareCall(store.NewCall{Call: c, Options: o}, db.NewID)
 	var res store.Created
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.commits.run(db.bolt, func(tx *bbolt.Tx) error {
 		var err error
 		res, err = db.createCall(tx, nc)
 		return err
@@ -152,7 +152,7 @@ func (db *Store) UpdateCall(ctx context.Context, c store.Call, outbox []store.Ou
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.commits.run(db.bolt, func(tx *bbolt.Tx) error {
 		old, err := getCall(tx, c.ID)
 		if err != nil {
 			return err
@@ -179,7 +179,7 @@ func (db *Store) MutateCall(ctx context.Context, id string, fn func(c *store.Cal
 	}
 	var out store.Call
 	var unchanged bool
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.commits.run(db.bolt, func(tx *bbolt.Tx) error {
 		unchanged = false
 		old, err := getCall(tx, id)
 		if err != nil {

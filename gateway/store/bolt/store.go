@@ -85,6 +85,10 @@ type Store struct {
 	pending atomic.Int64 // events not yet terminal: exact, one process writes the file
 	log     hclog.Logger
 
+	// commits groups the call writes into shared transactions without
+	// bbolt's 10 ms batch delay (groupcommit.go).
+	commits groupCommit
+
 	// orphans are the calls that were dialing when the file was opened
 	// (OrphanedDialing).
 	orphans []string

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/callgate/callgate/gateway/store"
 )
 
 // AddDND puts number (already E.164) on the do-not-call list; adding a
 // listed number again updates its note and keeps its first AddedAt. One
-// upsert, so two replicas adding a number at once keep one entry.
+// upsert, so two replicas adding a number at once keep one entry; a claim
+// in flight for the number finishes before it (see dndLockSQL).
 func (s *Store) AddDND(ctx context.Context, number, note string, now time.Time) error {
 	if number == "" {
 		return errors.New("store: add DND: empty number")
@@ -21,12 +24,20 @@ func (s *Store) AddDND(ctx context.Context, number, note string, now time.Time) 
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// The number's lock, exclusive: a claim holding it shared (ClaimDue,
+		// dndLockSQL) finishes first, and a later claim sees the entry.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('callgate:dnd:' || $1, 0))`, number); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
 		INSERT INTO dnd (number, record) VALUES ($1, $2::json)
 		ON CONFLICT (number) DO UPDATE SET record = json_build_object(
 			'number', EXCLUDED.number,
 			'note', EXCLUDED.record->'note',
 			'added_at', coalesce(dnd.record->'added_at', EXCLUDED.record->'added_at'))`, number, string(raw))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: add %s to DND: %w", number, err)
 	}

@@ -36,6 +36,7 @@ type appender struct {
 }
 
 type appendReq struct {
+	ctx  context.Context // the caller's: a request it gave up on is not committed
 	evs  []store.Event
 	now  time.Time
 	res  store.AppendResult
@@ -57,13 +58,17 @@ func (a *appender) close() {
 // AppendEvents commits evs (new ones get a ULID, status pending unless a
 // terminal status is given with its reason) and returns once the commit
 // is durable. Events whose dedupe key is remembered are not stored again.
-// If ctx ends first the commit may still happen; a retried request is
-// then deduplicated.
+// A request whose ctx ended before its commit began is not committed; if
+// ctx ends during the commit, the commit may still happen, and a retried
+// request is then deduplicated.
 func (s *Store) AppendEvents(ctx context.Context, evs []store.Event, o store.AppendOptions) (store.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return store.AppendResult{}, err
+	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	req := &appendReq{evs: evs, now: o.Now.UTC(), done: make(chan struct{})}
+	req := &appendReq{ctx: ctx, evs: evs, now: o.Now.UTC(), done: make(chan struct{})}
 	a := s.appends
 	select {
 	case a.reqs <- req:
@@ -112,8 +117,24 @@ func (a *appender) run(sweepEvery time.Duration) {
 				break drain
 			}
 		}
-		a.commit(batch)
+		a.commit(live(batch))
 	}
+}
+
+// live drops the requests whose callers gave up while they were queued:
+// they answered with their context's error, so nothing of theirs may be
+// committed.
+func live(batch []*appendReq) []*appendReq {
+	out := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			close(r.done)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // sweep forgets expired dedupe keys; a failed sweep is retried next tick
@@ -142,6 +163,9 @@ func (a *appender) failQueued(err error) {
 // each request is committed on its own, so one bad request fails only its
 // own webhook.
 func (a *appender) commit(batch []*appendReq) {
+	if len(batch) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	err := a.s.writeBatch(ctx, batch)

@@ -13,7 +13,7 @@ func URLOf(s *Store) string { return s.pool.Config().ConnString() }
 // AppendOneCommit stores evs in a transaction of their own, bypassing the
 // group commit: the baseline of BenchmarkAppendEvents.
 func (s *Store) AppendOneCommit(ctx context.Context, evs []store.Event, now time.Time) (store.AppendResult, error) {
-	r := &appendReq{evs: evs, now: now.UTC()}
+	r := &appendReq{ctx: ctx, evs: evs, now: now.UTC()}
 	err := s.writeBatch(ctx, []*appendReq{r})
 	return r.res, err
 }

@@ -72,9 +72,35 @@ func (s *Store) DueCalls(ctx context.Context, dialer string, now time.Time, limi
 // untouched. ClaimDue returns the claimed calls as written.
 func (s *Store) ClaimDue(ctx context.Context, dialer string, now time.Time, limit int,
 	fn func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error)) ([]store.Call, error) {
+	return s.claimDue(ctx, dialer, now, limit, 0, fn)
+}
+
+// ClaimDueCapped is ClaimDue that also keeps the dialer's attempts in
+// flight, every replica's, at or under maxInFlight: claims of one dialer
+// take turns on a transaction-scoped advisory lock, and each counts the
+// dialing calls before it takes any.
+func (s *Store) ClaimDueCapped(ctx context.Context, dialer string, now time.Time, limit, maxInFlight int,
+	fn func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error)) ([]store.Call, error) {
+	return s.claimDue(ctx, dialer, now, limit, maxInFlight, fn)
+}
+
+func (s *Store) claimDue(ctx context.Context, dialer string, now time.Time, limit, maxInFlight int,
+	fn func(c *store.Call, dnd bool) (bool, []store.OutboxItem, error)) ([]store.Call, error) {
 	var claimed []store.Call
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		claimed = nil
+		if maxInFlight > 0 {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('callgate:claim:' || $1, 0))`, dialer); err != nil {
+				return err
+			}
+			var dialing int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM calls WHERE dialer = $1 AND status = 'dialing'`, dialer).Scan(&dialing); err != nil {
+				return err
+			}
+			if limit = min(limit, maxInFlight-dialing); limit <= 0 {
+				return nil
+			}
+		}
 		due, err := queryCalls(ctx, tx, dueSQL+` FOR UPDATE SKIP LOCKED`, dialer, nanos(now), limit)
 		if err != nil || len(due) == 0 {
 			return err

@@ -26,7 +26,11 @@ import (
 	"github.com/callgate/callgate/gateway/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.DialBudget    = (*Store)(nil)
+	_ store.CappedClaimer = (*Store)(nil)
+)
 
 // Options configure Open.
 type Options struct {

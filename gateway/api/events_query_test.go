@@ -1,4 +1,4 @@
-package pipeline_test
+package api_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/store/bolt"
 )
@@ -45,10 +45,10 @@ func TestEventsAPIQueryAndBulkReplay(t *testing.T) {
 		}
 	}
 	woken := 0
-	api := &pipeline.EventsAPI{Store: inbox, Now: func() time.Time { return t0.Add(24 * time.Hour) }, Region: func() string { return "IN" },
+	events := &api.EventsAPI{Store: inbox, Now: func() time.Time { return t0.Add(24 * time.Hour) }, Region: func() string { return "IN" },
 		Replayed: func() { woken++ }}
 	r := mux.NewRouter()
-	api.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
+	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package pipeline
+package api
 
 import (
 	"context"
@@ -42,13 +42,6 @@ type EventsAPI struct {
 	Region func() string
 	// Replayed is called after a replay (wakes the pipeline); may be nil.
 	Replayed func()
-}
-
-// EventList is the body of GET /api/v1/events. Each event carries its
-// call's current call_status and call_reason when it became a call.
-type EventList struct {
-	Events     []store.EventView `json:"events"`
-	NextCursor string            `json:"next_cursor,omitempty"`
 }
 
 // Mount registers the routes with handleAdmin (server.Server.HandleAdmin,
@@ -131,7 +124,7 @@ func (a *EventsAPI) List(w http.ResponseWriter, r *http.Request) {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read events: %v", err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, EventList{Events: views, NextCursor: next})
+	reply.JSON(w, http.StatusOK, EventList{Events: convertAll(views, NewEventView), NextCursor: next})
 }
 
 // Get is GET /api/v1/events/{id}: the event as stored (history, inline
@@ -152,7 +145,7 @@ func (a *EventsAPI) Get(w http.ResponseWriter, r *http.Request) {
 		reply.Errorf(w, http.StatusServiceUnavailable, "could not read event %s: %v", id, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, views[0])
+	reply.JSON(w, http.StatusOK, NewEventView(views[0]))
 }
 
 // Replay is POST /api/v1/events/{id}/replay: a failed, skipped, ignored or
@@ -174,7 +167,7 @@ func (a *EventsAPI) Replay(w http.ResponseWriter, r *http.Request) {
 	if a.Replayed != nil {
 		a.Replayed()
 	}
-	reply.JSON(w, http.StatusOK, ev)
+	reply.JSON(w, http.StatusOK, NewEvent(ev))
 }
 
 // BulkReplayRequest is the body of POST /api/v1/events/replay: the
@@ -231,5 +224,5 @@ func (a *EventsAPI) ReplayMany(w http.ResponseWriter, r *http.Request) {
 	if res.Replayed > 0 && !req.DryRun && a.Replayed != nil {
 		a.Replayed()
 	}
-	reply.JSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, NewBulkReplay(res))
 }

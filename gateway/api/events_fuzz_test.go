@@ -1,4 +1,4 @@
-package pipeline_test
+package api_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 )
 
@@ -21,7 +21,7 @@ func FuzzParseEventQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, err := pipeline.ParseEventQuery(v, "IN")
+		q, err := api.ParseEventQuery(v, "IN")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "invalid ") {
 				t.Fatalf("error %q names no parameter", err)

@@ -1,8 +1,9 @@
-package pipeline_test
+package api_test
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/callgate/callgate/gateway/pipeline"
+	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/store/bolt"
 )
@@ -33,9 +34,9 @@ func TestEventsAPI(t *testing.T) {
 	pendingID, ignoredID := res.Events[0].ID, res.Events[1].ID
 
 	woken := 0
-	api := &pipeline.EventsAPI{Store: inbox, Now: time.Now, Replayed: func() { woken++ }}
+	events := &api.EventsAPI{Store: inbox, Now: time.Now, Replayed: func() { woken++ }}
 	r := mux.NewRouter()
-	api.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
+	events.Mount(func(method, path string, h http.Handler) { r.Handle("/api/v1"+path, h).Methods(method) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestEventsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var page pipeline.EventList
+	var page api.EventList
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}
@@ -92,23 +93,10 @@ func TestEventsAPI(t *testing.T) {
 	}
 }
 
-func TestRunWakesOnNewEvents(t *testing.T) {
-	e := newEnv(t, "")
-	e.hs.AddContact("1", map[string]any{"phone": "+91 98765 43210"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.p.Run(ctx) }()
-	id := e.add(t, event("sales", "created", "1"))[0].ID
-	e.p.Wake()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.get(t, id).Status == store.EventPending {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not process a woken event")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v after cancel", err)
-	}
+// event is a HubSpot contact event for agent as ingest stores it.
+func event(agent, kind, objectID string) store.Event {
+	typ := map[string]string{"created": "contact.creation", "updated": "contact.propertyChange"}[kind]
+	return store.Event{Key: fmt.Sprintf("hubspot:62515:1:%s:%s:%s", kind, objectID, agent), AgentID: agent, Type: "hubspot",
+		Integration: "hubspot", EventType: typ, Kind: kind, ObjectType: "contact", ObjectID: objectID, Account: "62515",
+		OccurredAt: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
 }
