@@ -182,6 +182,8 @@ func (s *Store) writeImport(ctx context.Context, tx pgx.Tx, b *importBatch) erro
 		if err != nil {
 			return fmt.Errorf("DND entry %s: %w", e.Number, err)
 		}
+		// AddDND's lock: a claim in flight for the number finishes first.
+		queue("DND entry "+e.Number, `SELECT pg_advisory_xact_lock(hashtextextended('callgate:dnd:' || $1, 0))`, e.Number)
 		queue("DND entry "+e.Number, importDNDSQL, e.Number, string(raw))
 	}
 	for _, c := range b.checkpoints {
