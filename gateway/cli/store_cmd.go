@@ -64,6 +64,7 @@ func newStoreCmd(o *rootOptions) *cobra.Command {
 	check.Flags().StringVarP(&cfgPath, "config", "c", "", "a config file: check the data file of its server.data_dir")
 	check.Flags().BoolVar(&quick, "quick", false, "only the structural check serve runs at start for big files")
 	cmd.AddCommand(check)
+	cmd.AddCommand(newStoreCopyCmd(o))
 	return cmd
 }
 

@@ -48,7 +48,8 @@ type Exporter interface {
 }
 
 // Importer writes items as they are: ids, statuses and times kept. An item
-// already present is overwritten, so a copy can be run again.
+// already present is overwritten, so a copy can be run again. Each call is
+// one transaction; items is reused after it returns, so it is not kept.
 type Importer interface {
 	Import(ctx context.Context, items []Item) error
 }
@@ -84,9 +85,10 @@ func (c *CopyCounts) add(it Item) {
 	}
 }
 
-// Copy moves every item of src into dst, batch items per Import, and calls
-// progress after each batch. Importers overwrite, so a Copy that failed
-// half-way is completed by running it again.
+// Copy moves every item of src into dst, batch items (default 500) per
+// Import, and calls progress after each batch with the items committed so
+// far. On an error it returns those counts with it. Importers overwrite,
+// so a Copy that failed half-way is completed by running it again.
 func Copy(ctx context.Context, src Exporter, dst Importer, batch int, progress func(CopyCounts)) (CopyCounts, error) {
 	if batch <= 0 {
 		batch = 500
