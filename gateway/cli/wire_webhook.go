@@ -148,6 +148,7 @@ func (a *app) startScheduler(cfg *config.Config, notifier scheduler.Notifier, re
 		Store: a.store, Dialers: dialers, DialerLimits: limits, Logger: a.log,
 		Registerer: a.registry, DefaultTimezone: cfg.Server.DefaultTimezone, Notifier: notifier,
 		StatusCallbackURL: func(name string) string { return public + "/call/status/" + name },
+		RecoverEvery:      recoverEvery(a.store),
 	})
 	if err != nil {
 		return nil, err
@@ -164,4 +165,14 @@ func pendingCount(in store.Events) int {
 		return -1
 	}
 	return n
+}
+
+// recoverEvery is how often the scheduler looks for calls a gone replica
+// left dialing: never after start on a store one process holds (bbolt),
+// every few seconds on one that replicas share.
+func recoverEvery(st store.Store) time.Duration {
+	if st.Info().Shared {
+		return 5 * time.Second
+	}
+	return 0
 }

@@ -115,6 +115,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.supervise(ctx, "lease sweeper", s.runSweeper)
 	}()
+	if s.cfg.RecoverEvery > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.supervise(ctx, "recovery", s.runRecovery)
+		}()
+	}
 	<-ctx.Done()
 	wg.Wait()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/callgate/callgate/gateway/store"
 )
@@ -23,15 +24,20 @@ import (
 //
 // Run calls Recover first; calling it again is a no-op.
 func (s *Scheduler) Recover(ctx context.Context) error {
-	s.recoverOnce.Do(func() { s.recoverErr = s.recover(ctx) })
+	s.recoverOnce.Do(func() { s.recoverErr = s.recover(ctx, false) })
 	return s.recoverErr
 }
 
-func (s *Scheduler) recover(ctx context.Context) error {
+// recover settles the orphaned calls; again is set for the periodic
+// passes, which say nothing when there is nothing to settle.
+func (s *Scheduler) recover(ctx context.Context, again bool) error {
 	now := s.clock.Now().UTC()
 	calls, err := s.db.OrphanedDialing(ctx, now)
 	if err != nil {
 		return fmt.Errorf("scheduler: recover: %w", err)
+	}
+	if again && len(calls) == 0 {
+		return nil
 	}
 	resent, marked := 0, 0
 	for _, c := range calls {
@@ -87,6 +93,12 @@ func (s *Scheduler) recover(ctx context.Context) error {
 		marked++
 		s.log.Warn("attempt left in flight by a restart needs an operator", "call", c.ID, "attempt", a.N, "dialer", c.Dialer)
 	}
+	if again {
+		if resent+marked > 0 {
+			s.log.Info("took over calls a gone replica left dialing", "resent", resent, "needs_operator", marked)
+		}
+		return nil
+	}
 	dialers, err := s.db.DueDialers(ctx)
 	if err != nil {
 		return fmt.Errorf("scheduler: recover: %w", err)
@@ -99,4 +111,23 @@ func (s *Scheduler) recover(ctx context.Context) error {
 	s.wakeSweeper()
 	s.log.Info("recovered", "dialing", len(calls), "resent", resent, "needs_operator", marked)
 	return nil
+}
+
+// runRecovery takes over, every RecoverEvery, what replicas that are gone
+// left dialing (the store says which: OrphanedDialing). Two replicas
+// recovering one call is safe: each change checks the call is still in
+// the state it read, in the change's own transaction.
+func (s *Scheduler) runRecovery(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RecoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.recover(ctx, true); err != nil && ctx.Err() == nil {
+			s.log.Error("recover the calls gone replicas left dialing; retrying", "error", err)
+		}
+	}
 }

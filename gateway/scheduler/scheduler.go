@@ -73,6 +73,10 @@ type Config struct {
 	// StatusCallbackURL returns public_url + /call/status/{dialer}.
 	StatusCallbackURL func(dialer string) string
 	DialerLimits      map[string]Limits
+	// RecoverEvery, when set, runs Recover's work again on that period
+	// (wall-clock), not only at start: on a store shared by replicas,
+	// another replica may be gone at any moment, leaving calls dialing.
+	RecoverEvery time.Duration
 }
 
 // Scheduler dispatches calls; see the package doc.
