@@ -189,6 +189,29 @@ func (p *Pipeline) gather(ctx context.Context) {
 	}
 }
 
+// save stores what became of claimed events, retrying a store that fails
+// (a database that is restarting) with backoff while their lease holds:
+// the work is done, and saving it later beats doing it again after the
+// lease, when the events would be claimed anew.
+func (p *Pipeline) save(ctx context.Context, evs []store.Event, leaseEnd time.Time) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := p.cfg.Inbox.SaveEvents(ctx, evs)
+		if err == nil || errors.Is(err, store.ErrNotFound) || ctx.Err() != nil || !p.cfg.Now().Add(wait).Before(leaseEnd) {
+			return err
+		}
+		p.log.Warn("save events failed; retrying while their lease holds", "events", len(evs), "retry_in", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
 // ProcessOnce claims one batch of due events, takes each as far as it can
 // go and saves the results in one commit. It returns how many it claimed.
 func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
@@ -205,7 +228,7 @@ func (p *Pipeline) ProcessOnce(ctx context.Context) (int, error) {
 	for i := range out {
 		out[i].UpdatedAt = saved
 	}
-	if err := p.cfg.Inbox.SaveEvents(ctx, out); err != nil {
+	if err := p.save(ctx, out, now.Add(p.cfg.Lease)); err != nil {
 		return len(evs), fmt.Errorf("save %d events: %w", len(out), err)
 	}
 	end := p.cfg.Now()

@@ -71,6 +71,14 @@ func (l *lane) acquire(key string) bool {
 	return true
 }
 
+// isLive reports whether this process holds the attempt's slot.
+func (l *lane) isLive(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.live[key]
+	return ok
+}
+
 // release frees an attempt's slot (once; later calls are no-ops).
 func (l *lane) release(key string) {
 	l.mu.Lock()

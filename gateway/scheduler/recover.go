@@ -55,6 +55,9 @@ func (s *Scheduler) recover(ctx context.Context, again bool) error {
 			l.acquire(key)
 			continue
 		}
+		if l.isLive(key) {
+			continue // this process is sending it right now
+		}
 		if l.d.Idempotent() {
 			_, err := s.db.MutateCall(ctx, c.ID, func(c *store.Call) ([]store.OutboxItem, error) {
 				if c.Status != store.CallDialing || len(c.Attempts) != a.N || c.Attempts[a.N-1].PlacedAt != nil || c.Attempts[a.N-1].Outcome != "" {

@@ -50,7 +50,7 @@ func (s *Store) putOutbox(ctx context.Context, q querier, items []store.OutboxIt
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[])
 		  AS t(id, kind, call_id, dead, next_ns, record)
 		ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, call_id = EXCLUDED.call_id,
-			dead = EXCLUDED.dead, next_ns = EXCLUDED.next_ns, record = EXCLUDED.record`,
+			dead = EXCLUDED.dead, next_ns = EXCLUDED.next_ns, record = EXCLUDED.record, lease_owner = NULL`,
 		ids, kinds, callIDs, dead, nextAt, records); err != nil {
 		return fmt.Errorf("outbox: store items: %w", err)
 	}
@@ -137,9 +137,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			ids[i], records[i] = items[i].ID, string(raw)
 		}
 		_, err = tx.Exec(ctx, `
-			UPDATE outbox o SET next_ns = $1, record = t.record::json
+			UPDATE outbox o SET next_ns = $1, record = t.record::json, lease_owner = $4
 			FROM unnest($2::text[], $3::text[]) AS t(id, record) WHERE o.id = t.id`,
-			nanos(until), ids, records)
+			nanos(until), ids, records, s.owner)
 		return err
 	})
 	if err != nil {

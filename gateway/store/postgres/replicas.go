@@ -10,9 +10,10 @@ import (
 // A replica's heartbeat: every heartbeatEvery it stamps its row in
 // replicas, and a lease whose owner has not stamped for goneAfter belongs
 // to a replica that is gone (killed, its machine lost). Then its leased
-// events are due at once and its dialing calls are OrphanedDialing, so a
-// live replica takes the work over in seconds instead of after the lease
-// (the inbox's is minutes, a dialing attempt's half an hour).
+// events and outbox items are due at once and its dialing calls are
+// OrphanedDialing, so a live replica takes the work over in seconds
+// instead of after the lease (the inbox's and the outbox's are minutes, a
+// dialing attempt's half an hour).
 const (
 	heartbeatEvery = 2 * time.Second
 	goneAfter      = 15 * time.Second
@@ -45,8 +46,8 @@ func (s *Store) heartbeat(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// beat stamps this replica alive and makes the events a gone replica had
-// claimed due now (waking the inbox's workers when there were any).
+// beat stamps this replica alive and makes what a gone replica had
+// claimed, events and outbox items, due now (waking their workers).
 func (s *Store) beat(ctx context.Context, now time.Time) error {
 	n := nanos(now)
 	if _, err := s.pool.Exec(ctx, `INSERT INTO replicas (owner, seen_ns) VALUES ($1, $2)
@@ -60,7 +61,18 @@ func (s *Store) beat(ctx context.Context, now time.Time) error {
 	}
 	if tag.RowsAffected() > 0 {
 		s.log.Info("took back the events a gone replica had claimed", "events", tag.RowsAffected())
-		return notify(ctx, s.pool, store.TopicInbox)
+		if err := notify(ctx, s.pool, store.TopicInbox); err != nil {
+			return err
+		}
+	}
+	tag, err = s.pool.Exec(ctx, `UPDATE outbox SET next_ns = $1, lease_owner = NULL
+		WHERE lease_owner IS NOT NULL AND next_ns > $1 AND lease_owner NOT IN (`+liveOwners+`)`, n, n-int64(goneAfter))
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() > 0 {
+		s.log.Info("took back the notifications a gone replica was delivering", "items", tag.RowsAffected())
+		return notify(ctx, s.pool, store.TopicOutbox)
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func (s *Store) claimDue(ctx context.Context, dialer string, now time.Time, limi
 				continue
 			}
 			if err != nil {
-				return err
+				return fmt.Errorf("%w: %w", errClaimFunc, err)
 			}
 			if err := s.writeCall(ctx, tx, &old, &c); err != nil {
 				return err
@@ -130,10 +130,54 @@ func (s *Store) claimDue(ctx context.Context, dialer string, now time.Time, limi
 		}
 		return nil
 	})
+	if err != nil && len(claimed) > 0 && !errors.Is(err, errClaimFunc) && ctx.Err() == nil && s.claimCommitted(ctx, claimed) {
+		// The connection broke around the commit, and the commit held:
+		// the calls are ours and must be dialed, not left dialing.
+		return claimed, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim due calls on dialer %s: %w", dialer, err)
 	}
 	return claimed, nil
+}
+
+// neverPlacedAfter is how long an attempt may be dialing without having
+// reached the platform before it counts as orphaned: far longer than a
+// dial request takes. Recovering one a live replica is still sending is
+// safe (re-sent with the same idempotency key, or marked for an operator).
+const neverPlacedAfter = 5 * time.Minute
+
+// errClaimFunc marks an error of the claim func itself: the transaction
+// was rolled back on purpose.
+var errClaimFunc = errors.New("claim func failed")
+
+// confirmFor bounds how long a claim whose commit went unanswered waits
+// for the database to say whether it committed.
+const confirmFor = 30 * time.Second
+
+// claimCommitted tells, once the database answers again, whether a claim
+// whose commit returned an error committed after all (its calls dialing
+// under this owner at the attempt it made). A claim whose fate stays
+// unknown is left to OrphanedDialing's rule for attempts never placed.
+func (s *Store) claimCommitted(ctx context.Context, claimed []store.Call) bool {
+	ids, attempts := make([]string, len(claimed)), make([]int32, len(claimed))
+	for i, c := range claimed {
+		ids[i], attempts[i] = c.ID, int32(len(c.Attempts))
+	}
+	deadline := time.Now().Add(confirmFor)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		var owned int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[], $3::int[]) AS t(id, n) JOIN calls c ON c.id = t.id
+			WHERE c.status = 'dialing' AND c.lease_owner = $2 AND json_array_length(c.record->'attempts') = t.n`,
+			ids, s.owner, attempts).Scan(&owned)
+		if err == nil {
+			return owned == len(claimed)
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
 }
 
 // listedNumbers locks the calls' numbers against a concurrent AddDND and
@@ -207,11 +251,16 @@ func (s *Store) InFlight(ctx context.Context, dialer string) (int, error) {
 // OrphanedDialing returns the calls left dialing by a replica that is
 // gone: those whose lease expired at or before now, whoever set it, and
 // those whose owner stopped its heartbeat (replicas.go; wall-clock time,
-// as the heartbeat is). A live replica's calls keep their lease until
+// as the heartbeat is), and those whose attempt was started
+// neverPlacedAfter ago and never placed (a claim whose commit went
+// unanswered and could not be confirmed: see claimCommitted). A live replica's calls keep their lease until
 // their outcome or its expiry, so they are not taken from it.
 func (s *Store) OrphanedDialing(ctx context.Context, now time.Time) ([]store.Call, error) {
 	calls, err := queryCalls(ctx, s.pool, `SELECT record FROM calls WHERE lease_until_ns IS NOT NULL
-		AND (lease_until_ns <= $1 OR lease_owner NOT IN (`+liveOwners+`)) ORDER BY lease_until_ns, id`, nanos(now), nanos(time.Now().Add(-goneAfter)))
+		AND (lease_until_ns <= $1 OR lease_owner NOT IN (`+liveOwners+`)
+		  OR (record->'attempts'->-1->>'placed_at' IS NULL AND record->'attempts'->-1->>'needs_operator' IS NULL
+		      AND (record->'attempts'->-1->>'started_at')::timestamptz < $3))
+		ORDER BY lease_until_ns, id`, nanos(now), nanos(time.Now().Add(-goneAfter)), now.Add(-neverPlacedAfter))
 	if err != nil {
 		return nil, fmt.Errorf("store: orphaned dialing calls: %w", err)
 	}

@@ -6,3 +6,7 @@ CREATE TABLE replicas (
     owner   text COLLATE "C" PRIMARY KEY,
     seen_ns bigint NOT NULL
 );
+
+-- Who is delivering an outbox item it claimed (ClaimOutbox), so a gone
+-- replica's claims are taken back with its other leases.
+ALTER TABLE outbox ADD COLUMN lease_owner text;
