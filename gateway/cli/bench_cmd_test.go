@@ -57,7 +57,7 @@ func TestBenchOnPostgres(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"2 replica(s)", "webhooks per transaction", "µs db", "webhooks/transaction", "end to end"} {
+	for _, want := range []string{"2 replica(s)", "transactions per webhook", "µs db", "transactions/webhook", "end to end"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("output lacks %q:\n%s", want, text)
 		}
