@@ -71,6 +71,16 @@ server {
   trusted_proxies = ["127.0.0.1"]
 }
 
+# Where the data lives. Without this block (or with backend = "bolt") it is
+# one bbolt file in server.data_dir: one process. With PostgreSQL, several
+# replicas share one database and one queue (docs/scaling.md); run
+# `callgate migrate up --config FILE` first. The URL is libpq's; keep the
+# password in the environment.
+# store {
+#   backend = "postgres"
+#   url     = env("DATABASE_URL")
+# }
+
 # An API key callers put in ?x_api_key= (or the X-API-KEY header). Only its
 # sha256 is stored; `callgate keys new --name hubspot-prod` makes one.
 api_key "hubspot-prod" {
@@ -166,8 +176,25 @@ agent "sales-intro" {
 
   # One call per (agent, contact) in this period.
   dedupe_window = "24h"
-  # Write the final call status back to the CRM record.
-  writeback = true
+  # Log every ended attempt as a Call on the contact's timeline (HubSpot),
+  # an activity on the lead (LeadSquared), with its transcript and
+  # recording, and set the callgate_last_call_* properties. The block
+  # refines it; `writeback = true` alone takes the defaults.
+  writeback {
+    attempts = "every" # or "final"
+    title    = "'AI call with ' + (variables.firstname ?? 'a lead') + ': ' + outcome.status"
+    # A follow-up: when the platform's post-call data says the lead
+    # qualified, move it on and give a person a task.
+    follow_up "qualified" {
+      when = "outcome.status == 'completed' && outcome.data.qualified == true"
+      set  = { lifecyclestage = "'salesqualifiedlead'" }
+      task {
+        title = "'Book the demo for ' + (variables.firstname ?? 'the lead')"
+        body  = "outcome.summary"
+        due   = "24h"
+      }
+    }
+  }
   # Agent-level lifecycle webhooks (in addition to server.notify).
   notify = []
 }

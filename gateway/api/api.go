@@ -129,7 +129,7 @@ type Options struct {
 	// they are not wired).
 	TestWebhooks TestWebhooker
 	Rules        RulesTester   // nil: rules test answers 501
-	Backup       Backuper      // nil: no /api/v1/backup route
+	Backup       Backuper      // nil: /api/v1/backup answers 501 (a PostgreSQL store)
 	Outbox       Outbox        // nil: no /api/v1/outbox routes
 	Eraser       Eraser        // nil: no /api/v1/contacts/erase route
 	Stats        Stats         // nil: no /api/v1/overview route
@@ -207,9 +207,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/refusals", http.HandlerFunc(a.listRefusals)},
 		{http.MethodPost, "/api/v1/agents/{id}/test-webhook", http.HandlerFunc(a.testWebhook)},
 		{http.MethodPost, "/api/v1/rules/test", http.HandlerFunc(a.testRules)},
-	}
-	if a.opts.Backup != nil {
-		routes = append(routes, Route{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)})
+		{http.MethodGet, "/api/v1/backup", http.HandlerFunc(a.backup)},
 	}
 	if a.opts.Stats != nil {
 		routes = append(routes, Route{http.MethodGet, "/api/v1/overview", http.HandlerFunc(a.showOverview)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/callgate/callgate/gateway/api"
 	"github.com/callgate/callgate/gateway/config"
 	"github.com/callgate/callgate/gateway/reply"
+	"github.com/callgate/callgate/gateway/scheduler"
 	"github.com/callgate/callgate/gateway/store"
 	"github.com/callgate/callgate/gateway/store/bolt"
 )
@@ -374,5 +376,33 @@ func TestBackupIsAnOpenableCopy(t *testing.T) {
 	defer copyDB.Close()
 	if got, err := copyDB.GetCall(context.Background(), c.ID); err != nil || got.ToNumber != c.ToNumber {
 		t.Fatalf("the backup lacks call %s: %v", c.ID, err)
+	}
+}
+
+// A store with no file to copy (PostgreSQL): the route says so with 501.
+func TestBackupWithoutAFile(t *testing.T) {
+	db, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sched, err := scheduler.New(scheduler.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Options{Config: func() *config.Config { return config.Default() }, Calls: db, Canceler: sched, DND: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "pg_dump") {
+		t.Fatalf("backup without a file = %d %s, want 501 naming pg_dump", resp.StatusCode, body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/callgate/callgate/gateway/api"
@@ -22,7 +23,7 @@ const (
 // attempt's conversation.
 func hasReport(a api.Attempt) bool {
 	return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" ||
-		a.FromNumber != "" || len(a.Data) > 0
+		a.FromNumber != "" || len(a.Data) > 0 || a.Activity != nil
 }
 
 // printReports writes, for each attempt the platform reported on, its
@@ -40,6 +41,9 @@ func printReports(o *rootOptions, attempts []api.Attempt) {
 		t.row("  recording", terminalSafe(a.RecordingURL))
 		t.row("  from", a.FromNumber)
 		t.row("  data", terminalSafe(dataLine(a.Data)))
+		if a.Activity != nil {
+			t.row("  in the CRM", terminalSafe(activityLine(*a.Activity)))
+		}
 		lines := transcriptLines(a.Transcript)
 		t.row("  transcript", fmt.Sprintf("%d turns", len(a.Transcript)))
 		_ = t.flush()
@@ -103,4 +107,17 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// activityLine says what the write-back logged: the call's id in the CRM,
+// its follow-up tasks and the properties set.
+func activityLine(act api.Activity) string {
+	s := "call " + act.ID
+	if len(act.TaskIDs) > 0 {
+		s += ", tasks " + strings.Join(act.TaskIDs, " ")
+	}
+	if len(act.Updated) > 0 {
+		s += ", set " + strings.Join(act.Updated, " ")
+	}
+	return s + ", " + act.LoggedAt.UTC().Format(time.RFC3339)
 }

@@ -27,7 +27,8 @@ func TestCallsShowReport(t *testing.T) {
 			{N: 2, StartedAt: now, EndedAt: &now, Outcome: store.OutcomeCompleted, DurationS: 94,
 				RecordingURL: "https://rec.example.com/2.mp3", Transcript: turns,
 				Summary: "Wants a demo on Monday", Disposition: "interested", FromNumber: "+918035551234",
-				Data: map[string]any{"lead_status": "hot", "budget": 250000.0}}}
+				Data:     map[string]any{"lead_status": "hot", "budget": 250000.0},
+				Activity: &store.Activity{ID: "51234", TaskIDs: []string{"t-9"}, Updated: []string{"lifecyclestage"}, LoggedAt: now}}}
 		return nil, nil
 	}); err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestCallsShowReport(t *testing.T) {
 		"attempt 2", "disposition", "interested", "summary", "Wants a demo on Monday",
 		"recording", "https://rec.example.com/2.mp3", "from", "+918035551234",
 		"data", "budget=250000 lead_status=hot", "9 turns",
+		"in the CRM", "call 51234, tasks t-9, set lifecyclestage",
 		"    agent: line 1\n", "    user: Call me [31mMonday[0m please", "…\n",
 		"    … 3 more lines (calls show -o json has the whole transcript)",
 	} {

@@ -27,7 +27,7 @@ var funcs = template.FuncMap{
 	"badge":    badgeClass,
 	"whenIn":   formatTimeIn,
 	"hasReport": func(a store.Attempt) bool {
-		return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" || a.FromNumber != "" || len(a.Data) > 0
+		return a.RecordingURL != "" || len(a.Transcript) > 0 || a.Summary != "" || a.Disposition != "" || a.FromNumber != "" || len(a.Data) > 0 || a.Activity != nil
 	},
 	"recording": recordingURL,
 	"plain":     plainValue,

@@ -26,7 +26,8 @@ func (f *fixture) addReportedCall(tb testing.TB, number, recording string) store
 			Transcript: []store.Turn{{Speaker: "agent", Text: "Namaste, am I speaking with Priya?", At: &at},
 				{Speaker: "user", Text: "Yes. <script>alert(1)</script>\nCall me Monday."}},
 			Summary: "Wants a demo on Monday <b>now</b>", Disposition: "interested", FromNumber: "+918035551234",
-			Data: map[string]any{"lead_status": "hot", "budget": 250000.0, "slots": []any{"mon", "tue"}}}}
+			Data:     map[string]any{"lead_status": "hot", "budget": 250000.0, "slots": []any{"mon", "tue"}},
+			Activity: &store.Activity{ID: "51234", TaskIDs: []string{"t-9"}, LoggedAt: end}}}
 		return nil, nil
 	})
 	if err != nil {
@@ -54,6 +55,7 @@ func TestCallPageReport(t *testing.T) {
 		"Namaste, am I speaking with Priya?", "Yes. &lt;script&gt;alert(1)&lt;/script&gt;",
 		"Transcript (2 turns)", "Post-call data", "lead_status", "hot", "250000", `[&#34;mon&#34;,&#34;tue&#34;]`,
 		"Batch", "b-7", "Priority", "40", "Language",
+		"In the CRM", `call <span class="mono">51234</span>, tasks <span class="mono">t-9</span>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("call page lacks %q", want)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -19,19 +18,13 @@ import (
 // calls created in [first bound, last bound) by the created index, and of
 // each only its status and its attempts' ends and durations.
 func (s *Store) CallStats(ctx context.Context, bounds []time.Time) ([]store.PeriodStats, error) {
-	if len(bounds) < 2 {
-		return nil, errors.New("store: call stats: need at least two bounds")
+	out, err := store.NewPeriods(bounds)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]store.PeriodStats, len(bounds)-1)
 	keys := make([]int64, len(bounds))
 	for i, b := range bounds {
-		if i > 0 && !b.After(bounds[i-1]) {
-			return nil, fmt.Errorf("store: call stats: bound %d (%s) is not after the one before", i, b.Format(time.RFC3339))
-		}
 		keys[i] = nanos(b)
-		if i > 0 {
-			out[i-1] = store.PeriodStats{Start: bounds[i-1], End: b, ByStatus: map[string]int{}}
-		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT created_ns, status, record->'attempts' FROM calls
 		WHERE created_ns >= $1 AND created_ns < $2`, keys[0], keys[len(keys)-1])
@@ -54,47 +47,18 @@ func (s *Store) CallStats(ctx context.Context, bounds []time.Time) ([]store.Peri
 		if p < 0 || p >= len(out) {
 			continue
 		}
-		if err := addStats(&out[p], status, raw); err != nil {
-			return nil, fmt.Errorf("store: call stats: %w", err)
+		c := store.StatsCall{Status: status}
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &c.Attempts); err != nil {
+				return nil, fmt.Errorf("store: call stats: corrupt call attempts: %w", err)
+			}
 		}
+		out[p].Add(c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: call stats: %w", err)
 	}
 	return out, nil
-}
-
-// addStats counts one call, of this status and these attempts (JSON), in ps.
-func addStats(ps *store.PeriodStats, status string, attempts []byte) error {
-	var as []struct {
-		EndedAt   *time.Time `json:"ended_at"`
-		DurationS float64    `json:"duration_s"`
-	}
-	if len(attempts) > 0 {
-		if err := json.Unmarshal(attempts, &as); err != nil {
-			return fmt.Errorf("corrupt call attempts: %w", err)
-		}
-	}
-	ps.Calls++
-	ps.ByStatus[status]++
-	ended := false
-	for _, a := range as {
-		if a.EndedAt == nil {
-			continue
-		}
-		ended = true
-		if a.DurationS > 0 {
-			ps.Timed++
-			ps.TalkS += a.DurationS
-		}
-	}
-	if ended {
-		ps.Ended++
-		if status == store.CallCompleted {
-			ps.Completed++
-		}
-	}
-	return nil
 }
 
 // Audit computes the figures of f's period from one snapshot of the
