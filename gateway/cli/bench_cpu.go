@@ -16,19 +16,22 @@ import (
 const clockTicks = 100
 
 // usage is the resources a load round cost, read before and after it:
-// CPU time of this process (gateway and load generator together) and of
-// the plugin processes it started, and this process's heap allocations.
+// CPU time of this process (gateway and load generator together), of the
+// plugin processes it started and, on PostgreSQL, of the server processes
+// working for the bench; and this process's heap allocations.
 type usage struct {
 	self    time.Duration
 	plugins time.Duration
+	db      map[int]time.Duration // server pid → CPU; nil without a database
 	mallocs uint64
 	bytes   uint64
 }
 
-// readUsage samples the counters usage subtracts. ReadMemStats stops the
-// world briefly, which is why it runs only at round boundaries.
-func readUsage() usage {
-	var u usage
+// readUsage samples the counters usage subtracts (db: the database's
+// server, nil for none). ReadMemStats stops the world briefly, which is
+// why it runs only at round boundaries.
+func readUsage(db *pgProbe) usage {
+	u := usage{db: db.serverCPU()}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		u.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -45,6 +48,8 @@ func readUsage() usage {
 // perRequest is the usage between a and b divided over n requests.
 type perRequest struct {
 	SelfCPU, PluginCPU time.Duration // CPU per request
+	DBCPU              time.Duration // of the PostgreSQL server, per request
+	HasDB              bool          // DBCPU was measured
 	Allocs             float64       // heap allocations per request (this process)
 	Bytes              float64       // bytes allocated per request (this process)
 }
@@ -56,14 +61,20 @@ func (a usage) per(b usage, n int) perRequest {
 	return perRequest{
 		SelfCPU:   (b.self - a.self) / time.Duration(n),
 		PluginCPU: (b.plugins - a.plugins) / time.Duration(n),
+		DBCPU:     cpuSince(a.db, b.db) / time.Duration(n),
+		HasDB:     b.db != nil,
 		Allocs:    float64(b.mallocs-a.mallocs) / float64(n),
 		Bytes:     float64(b.bytes-a.bytes) / float64(n),
 	}
 }
 
 func (p perRequest) String() string {
-	return fmt.Sprintf("cpu/req %6.1fµs here + %5.1fµs plugins  allocs/req %5.0f (%4.1f KB)",
-		us(p.SelfCPU), us(p.PluginCPU), p.Allocs, p.Bytes/1024)
+	db := ""
+	if p.HasDB {
+		db = fmt.Sprintf(" + %5.1fµs db", us(p.DBCPU))
+	}
+	return fmt.Sprintf("cpu/req %6.1fµs here + %5.1fµs plugins%s  allocs/req %5.0f (%4.1f KB)",
+		us(p.SelfCPU), us(p.PluginCPU), db, p.Allocs, p.Bytes/1024)
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -53,7 +53,10 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // webhookSigner builds signed HubSpot contact.creation requests, each
 // with new object ids so none is a duplicate.
 type webhookSigner struct {
-	url    string // the URL requests go to (and that is signed)
+	// urls are where requests go (and what is signed), in turn: the
+	// replicas' webhook URLs, as a round-robin balancer spreads them.
+	urls   []string
+	turn   atomic.Int64
 	secret string
 	seq    atomic.Int64
 	portal int64
@@ -91,13 +94,14 @@ func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, erro
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	url := s.urls[int(s.turn.Add(1)-1)%len(s.urls)]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if s.secret != "" {
-		for k, v := range hubspot.SignV3(s.secret, http.MethodPost, s.url, body, now) {
+		for k, v := range hubspot.SignV3(s.secret, http.MethodPost, url, body, now) {
 			req.Header.Set(k, v)
 		}
 	}
@@ -105,8 +109,9 @@ func (s *webhookSigner) request(ctx context.Context, n int) (*http.Request, erro
 }
 
 // runLoad sends single-event webhooks from clients goroutines for d and
-// measures each request's latency.
-func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSigner, clients int, d time.Duration) loadResult {
+// measures each request's latency, and what the requests cost (db: the
+// database server to count too, nil for none).
+func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSigner, clients int, d time.Duration, db *pgProbe) loadResult {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
@@ -115,7 +120,7 @@ func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSi
 		errs      = map[string]int{}
 		wg        sync.WaitGroup
 	)
-	before := readUsage()
+	before := readUsage(db)
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
@@ -152,7 +157,7 @@ func runLoad(ctx context.Context, name string, client *http.Client, s *webhookSi
 	wg.Wait()
 	elapsed := time.Since(start)
 	r := summarize(name, latencies, errs, elapsed)
-	r.Use = before.per(readUsage(), r.Requests)
+	r.Use = before.per(readUsage(db), r.Requests)
 	return r
 }
 

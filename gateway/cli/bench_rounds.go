@@ -25,12 +25,17 @@ func printRounds(w io.Writer, bares, gws []loadResult) {
 		rs   []loadResult
 	}{{"bare", bares}, {"gateway", gws}} {
 		rs := set.rs
-		fmt.Fprintf(w, "  %-8s req/s %s  p50 %s ms  p99 %s ms  cpu/req %s µs here + %s µs plugins  allocs/req %s\n", set.name,
+		db := ""
+		if rs[0].Use.HasDB {
+			db = " + " + spread(rs, "%.1f", func(r loadResult) float64 { return us(r.Use.DBCPU) }) + " µs db"
+		}
+		fmt.Fprintf(w, "  %-8s req/s %s  p50 %s ms  p99 %s ms  cpu/req %s µs here + %s µs plugins%s  allocs/req %s\n", set.name,
 			spread(rs, "%.0f", func(r loadResult) float64 { return r.Rate() }),
 			spread(rs, "%.2f", func(r loadResult) float64 { return ms(r.P50) }),
 			spread(rs, "%.2f", func(r loadResult) float64 { return ms(r.P99) }),
 			spread(rs, "%.1f", func(r loadResult) float64 { return us(r.Use.SelfCPU) }),
 			spread(rs, "%.1f", func(r loadResult) float64 { return us(r.Use.PluginCPU) }),
+			db,
 			spread(rs, "%.0f", func(r loadResult) float64 { return r.Use.Allocs }))
 	}
 	fmt.Fprintf(w, "  gateway/bare %s\n", spreadOf(ratio, "%.3f"))
