@@ -28,33 +28,56 @@ func (s *Store) PendingEvents(ctx context.Context) (int, error) {
 }
 
 // Ingest asks for the pending count on every webhook (the high-water
-// mark). A short queue is counted exactly each time, cheaply; a queue of
-// deepQueue events or more, whose count is not free, is counted at most
-// every pendingFresh: the mark needs no finer precision there.
+// mark). Webhooks asking while a count is being read share that count
+// instead of each running their own (they would queue for one statement
+// each, and feed the plugin one webhook at a time). A queue of deepQueue
+// events or more, whose count is not free, is counted at most every
+// pendingFresh: the mark needs no finer precision there.
 const (
 	deepQueue    = 10000
 	pendingFresh = 250 * time.Millisecond
 )
 
-// pendingCount remembers the last count and when it was read.
+// pendingCount remembers the last count, when it was read, and the read
+// in flight.
 type pendingCount struct {
-	mu sync.Mutex
-	n  int
-	at time.Time
+	mu     sync.Mutex
+	n      int
+	at     time.Time
+	flight *pendingRead
+}
+
+type pendingRead struct {
+	done chan struct{}
+	n    int
+	err  error
 }
 
 func (p *pendingCount) get(read func() (int, error)) (int, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.n >= deepQueue && time.Since(p.at) < pendingFresh {
-		return p.n, nil
+		n := p.n
+		p.mu.Unlock()
+		return n, nil
 	}
-	n, err := read()
-	if err != nil {
-		return 0, err
+	if f := p.flight; f != nil {
+		p.mu.Unlock()
+		<-f.done
+		return f.n, f.err
 	}
-	p.n, p.at = n, time.Now()
-	return n, nil
+	f := &pendingRead{done: make(chan struct{})}
+	p.flight = f
+	p.mu.Unlock()
+
+	f.n, f.err = read()
+	p.mu.Lock()
+	p.flight = nil
+	if f.err == nil {
+		p.n, p.at = f.n, time.Now()
+	}
+	p.mu.Unlock()
+	close(f.done)
+	return f.n, f.err
 }
 
 // PendingByAgent counts the pending events (leased or not) by agent and
