@@ -148,7 +148,7 @@ func (s *Store) CreateCalls(ctx context.Context, batch []store.NewCall) ([]store
 func (s *Store) createBatch(ctx context.Context, batch []store.NewCall) ([]store.Created, error) {
 	batch = slices.Clone(batch)
 	for i := range batch {
-		batch[i] = s.prepareCall(batch[i])
+		batch[i] = store.PrepareCall(batch[i], s.NewID)
 	}
 	out := make([]store.Created, len(batch))
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -168,22 +168,6 @@ func (s *Store) createBatch(ctx context.Context, batch []store.NewCall) ([]store
 		return nil, err
 	}
 	return out, nil
-}
-
-// prepareCall fills in the id and times, as the bbolt backend does.
-func (s *Store) prepareCall(nc store.NewCall) store.NewCall {
-	if nc.Options.Now.IsZero() {
-		nc.Options.Now = time.Now()
-	}
-	nc.Options.Now = nc.Options.Now.UTC()
-	if nc.Call.ID == "" {
-		nc.Call.ID = s.NewID(nc.Options.Now)
-	}
-	if nc.Call.CreatedAt.IsZero() {
-		nc.Call.CreatedAt = nc.Options.Now
-	}
-	nc.Call.UpdatedAt = nc.Options.Now
-	return nc
 }
 
 // lockCreateKeys takes, in one sorted order, the transaction's advisory
@@ -376,7 +360,7 @@ func (s *Store) MutateCall(ctx context.Context, id string, fn func(c *store.Call
 		if err != nil {
 			return err
 		}
-		c := cloneCall(old)
+		c := store.CloneCall(old)
 		items, err := fn(&c)
 		if errors.Is(err, store.ErrNoChange) {
 			out, unchanged = old, true
@@ -398,13 +382,6 @@ func (s *Store) MutateCall(ctx context.Context, id string, fn func(c *store.Call
 		return out, store.ErrNoChange
 	}
 	return out, nil
-}
-
-// cloneCall copies the slices a mutation may change, so old still says
-// what is stored.
-func cloneCall(c store.Call) store.Call {
-	c.Attempts = slices.Clone(c.Attempts)
-	return c
 }
 
 // ActiveCalls returns the non-final calls to number: agentID's one, or

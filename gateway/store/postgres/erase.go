@@ -89,7 +89,7 @@ func (s *Store) eraseCalls(ctx context.Context, tx pgx.Tx, target *store.EraseTa
 		if err != nil {
 			return err
 		}
-		c := cloneCall(old)
+		c := store.CloneCall(old)
 		e.EraseCall(&c, now)
 		if err := s.writeCall(ctx, tx, &old, &c); err != nil {
 			return err

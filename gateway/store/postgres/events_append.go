@@ -241,12 +241,7 @@ func (s *Store) plan(batch []*appendReq) []*slot {
 			if sl.key != "" {
 				first[sl.key] = sl
 			}
-			ev.ID = s.NewID(r.now)
-			ev.ReceivedAt, ev.UpdatedAt = r.now, r.now
-			if ev.Status == "" || ev.Status == store.EventPending {
-				ev.Status, ev.Reason = store.EventPending, ""
-			}
-			sl.ev = ev
+			sl.ev = store.NewEvent(ev, s.NewID(r.now), r.now)
 		}
 	}
 	return slots

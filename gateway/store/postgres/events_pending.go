@@ -157,10 +157,10 @@ func (s *Store) WakeOrphans(ctx context.Context, now time.Time, back func(agent,
 		}
 		var woken eventColumns
 		for _, ev := range evs {
-			if ev.OrphanedAt.IsZero() || !ev.NotBefore.After(now) {
+			if !store.WaitsForConfig(ev, now) {
 				continue
 			}
-			ev.NotBefore = now.UTC()
+			store.Wake(&ev, now)
 			if err := woken.add(&ev); err != nil {
 				return err
 			}

@@ -169,7 +169,7 @@ func (s *Store) ReplayEvent(ctx context.Context, id string, now time.Time) (stor
 			return fmt.Errorf("event %s: %w", id, store.ErrNotFound)
 		}
 		ev = evs[0]
-		if err := replay(&ev, now); err != nil {
+		if err := store.Replay(&ev, now); err != nil {
 			return err
 		}
 		var c eventColumns
@@ -195,19 +195,6 @@ func lockEvents(ctx context.Context, tx pgx.Tx, ids []string) ([]store.Event, er
 		return nil, err
 	}
 	return decodeEvents(rows)
-}
-
-// replay turns ev back into a pending event, or says why it may not be.
-func replay(ev *store.Event, now time.Time) error {
-	if ev.ErasedAt != nil {
-		return fmt.Errorf("event %s: the person's data was erased: %w", ev.ID, store.ErrNotReplayable)
-	}
-	if !store.Replayable(ev.Status) {
-		return fmt.Errorf("event %s is %s: %w (only failed, skipped, ignored or blocked events are)", ev.ID, ev.Status, store.ErrNotReplayable)
-	}
-	ev.History = append(ev.History, fmt.Sprintf("%s %s: %s", ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Status, ev.Reason))
-	ev.Status, ev.Reason, ev.Attempts, ev.NotBefore, ev.UpdatedAt = store.EventPending, "", 0, time.Time{}, now.UTC()
-	return nil
 }
 
 // bulkReplayBatch is how many replays share one transaction.
@@ -272,7 +259,7 @@ func (s *Store) replayBatch(ctx context.Context, ids []string, now time.Time) (i
 		}
 		var c eventColumns
 		for _, ev := range evs {
-			if err := replay(&ev, now); errors.Is(err, store.ErrNotReplayable) {
+			if err := store.Replay(&ev, now); errors.Is(err, store.ErrNotReplayable) {
 				continue // changed since the scan (a worker, another replay)
 			}
 			if err := c.add(&ev); err != nil {

@@ -25,17 +25,11 @@ func (s *Store) putOutbox(ctx context.Context, q querier, items []store.OutboxIt
 	dead, nextAt, records := make([]bool, n), make([]int64, n), make([]string, n)
 	for i := range items {
 		it := &items[i]
-		if it.Kind != store.OutboxWebhook && it.Kind != store.OutboxWriteback {
-			return fmt.Errorf("outbox: unknown item kind %q", it.Kind)
-		}
 		if it.ID == "" {
-			it.ID = s.NewID(time.Now())
+			it.ID = s.NewID(time.Now()) // ordered within a millisecond, as ListOutbox pages by id
 		}
-		if it.CreatedAt.IsZero() {
-			it.CreatedAt = it.NextAt
-		}
-		if it.UpdatedAt.IsZero() {
-			it.UpdatedAt = it.CreatedAt
+		if err := store.PrepareOutbox(it); err != nil {
+			return err
 		}
 		raw, err := json.Marshal(it)
 		if err != nil {
@@ -205,7 +199,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id string, now time.Time) error
 			return fmt.Errorf("outbox item %s: %w", id, store.ErrNotFound)
 		}
 		it := items[0]
-		it.Dead, it.Attempts, it.NextAt, it.UpdatedAt = false, 0, now, now
+		store.Revive(&it, now)
 		return s.putOutbox(ctx, tx, []store.OutboxItem{it})
 	})
 }

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,26 +64,17 @@ func (s *Store) CallStats(ctx context.Context, bounds []time.Time) ([]store.Peri
 // database (a repeatable-read transaction), so its counts agree with each
 // other while replicas keep writing.
 func (s *Store) Audit(ctx context.Context, f store.AuditFilter) (store.Audit, error) {
-	a := store.Audit{Since: f.Since.UTC(), Until: f.Until.UTC(), AgentID: f.AgentID, Events: map[string]int{},
-		CallStatuses: map[string]int{}, UnaccountedRecords: []store.ListedRecord{}, Reasons: []store.AuditReason{}}
+	a := store.NewAudit(f)
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := auditEvents(ctx, tx, f, &a); err != nil {
+		if err := auditEvents(ctx, tx, f, a); err != nil {
 			return err
 		}
-		return s.listed(ctx, tx, f.Integrations, f.Since, f.Until, func(r store.ListedRecord, covered bool) {
-			a.CRMRecords++
-			if !covered {
-				a.Unaccounted++
-				if len(a.UnaccountedRecords) < store.MaxAuditRecords {
-					a.UnaccountedRecords = append(a.UnaccountedRecords, r)
-				}
-			}
-		})
+		return s.listed(ctx, tx, f.Integrations, f.Since, f.Until, a.AddRecord)
 	})
 	if err != nil {
 		return store.Audit{}, fmt.Errorf("audit: %w", err)
 	}
-	return a, nil
+	return a.Finish(), nil
 }
 
 // auditEvents counts the events received in f's period (of f's agent):
@@ -112,8 +102,6 @@ func auditEvents(ctx context.Context, tx pgx.Tx, f store.AuditFilter, a *store.A
 		return err
 	}
 	defer rows.Close()
-	seenCalls := map[string]bool{}
-	reasons := map[[2]string]int{}
 	for rows.Next() {
 		var raw []byte
 		var callStatus *string
@@ -127,44 +115,13 @@ func auditEvents(ctx context.Context, tx pgx.Tx, f store.AuditFilter, a *store.A
 		if (!f.Since.IsZero() && ev.ReceivedAt.Before(f.Since)) || (!f.Until.IsZero() && !ev.ReceivedAt.Before(f.Until)) {
 			continue
 		}
-		if ev.Reconciled {
-			a.Reconciled++
-		} else {
-			a.Webhook++
+		status := "unknown"
+		if callStatus != nil {
+			status = *callStatus
 		}
-		a.Events[ev.Status]++
-		if ev.CallID != "" && !seenCalls[ev.CallID] {
-			seenCalls[ev.CallID] = true
-			a.Calls++
-			status := "unknown"
-			if callStatus != nil {
-				status = *callStatus
-			}
-			a.CallStatuses[status]++
-		}
-		if ev.Status != store.EventCalled && ev.Status != store.EventPending {
-			reasons[[2]string{ev.Status, store.AuditReasonKey(ev.Reason)}]++
-		}
+		a.AddEvent(&ev, status)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for k, n := range reasons {
-		a.Reasons = append(a.Reasons, store.AuditReason{Status: k[0], Reason: k[1], Events: n})
-	}
-	slices.SortFunc(a.Reasons, func(x, y store.AuditReason) int {
-		if x.Events != y.Events {
-			return y.Events - x.Events
-		}
-		if x.Status != y.Status {
-			return cmp.Compare(x.Status, y.Status)
-		}
-		return cmp.Compare(x.Reason, y.Reason)
-	})
-	if len(a.Reasons) > store.MaxAuditReasons {
-		a.Reasons = a.Reasons[:store.MaxAuditReasons]
-	}
-	return nil
+	return rows.Err()
 }
 
 // Unaccounted counts integration's listed records created in [since,

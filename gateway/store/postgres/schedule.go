@@ -110,7 +110,7 @@ func (s *Store) claimDue(ctx context.Context, dialer string, now time.Time, limi
 			return err
 		}
 		for _, old := range due {
-			c := cloneCall(old)
+			c := store.CloneCall(old)
 			ok, items, err := fn(&c, listed[c.ToNumber])
 			if errors.Is(err, store.ErrNoChange) {
 				continue
