@@ -1,72 +1,16 @@
 package e2e
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
-
-// emptyDatabase creates a database of its own for one test on the server
-// CALLGATE_TEST_POSTGRES names, unmigrated, and drops it when the test
-// ends. Without the variable the test skips, unless
-// CALLGATE_REQUIRE_POSTGRES=1 (as .ci/run sets), where that is a failure.
-func emptyDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CALLGATE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CALLGATE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("CALLGATE_REQUIRE_POSTGRES=1 but CALLGATE_TEST_POSTGRES is unset")
-		}
-		t.Skip("PostgreSQL tests need CALLGATE_TEST_POSTGRES=postgres://… (see README, \"Tests on PostgreSQL\")")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect %s: %v", redactPassword(base), err)
-	}
-	defer admin.Close(ctx)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "e2e_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func redactPassword(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
 
 // withStore adds a store block for the PostgreSQL URL to a config.
 func withStore(cfg, dbURL string) string {
@@ -78,12 +22,10 @@ func withStore(cfg, dbURL string) string {
 func migrateUp(t *testing.T, configText string) string {
 	t.Helper()
 	dir := t.TempDir()
-	path := dir + "/callgate.hcl"
-	text := strings.NewReplacer("{{.Listen}}", "127.0.0.1:1", "{{.PublicURL}}", "http://127.0.0.1:1", "{{.DataDir}}", dir+"/data").Replace(configText)
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(binary, "migrate", "up", "--config", path).CombinedOutput()
+	// Rendered as a gateway's would be; migrate reads only the store block.
+	cfg := &gateway{t: t, Addr: "127.0.0.1:1", URL: "http://127.0.0.1:1", DataDir: dir + "/data", ConfigPath: dir + "/callgate.hcl"}
+	cfg.WriteConfig(configText)
+	out, err := exec.Command(binary, "migrate", "up", "--config", cfg.ConfigPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("callgate migrate up: %v\n%s", err, out)
 	}

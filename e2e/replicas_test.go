@@ -12,6 +12,7 @@ import (
 	"github.com/callgate/callgate/gateway/dialer/dialertest"
 	"github.com/callgate/callgate/gateway/notify"
 	"github.com/callgate/callgate/gateway/store"
+	"github.com/callgate/callgate/gateway/store/postgres/pgtest"
 	"github.com/callgate/callgate/plugins/hubspot/hubspottest"
 )
 
@@ -178,7 +179,7 @@ const notifyBatch = 100
 // "called", every contact be dialed exactly once, and every call's final
 // notification be delivered once.
 func TestReplicasShareOneQueue(t *testing.T) {
-	db := emptyDatabase(t)
+	db := pgtest.Empty(t) // unmigrated: the test runs `callgate migrate up`
 	const contacts = 150
 	b := newBurst(t, 40000, contacts)
 	rcv := newReceiver(t)
@@ -255,7 +256,7 @@ func TestReplicasShareOneQueue(t *testing.T) {
 // with Retry-After while it is gone, and once it is back nothing was lost
 // or doubled.
 func TestDatabaseOutage(t *testing.T) {
-	db := emptyDatabase(t)
+	db := pgtest.Empty(t)
 	const contacts = 80
 	b := newBurst(t, 50000, contacts)
 	proxy, viaURL := viaProxy(t, db)
